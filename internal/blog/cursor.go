@@ -2,6 +2,7 @@ package blog
 
 import (
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -24,8 +25,7 @@ func (c Cursor) String() string {
 // ParseCursor decodes a token made by Cursor.String. Anything else is an
 // error; the token is client input and is checked strictly.
 func ParseCursor(s string) (Cursor, error) {
-	bad := &Error{Kind: Unprocessable, Code: "validation_error", Message: "invalid cursor",
-		Problems: []Problem{{Type: "value_error", Loc: []any{"query", "cursor"}, Msg: "Invalid cursor"}}}
+	bad := errors.New("invalid cursor")
 	if s == "" || len(s) > 64 {
 		return Cursor{}, bad
 	}
