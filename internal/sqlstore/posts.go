@@ -1,0 +1,201 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// postColumns are the columns scanPost reads, from posts p joined to their
+// author u. The author's hash and email are not among them.
+const postColumns = `p.id, p.title, p.content, p.user_id, p.date_posted, u.username, u.image_file`
+
+// scanPost reads postColumns.
+func scanPost(row interface{ Scan(...any) error }, p *blog.Post) error {
+	var (
+		posted int64
+		image  sql.Null[string]
+	)
+	if err := row.Scan(&p.ID, &p.Title, &p.Content, &p.AuthorID, &posted, &p.Author.Username, &image); err != nil {
+		return err
+	}
+	p.DatePosted = fromMicros(posted)
+	p.Author.ID, p.Author.ImageFile = p.AuthorID, image.V
+	return nil
+}
+
+// CreatePost adds p by p.AuthorID and sets its ID and Author. A zero
+// DatePosted becomes now; any DatePosted is kept as stored, in UTC to the
+// microsecond. A missing author is blog.ErrUserNotFound.
+func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
+	posted := p.DatePosted.UTC().Truncate(time.Microsecond)
+	if p.DatePosted.IsZero() {
+		posted = s.timestamp()
+	}
+	var author blog.User
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var image sql.Null[string]
+		err := tx.QueryRowContext(ctx, `SELECT id, username, image_file FROM users WHERE id = $1`, p.AuthorID).
+			Scan(&author.ID, &author.Username, &image)
+		if errors.Is(err, sql.ErrNoRows) {
+			return blog.ErrUserNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("select author %d: %w", p.AuthorID, err)
+		}
+		author.ImageFile = image.V
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO posts (user_id, title, content, date_posted)
+			VALUES ($1, $2, $3, $4)
+			RETURNING id`,
+			p.AuthorID, p.Title, p.Content, micros(posted),
+		).Scan(&p.ID)
+		if err != nil {
+			return fmt.Errorf("insert post: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p.DatePosted, p.Author = posted, author
+	return nil
+}
+
+// Post returns the post with the given id and its author, or
+// blog.ErrPostNotFound.
+func (s *Store) Post(ctx context.Context, id int64) (*blog.Post, error) {
+	var p blog.Post
+	err := scanPost(s.read.QueryRowContext(ctx, `
+		SELECT `+postColumns+`
+		FROM posts p JOIN users u ON u.id = p.user_id
+		WHERE p.id = $1`, id), &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, blog.ErrPostNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select post %d: %w", id, err)
+	}
+	return &p, nil
+}
+
+// UpdatePost stores p's title and content; nothing else of a post changes.
+// A missing post is blog.ErrPostNotFound.
+func (s *Store) UpdatePost(ctx context.Context, p *blog.Post) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE posts SET title = $1, content = $2 WHERE id = $3`,
+		p.Title, p.Content, p.ID)
+	if err != nil {
+		return fmt.Errorf("update post %d: %w", p.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update post %d: %w", p.ID, err)
+	} else if n == 0 {
+		return blog.ErrPostNotFound
+	}
+	return nil
+}
+
+// DeletePost deletes the post, or returns blog.ErrPostNotFound.
+func (s *Store) DeletePost(ctx context.Context, id int64) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM posts WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete post %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete post %d: %w", id, err)
+	} else if n == 0 {
+		return blog.ErrPostNotFound
+	}
+	return nil
+}
+
+// Posts returns a page of posts, newest first (by DatePosted, then ID, both
+// descending): everyone's when authorID is 0, otherwise that user's (a
+// missing user is blog.ErrUserNotFound).
+//
+// With req.Cursor set the page holds the posts strictly after the cursor in
+// that order and req.Skip is ignored; otherwise the first req.Skip posts are
+// skipped. A limit outside 1…blog.MaxLimit becomes blog.DefaultLimit or
+// blog.MaxLimit; the page reports the one used. NextCursor is set whenever
+// HasMore is, so a client may switch from offsets to cursors. Total is
+// read from counters kept by triggers, in the same snapshot as the page.
+func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest) (*blog.PostPage, error) {
+	page := &blog.PostPage{Skip: max(req.Skip, 0), Limit: req.Limit}
+	switch {
+	case page.Limit < 1:
+		page.Limit = blog.DefaultLimit
+	case page.Limit > blog.MaxLimit:
+		page.Limit = blog.MaxLimit
+	}
+
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if authorID != 0 {
+		where = append(where, "p.user_id = "+arg(authorID))
+	}
+	if c := req.Cursor; c != nil {
+		page.Skip = 0
+		where = append(where, "(p.date_posted, p.id) < ("+arg(micros(c.DatePosted))+", "+arg(c.ID)+")")
+	}
+	query := `SELECT ` + postColumns + ` FROM posts p JOIN users u ON u.id = p.user_id`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	// One more row than the page says whether there is another page.
+	query += ` ORDER BY p.date_posted DESC, p.id DESC LIMIT ` + arg(page.Limit+1) + ` OFFSET ` + arg(page.Skip)
+
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if authorID != 0 {
+			err = tx.QueryRowContext(ctx, `SELECT post_count FROM users WHERE id = $1`, authorID).Scan(&page.Total)
+		} else {
+			err = tx.QueryRowContext(ctx, `SELECT n FROM post_total WHERE id = 1`).Scan(&page.Total)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return blog.ErrUserNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("count posts: %w", err)
+		}
+
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("select posts: %w", err)
+		}
+		defer rows.Close()
+		page.Posts = make([]blog.Post, 0, page.Limit+1)
+		for rows.Next() {
+			var p blog.Post
+			if err := scanPost(rows, &p); err != nil {
+				return fmt.Errorf("select posts: %w", err)
+			}
+			page.Posts = append(page.Posts, p)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("select posts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Posts) > page.Limit {
+		page.Posts = page.Posts[:page.Limit]
+		page.HasMore = true
+		last := page.Posts[len(page.Posts)-1]
+		page.NextCursor = &blog.Cursor{DatePosted: last.DatePosted, ID: last.ID}
+	}
+	return page, nil
+}

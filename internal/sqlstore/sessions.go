@@ -1,0 +1,157 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// sessionColumns are the columns scanSession reads, from sessions s.
+const sessionColumns = `s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.user_agent, s.ip`
+
+// scanSession reads sessionColumns, then extra.
+func scanSession(row interface{ Scan(...any) error }, s *blog.Session, extra ...any) error {
+	var created, used, expires int64
+	dest := append([]any{&s.ID, &s.UserID, &created, &used, &expires, &s.UserAgent, &s.IP}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = fromMicros(created), fromMicros(used), fromMicros(expires)
+	return nil
+}
+
+// CreateSession stores a new session. The caller fills every field of sess
+// (a random ID, times, client details); refreshHash is the hash of its
+// refresh token (the token itself is never stored).
+func (s *Store) CreateSession(ctx context.Context, sess *blog.Session, refreshHash []byte) error {
+	_, err := s.write.ExecContext(ctx, `
+		INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, refresh_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		sess.ID, sess.UserID, micros(sess.CreatedAt), micros(sess.LastUsedAt), micros(sess.ExpiresAt),
+		sess.UserAgent, sess.IP, refreshHash)
+	if err != nil {
+		return fmt.Errorf("insert session for user %d: %w", sess.UserID, err)
+	}
+	return nil
+}
+
+// SessionUser returns an unexpired session and its user, in one indexed
+// lookup: it runs on every authenticated request. A missing or expired
+// session, or one whose user is gone, is blog.ErrInvalidToken.
+func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time) (*blog.Session, *blog.User, error) {
+	var (
+		sess blog.Session
+		u    blog.User
+		img  sql.Null[string]
+		at   int64
+	)
+	err := scanSession(s.read.QueryRowContext(ctx, `
+		SELECT `+sessionColumns+`, u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.expires_at > $2`,
+		sessionID, micros(now)), &sess, &u.ID, &u.Username, &u.Email, &img, &u.PasswordHash, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, blog.ErrInvalidToken
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("select session: %w", err)
+	}
+	u.ImageFile, u.CreatedAt = img.V, fromMicros(at)
+	return &sess, &u, nil
+}
+
+// DeleteSession ends one of the user's sessions. Another user's session, or
+// a missing one, is blog.ErrSessionNotFound.
+func (s *Store) DeleteSession(ctx context.Context, userID int64, sessionID string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, sessionID, userID)
+	if err != nil {
+		return fmt.Errorf("delete session of user %d: %w", userID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete session of user %d: %w", userID, err)
+	} else if n == 0 {
+		return blog.ErrSessionNotFound
+	}
+	return nil
+}
+
+// DeleteSessions ends all the user's sessions but except, if it is not "":
+// after a password change the session that made it stays.
+func (s *Store) DeleteSessions(ctx context.Context, userID int64, except string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
+	if err != nil {
+		return fmt.Errorf("delete sessions of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// Sessions lists the user's unexpired sessions, newest first.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]blog.Session, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT `+sessionColumns+`
+		FROM sessions s
+		WHERE s.user_id = $1 AND s.expires_at > $2
+		ORDER BY s.created_at DESC, s.id DESC`,
+		userID, micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("select sessions of user %d: %w", userID, err)
+	}
+	defer rows.Close()
+	sessions := []blog.Session{}
+	for rows.Next() {
+		var sess blog.Session
+		if err := scanSession(rows, &sess); err != nil {
+			return nil, fmt.Errorf("select sessions of user %d: %w", userID, err)
+		}
+		sessions = append(sessions, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select sessions of user %d: %w", userID, err)
+	}
+	return sessions, nil
+}
+
+// TouchSessions records when sessions were last used, many in one
+// transaction: the server collects these in memory instead of writing on
+// every request. A time never moves backwards, and sessions that have gone
+// meanwhile are skipped.
+func (s *Store) TouchSessions(ctx context.Context, lastUsed map[string]time.Time) error {
+	if len(lastUsed) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1`)
+		if err != nil {
+			return fmt.Errorf("touch sessions: %w", err)
+		}
+		defer stmt.Close()
+		// In a fixed order, so two instances touching the same sessions on
+		// a database with row locks cannot deadlock.
+		for _, id := range slices.Sorted(maps.Keys(lastUsed)) {
+			if _, err := stmt.ExecContext(ctx, micros(lastUsed[id]), id); err != nil {
+				return fmt.Errorf("touch sessions: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteExpiredSessions deletes the sessions that expired at or before now
+// and reports how many there were.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return n, nil
+}

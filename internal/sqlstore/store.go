@@ -1,0 +1,282 @@
+// Package sqlstore keeps quill's users, posts, sessions and pictures in a SQL
+// database through database/sql. SQLite (modernc.org/sqlite, pure Go) is the
+// embedded default; PostgreSQL is meant to join as a second dialect with its
+// own migration set (see dialect).
+//
+// Store methods return the blog package's errors for outcomes a client may
+// see (blog.ErrUserNotFound, blog.ErrUsernameTaken, …) and wrap everything
+// else with context.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/quill-blog/quill/internal/blog"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Store is quill's database.
+//
+// SQLite has one writer at a time, so the store keeps two pools on the same
+// file: write, with a single connection whose transactions BEGIN IMMEDIATE,
+// and read, with several connections that cannot write (query_only). Writers
+// therefore queue in database/sql, where the context can cancel the wait,
+// instead of failing with SQLITE_BUSY when a deferred transaction tries to
+// upgrade its lock; readers run beside the writer thanks to WAL. Another
+// process on the same file (quill migrate, a second server) waits on the
+// busy timeout.
+type Store struct {
+	dialect dialect
+	write   *sql.DB
+	read    *sql.DB // the same as write for an in-memory database
+	now     func() time.Time
+}
+
+// busyTimeout is how long a SQLite connection waits for a lock another
+// process holds before giving up with SQLITE_BUSY.
+const busyTimeout = 5 * time.Second
+
+// Open connects to the database at databaseURL:
+//
+//   - sqlite:///relative/path or sqlite:////absolute/path: a SQLite file,
+//     created (mode 0600) if missing. Its directory must exist: a mistyped
+//     path fails instead of quietly starting an empty database elsewhere.
+//   - sqlite://:memory: a private in-memory database, gone on Close; for
+//     experiments, since it lives in a single connection.
+//   - postgres:// and postgresql://: not supported yet.
+//
+// Open does not migrate; call Migrate. now gives the time for the
+// timestamps the store sets itself (CreatedAt, DatePosted); nil means
+// time.Now.
+func Open(ctx context.Context, databaseURL string, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	scheme, _, ok := strings.Cut(databaseURL, "://")
+	if !ok {
+		return nil, errors.New("database URL must look like sqlite:///path/to/file.db or postgres://…")
+	}
+	switch scheme {
+	case "sqlite":
+		return openSQLite(ctx, databaseURL, now)
+	case "postgres", "postgresql":
+		return nil, errors.New("database URL: PostgreSQL is not supported yet; use sqlite:///path/to/file.db")
+	default:
+		// Never echo the URL itself: it may hold a password.
+		return nil, fmt.Errorf("database URL: unknown scheme %q; use sqlite:///path/to/file.db or postgres://…", scheme)
+	}
+}
+
+// sqlitePath returns the file named by a sqlite:// URL, or ":memory:".
+func sqlitePath(databaseURL string) (string, error) {
+	const usage = "use sqlite:///relative/path or sqlite:////absolute/path"
+	if databaseURL == "sqlite://:memory:" {
+		return ":memory:", nil
+	}
+	path, ok := strings.CutPrefix(databaseURL, "sqlite:///")
+	switch {
+	case !ok:
+		return "", fmt.Errorf("database URL %q: %s", databaseURL, usage)
+	case path == "" || strings.HasSuffix(path, "/"):
+		return "", fmt.Errorf("database URL %q: no file name; %s", databaseURL, usage)
+	case strings.ContainsAny(path, "?#"):
+		// The driver reads its options after "?"; SQLite URI options are not
+		// supported.
+		return "", fmt.Errorf("database URL %q: query parameters are not supported; %s", databaseURL, usage)
+	}
+	return path, nil
+}
+
+func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (*Store, error) {
+	path, err := sqlitePath(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	// Every pooled connection gets these: the pragmas are per connection.
+	// journal_mode is persistent, but setting it again costs nothing.
+	params := "_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(FULL)" // a 2xx response means the row survives power loss
+	s := &Store{dialect: sqliteDialect, now: now}
+
+	if path == ":memory:" {
+		db, err := sql.Open("sqlite", ":memory:?"+params+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		// Each connection would be a different database: keep exactly one.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		s.write, s.read = db, db
+		if err := s.Ping(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+
+	if err := createFile(path); err != nil {
+		return nil, err
+	}
+	s.write, err = sql.Open("sqlite", path+"?"+params+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	s.write.SetMaxOpenConns(1)
+	s.write.SetMaxIdleConns(1)
+	s.write.SetConnMaxIdleTime(0)
+	s.write.SetConnMaxLifetime(0)
+
+	s.read, err = sql.Open("sqlite", path+"?"+params+"&_pragma=query_only(1)")
+	if err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	s.read.SetMaxOpenConns(readers)
+	s.read.SetMaxIdleConns(readers)
+	s.read.SetConnMaxIdleTime(5 * time.Minute)
+
+	// Connect now (the write pool first: it switches a new file to WAL), so
+	// a bad path or a file that is not a database fails here, not on the
+	// first request.
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// createFile creates the database file, readable by its owner only (it holds
+// password hashes), unless it exists. SQLite gives its -wal and -shm files
+// the same mode.
+func createFile(path string) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("database directory %s does not exist: create it or fix DATABASE_URL", dir)
+		}
+		return fmt.Errorf("database directory: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("database directory %s is not a directory: fix DATABASE_URL", dir)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	return f.Close()
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers, for health checks.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	if s.read != s.write {
+		if err := s.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping database: %w", err)
+		}
+	}
+	return nil
+}
+
+// Dialect names the database: "sqlite" (later also "postgres").
+func (s *Store) Dialect() string { return s.dialect.name }
+
+// inTx runs fn in a write transaction, committed if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// inReadTx runs fn in a read-only transaction: its queries see one snapshot.
+func (s *Store) inReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// taken maps a unique violation to the error a client sees, or returns nil.
+func (s *Store) taken(err error) error {
+	col, ok := s.dialect.uniqueViolation(err)
+	if !ok {
+		return nil
+	}
+	switch col {
+	case "users.username_key":
+		return blog.ErrUsernameTaken
+	case "users.email":
+		return blog.ErrEmailTaken
+	}
+	return nil
+}
+
+// timestamp is the current time as stored: UTC, to the microsecond.
+func (s *Store) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// micros is t as stored: unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros is the UTC time a stored value means.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullMicros is a nullable stored time; the zero Time is NULL.
+func nullMicros(t time.Time) sql.Null[int64] {
+	if t.IsZero() {
+		return sql.Null[int64]{}
+	}
+	return sql.Null[int64]{V: t.UnixMicro(), Valid: true}
+}
+
+// fromNullMicros is the time a nullable stored value means; NULL is the
+// zero Time.
+func fromNullMicros(n sql.Null[int64]) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromMicros(n.V)
+}
+
+// nullString is s, with "" stored as NULL.
+func nullString(s string) sql.Null[string] {
+	return sql.Null[string]{V: s, Valid: s != ""}
+}
