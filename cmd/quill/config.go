@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quill-blog/quill/internal/auth"
+)
+
+// config is quill's configuration after every source has been read and
+// checked. It is read only here: from built-in defaults, ./.env, the
+// process environment and command-line flags, later sources winning.
+type config struct {
+	Addr           string
+	DatabaseURL    string
+	SecretKey      string // "" until serve makes or requires one
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
+	Argon2         auth.Params
+	MediaDir       string
+	SMTPURL        string
+	PublicURL      string
+	TrustedProxies []netip.Prefix
+	CORSOrigins    []string
+	RateLimits     bool
+	LogFormat      string
+}
+
+// setting is one configuration name: its environment name, flag and
+// default. The flag is the environment name in lower case with dashes.
+type setting struct {
+	env, def, help string
+}
+
+func (s setting) flag() string {
+	return strings.ReplaceAll(strings.ToLower(s.env), "_", "-")
+}
+
+// settings lists every configuration name quill reads.
+var settings = []setting{
+	{"ADDR", "127.0.0.1:8000", "listen address"},
+	{"DATABASE_URL", "sqlite:///./blog.db", "sqlite:///relative/path, sqlite:////absolute/path or postgres://…"},
+	{"SECRET_KEY", "", "HS256 key of at least 32 bytes (generated into ./.env on first run with SQLite)"},
+	{"ALGORITHM", "HS256", "JWT algorithm; only HS256 is accepted"},
+	{"ACCESS_TOKEN_EXPIRE_MINUTES", "30", "access token lifetime in minutes"},
+	{"REFRESH_TOKEN_EXPIRE_DAYS", "30", "session (refresh token) lifetime in days"},
+	{"ARGON2_MEMORY_KIB", "19456", "Argon2id memory for new hashes, KiB (at least 19456)"},
+	{"ARGON2_ITERATIONS", "2", "Argon2id iterations for new hashes (at least 2)"},
+	{"ARGON2_PARALLELISM", "1", "Argon2id parallelism for new hashes (at least 1)"},
+	{"MEDIA_DIR", "./media", "unused: pictures are kept in the database"},
+	{"SMTP_URL", "", "smtp://user:pass@host:port; unset: emails go to the log"},
+	{"PUBLIC_URL", "", "base URL for links in emails (default http://ADDR)"},
+	{"TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed"},
+	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
+	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},
+	{"LOG_FORMAT", "text", "text or json"},
+}
+
+// placeholderKeys are secrets copied from tutorials and templates; a key
+// that is public is no key.
+var placeholderKeys = []string{
+	"your_super_secret_key_here_generate_a_long_one",
+	"your-secret-key", "your_secret_key", "your-secret-key-here", "changethis", "changeme",
+	"change_me", "secret", "secretkey", "secret_key", "supersecret", "mysecret",
+	"09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7", // FastAPI docs' example key
+}
+
+// dotenvPath is where configuration is read from and a generated secret is
+// written to, relative to the working directory.
+const dotenvPath = ".env"
+
+// loadConfig reads every source and checks every value. The returned
+// FlagSet has been parsed; its remaining arguments are the command's.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extraUsage string) (config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("quill "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	flags := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		help := s.help + " (env " + s.env + ")"
+		if s.def != "" {
+			help += ", default " + s.def
+		}
+		flags[s.env] = fs.String(s.flag(), "", help)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: quill %s [flags]%s\n\nFlags (each also read from the environment and ./.env):\n", name, extraUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config{}, nil, errHelp
+		}
+		return config{}, nil, &usageError{err.Error()}
+	}
+
+	values := make(map[string]string, len(settings))
+	for _, s := range settings {
+		values[s.env] = s.def
+	}
+	dotenv, err := readDotenv(dotenvPath)
+	if err != nil {
+		return config{}, nil, err
+	}
+	for _, s := range settings {
+		if v, ok := dotenv[s.env]; ok {
+			values[s.env] = v
+		}
+		if v := getenv(s.env); v != "" {
+			values[s.env] = v
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		for _, s := range settings {
+			if s.flag() == f.Name {
+				values[s.env] = *flags[s.env]
+			}
+		}
+	})
+	cfg, err := parseConfig(values)
+	return cfg, fs, err
+}
+
+// parseConfig checks and converts the merged values. Each error names the
+// setting, what is wrong, and how to fix it.
+func parseConfig(v map[string]string) (config, error) {
+	cfg := config{
+		Addr:        v["ADDR"],
+		DatabaseURL: v["DATABASE_URL"],
+		SecretKey:   v["SECRET_KEY"],
+		MediaDir:    v["MEDIA_DIR"],
+		SMTPURL:     v["SMTP_URL"],
+		PublicURL:   v["PUBLIC_URL"],
+		LogFormat:   v["LOG_FORMAT"],
+	}
+	if v["ALGORITHM"] != "HS256" {
+		return cfg, fmt.Errorf("ALGORITHM=%q is not supported: quill signs tokens with HS256 only; remove ALGORITHM or set it to HS256", v["ALGORITHM"])
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return cfg, fmt.Errorf("ADDR=%q is not a host:port address; set it like 127.0.0.1:8000", cfg.Addr)
+	}
+	if !strings.HasPrefix(cfg.DatabaseURL, "sqlite://") && !strings.HasPrefix(cfg.DatabaseURL, "postgres://") &&
+		!strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+		return cfg, fmt.Errorf("DATABASE_URL must start with sqlite://, postgres:// or postgresql://; for example sqlite:///./blog.db")
+	}
+	if cfg.SecretKey != "" {
+		if err := checkSecret(cfg.SecretKey); err != nil {
+			return cfg, err
+		}
+	}
+	var err error
+	if cfg.AccessTTL, err = positiveInt(v, "ACCESS_TOKEN_EXPIRE_MINUTES", time.Minute, 60*24*7); err != nil {
+		return cfg, err
+	}
+	if cfg.RefreshTTL, err = positiveInt(v, "REFRESH_TOKEN_EXPIRE_DAYS", 24*time.Hour, 3650); err != nil {
+		return cfg, err
+	}
+	mem, err := positiveInt(v, "ARGON2_MEMORY_KIB", 1, 4<<20)
+	if err != nil {
+		return cfg, err
+	}
+	iter, err := positiveInt(v, "ARGON2_ITERATIONS", 1, 100)
+	if err != nil {
+		return cfg, err
+	}
+	par, err := positiveInt(v, "ARGON2_PARALLELISM", 1, 255)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Argon2 = auth.Params{Memory: uint32(mem), Iterations: uint32(iter), Parallelism: uint8(par)}
+	if err := cfg.Argon2.Validate(); err != nil {
+		return cfg, fmt.Errorf("argon2 parameters: %v; the floor is ARGON2_MEMORY_KIB=19456, ARGON2_ITERATIONS=2, ARGON2_PARALLELISM=1", err)
+	}
+	if cfg.SMTPURL != "" {
+		u, err := url.Parse(cfg.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return cfg, errors.New("SMTP_URL must look like smtp://user:pass@host:port (or smtps:// for implicit TLS)")
+		}
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Addr
+	} else if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cfg, fmt.Errorf("PUBLIC_URL=%q is not an http(s) URL; set it like https://blog.example.com", cfg.PublicURL)
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	for _, c := range splitList(v["TRUSTED_PROXIES"]) {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			a, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return cfg, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR such as 10.0.0.0/8", c)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
+	}
+	for _, o := range splitList(v["CORS_ORIGINS"]) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return cfg, fmt.Errorf("CORS_ORIGINS: %q is not an origin such as https://app.example.com", o)
+		}
+		cfg.CORSOrigins = append(cfg.CORSOrigins, u.Scheme+"://"+u.Host)
+	}
+	switch v["RATE_LIMITS"] {
+	case "on":
+		cfg.RateLimits = true
+	case "off":
+		cfg.RateLimits = false
+	default:
+		return cfg, fmt.Errorf("RATE_LIMITS=%q: use on or off", v["RATE_LIMITS"])
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, fmt.Errorf("LOG_FORMAT=%q: use text or json", cfg.LogFormat)
+	}
+	return cfg, nil
+}
+
+// checkSecret refuses keys that are short or public.
+func checkSecret(key string) error {
+	for _, p := range placeholderKeys {
+		if strings.EqualFold(key, p) {
+			return errors.New("SECRET_KEY is a well-known placeholder; generate a real one with `quill secret` and put it in .env")
+		}
+	}
+	if len(key) < 32 {
+		return fmt.Errorf("SECRET_KEY is %d bytes, fewer than 32; generate one with `quill secret`", len(key))
+	}
+	if strings.Count(key, key[:1]) == len(key) {
+		return errors.New("SECRET_KEY is one character repeated; generate one with `quill secret`")
+	}
+	return nil
+}
+
+func positiveInt(v map[string]string, name string, unit time.Duration, max int64) (time.Duration, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v[name]), 10, 64)
+	if err != nil || n < 1 || n > max {
+		return 0, fmt.Errorf("%s=%q must be a whole number from 1 to %d", name, v[name], max)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// readDotenv reads KEY=VALUE lines. Blank lines and # comments are
+// skipped; "export " prefixes and matching quotes around values are
+// allowed, as in the files python-dotenv reads. A missing file is empty.
+func readDotenv(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	out := make(map[string]string)
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		key, val, ok := strings.Cut(line, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" || strings.ContainsAny(key, " \t") {
+			return nil, fmt.Errorf("%s line %d is not KEY=VALUE; fix or remove it", path, n)
+		}
+		val = strings.TrimSpace(val)
+		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
+			val = val[1 : len(val)-1]
+		} else if i := strings.Index(val, " #"); i >= 0 {
+			val = strings.TrimSpace(val[:i])
+		}
+		out[key] = val
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,79 @@
+// Command quill is a blog server: the JSON API of the FastAPI blog
+// tutorial, server-rendered pages and OpenAPI docs in one binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// errHelp means --help was asked for and printed: exit status 0.
+var errHelp = errors.New("help requested")
+
+// exitCode prints err, if any, as one line and maps it to the exit status:
+// 0 ok, 1 failure, 2 usage.
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "quill: %s (see quill --help)\n", ue.msg)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "quill: %s\n", err)
+		return 1
+	}
+}
+
+const usage = `quill is a blog server.
+
+Usage:
+  quill [serve] [flags]        run the server (the default)
+  quill migrate [up|status]    apply or list database migrations
+  quill secret                 print a new random SECRET_KEY
+
+Run "quill COMMAND --help" for a command's flags.
+`
+
+// run is the whole program; main only adds the process's environment and
+// exit status, so tests call run directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprint(stdout, usage)
+		return errHelp
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	case "secret":
+		return secret(args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return &usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}

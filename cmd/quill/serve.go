@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/server"
+	"github.com/quill-blog/quill/internal/sqlstore"
+)
+
+// Server limits. Reads and writes allow a 5 MiB picture over a slow link;
+// the header timeout is what stops slow-loris clients.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	hashWait          = 2 * time.Second
+	shutdownWait      = 10 * time.Second
+)
+
+// serve runs the HTTP server until ctx ends, then drains in-flight
+// requests (for at most shutdownWait) and closes the database.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, fs, err := loadConfig("serve", args, getenv, stderr, "")
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Arg(0))}
+	}
+	logger := newLogger(cfg.LogFormat, stderr)
+
+	if cfg.SecretKey == "" {
+		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
+			return errors.New("SECRET_KEY is not set: with PostgreSQL every instance must share one key; generate one with `quill secret` and set SECRET_KEY")
+		}
+		if cfg.SecretKey, err = appendSecret(dotenvPath); err != nil {
+			return err
+		}
+		logger.Info("generated a new SECRET_KEY and saved it to .env (mode 0600); keep that file private")
+	}
+
+	store, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
+	}
+	defer ln.Close()
+
+	handler := server.NewServer(server.Config{
+		Store:      store,
+		Hasher:     auth.NewHasher(cfg.Argon2, runtime.GOMAXPROCS(0), hashWait, rand.Reader),
+		Policy:     auth.NewPolicy(),
+		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
+		Logger:     logger,
+		SessionTTL: cfg.RefreshTTL,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still running at shutdown were cut off", "err", err)
+	}
+	return nil
+}
+
+// openStore opens the database and applies any pending migrations.
+func openStore(ctx context.Context, databaseURL string) (*sqlstore.Store, error) {
+	store, err := sqlstore.Open(ctx, databaseURL, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the database: %v; check DATABASE_URL", err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("cannot migrate the database: %v", err)
+	}
+	return store, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// unwrapOpError drops the "listen tcp …:" prefix net adds, since the
+// message names the address already.
+func unwrapOpError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// newSecret is 32 random bytes, hex-encoded.
+func newSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate secret: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// appendSecret generates a key and appends SECRET_KEY=… to the .env file
+// at path, creating it readable by its owner only.
+func appendSecret(path string) (string, error) {
+	key, err := newSecret()
+	if err != nil {
+		return "", err
+	}
+	line := "SECRET_KEY=" + key + "\n"
+	if old, err := os.ReadFile(path); err == nil && len(old) > 0 && old[len(old)-1] != '\n' {
+		line = "\n" + line
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v; set SECRET_KEY yourself (see `quill secret`)", path, err)
+	}
+	if _, err := f.WriteString(line); err != nil {
+		f.Close()
+		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v", path, err)
+	}
+	return key, nil
+}

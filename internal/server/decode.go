@@ -1,0 +1,161 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// Body limits.
+const (
+	maxJSONBody = 1 << 20 // 1 MiB for JSON and form bodies
+)
+
+// jsonObject is a decoded JSON request body: its top-level fields, still
+// raw, so each handler states which fields it reads and how (present,
+// absent or null), and unknown fields are ignored without being stored.
+type jsonObject struct {
+	fields map[string]json.RawMessage
+	v      blog.Validator
+}
+
+// decodeJSON reads a JSON object from r: the content type must be JSON (or
+// absent), the body at most maxJSONBody bytes of valid UTF-8.
+func decodeJSON(w http.ResponseWriter, r *http.Request) (*jsonObject, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !isJSONSuffix(mt)) {
+			return nil, errUnsupportedMedia
+		}
+	}
+	data, err := readBody(w, r, maxJSONBody)
+	if err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(data) {
+		return nil, invalidBody("Request body is not valid UTF-8")
+	}
+	obj := &jsonObject{}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&obj.fields); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, &blog.Error{Kind: blog.Unprocessable, Code: "validation_error", Message: "Validation failed",
+				Problems: []blog.Problem{{Type: "model_attributes_type", Loc: []any{"body"}, Msg: "Input should be a valid dictionary or object"}}}
+		}
+		return nil, invalidBody("JSON decode error")
+	}
+	if obj.fields == nil { // the body was "null"
+		return nil, &blog.Error{Kind: blog.Unprocessable, Code: "validation_error", Message: "Validation failed",
+			Problems: []blog.Problem{{Type: "model_attributes_type", Loc: []any{"body"}, Msg: "Input should be a valid dictionary or object"}}}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalidBody("JSON decode error: data after the object")
+	}
+	return obj, nil
+}
+
+func isJSONSuffix(mt string) bool {
+	return len(mt) > 5 && mt[len(mt)-5:] == "+json"
+}
+
+// invalidBody is the 422 for a body that is not JSON at all.
+func invalidBody(msg string) error {
+	return &blog.Error{Kind: blog.Unprocessable, Code: "validation_error", Message: "Validation failed",
+		Problems: []blog.Problem{{Type: "json_invalid", Loc: []any{"body"}, Msg: msg}}}
+}
+
+// readBody reads at most limit bytes of r's body; more is a 413.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errTooLarge
+		}
+		return nil, &httpError{http.StatusBadRequest, "bad_request", "Could not read the request body"}
+	}
+	return data, nil
+}
+
+// field reads the string field name. ok is true when it is present and a
+// string; a present field of another type (null included) is recorded as
+// a problem, and so is an absent one when required.
+func (o *jsonObject) field(name string, required bool) (s string, ok bool) {
+	raw, present := o.fields[name]
+	if !present {
+		if required {
+			o.v.Add("missing", "Field required", "body", name)
+		}
+		return "", false
+	}
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		o.v.Add("string_type", "Input should be a valid string", "body", name)
+		return "", false
+	}
+	return s, true
+}
+
+// pathID parses the path value name as a positive int64 id.
+func pathID(r *http.Request, name string) (int64, error) {
+	raw := r.PathValue(name)
+	n, err := strconv.ParseInt(raw, 10, 64)
+	var v blog.Validator
+	switch {
+	case err != nil:
+		v.Add("int_parsing", "Input should be a valid integer", "path", name)
+	case n <= 0:
+		v.Add("greater_than", "Input should be greater than 0", "path", name)
+	}
+	return n, v.Err()
+}
+
+// pageRequest reads skip, limit and cursor from the query string.
+func pageRequest(r *http.Request) (blog.PageRequest, error) {
+	q := r.URL.Query()
+	req := blog.PageRequest{Limit: blog.DefaultLimit}
+	var v blog.Validator
+	if s := q.Get("skip"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case err != nil:
+			v.Add("int_parsing", "Input should be a valid integer", "query", "skip")
+		case n < 0:
+			v.Add("greater_than_equal", "Input should be greater than or equal to 0", "query", "skip")
+		default:
+			req.Skip = n
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		switch {
+		case err != nil:
+			v.Add("int_parsing", "Input should be a valid integer", "query", "limit")
+		case n < 1:
+			v.Add("greater_than_equal", "Input should be greater than or equal to 1", "query", "limit")
+		case n > blog.MaxLimit:
+			v.Add("less_than_equal", "Input should be less than or equal to 100", "query", "limit")
+		default:
+			req.Limit = n
+		}
+	}
+	if s, ok := q["cursor"]; ok {
+		c, err := blog.ParseCursor(s[0])
+		if err != nil {
+			v.Add("value_error", "Invalid cursor", "query", "cursor")
+		} else if req.Skip != 0 {
+			v.Add("value_error", "Use either skip or cursor, not both", "query", "cursor")
+		} else {
+			req.Cursor = &c
+		}
+	}
+	return req, v.Err()
+}

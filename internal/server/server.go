@@ -1,0 +1,143 @@
+// Package server is quill's HTTP layer: the JSON API, the pages and the
+// docs, over the domain in package blog and the store in package sqlstore.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/sqlstore"
+)
+
+// Config holds what a Server needs. Every field is required unless its
+// comment says otherwise.
+type Config struct {
+	Store  *sqlstore.Store
+	Hasher *auth.Hasher
+	Policy *auth.Policy
+	Tokens *auth.Tokens
+	Logger *slog.Logger
+
+	SessionTTL time.Duration    // how long a login lasts (the refresh token's life)
+	Now        func() time.Time // optional; time.Now
+	Random     io.Reader        // optional; crypto/rand.Reader
+}
+
+// Server serves quill over HTTP. Create it with NewServer.
+type Server struct {
+	store      *sqlstore.Store
+	hasher     *auth.Hasher
+	policy     *auth.Policy
+	tokens     *auth.Tokens
+	logger     *slog.Logger
+	sessionTTL time.Duration
+	now        func() time.Time
+	random     io.Reader
+
+	mux *http.ServeMux
+}
+
+// NewServer returns a Server with every route registered.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		store:      cfg.Store,
+		hasher:     cfg.Hasher,
+		policy:     cfg.Policy,
+		tokens:     cfg.Tokens,
+		logger:     cfg.Logger,
+		sessionTTL: cfg.SessionTTL,
+		now:        cfg.Now,
+		random:     cfg.Random,
+		mux:        http.NewServeMux(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.random == nil {
+		s.random = rand.Reader
+	}
+	s.routes()
+	return s
+}
+
+type requestIDKey struct{}
+
+// ServeHTTP runs every request through the same steps: a request id, the
+// security headers, panic recovery, trailing-slash folding, the router, and
+// one access-log line.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := s.requestID()
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	h := w.Header()
+	h.Set("X-Request-Id", id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("X-Frame-Options", "DENY")
+
+	// Paths match with or without one trailing slash, without a redirect.
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		u := *r.URL
+		u.Path = strings.TrimSuffix(p, "/")
+		u.RawPath = ""
+		r2 := *r
+		r2.URL = &u
+		r = &r2
+	}
+
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log(r).Error("panic", "value", v)
+			if !rec.wrote {
+				s.apiError(rec, r, errInternal)
+			}
+		}
+		s.log(r).Info("request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start))
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// requestID returns a short random id for log correlation.
+func (s *Server) requestID() string {
+	var b [9]byte
+	if _, err := io.ReadFull(s.random, b[:]); err != nil {
+		return "-"
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status a handler wrote, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.status, r.wrote = http.StatusOK, true
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
