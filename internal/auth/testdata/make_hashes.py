@@ -31,10 +31,14 @@ LONG = "0123456789" * 8
 rows = []
 
 
-def add(name, source, password, encoded):
+def add(name, source, password, encoded, salt=None):
     if isinstance(encoded, bytes):
         encoded = encoded.decode("ascii")
-    rows.append({"name": name, "source": source, "password": password, "hash": encoded})
+    row = {"name": name, "source": source, "password": password, "hash": encoded}
+    if salt is not None:
+        # Known salt: quill's Hash must reproduce this string exactly.
+        row["salt_hex"] = salt.hex()
+    rows.append(row)
 
 
 # passlib's argon2 handler (argon2-cffi backend).
@@ -59,6 +63,16 @@ add("pwdlib profile argon2id", "argon2-cffi " + argon2.__version__, ASCII,
 # quill's own default parameters, so a hash made by Python needs no rehash.
 add("argon2-cffi quill params", "argon2-cffi " + argon2.__version__, ASCII,
     argon2.PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16).hash(ASCII))
+
+# Fixed salts and quill's parameters: byte-for-byte known answers for Hash.
+for name, password, salt in [
+    ("argon2-cffi fixed salt", ASCII, bytes(range(16))),
+    ("argon2-cffi fixed salt unicode", UNICODE, b"quill-salt-16byt"),
+]:
+    add(name, "argon2-cffi " + argon2.__version__, password,
+        argon2.low_level.hash_secret(password.encode(), salt, time_cost=2, memory_cost=19456, parallelism=1,
+                                     hash_len=32, type=argon2.Type.ID),
+        salt=salt)
 
 # bcrypt, through passlib (the tutorial's CryptContext) and directly.
 add("passlib bcrypt 2b", "passlib " + passlib.__version__, ASCII, passlib_bcrypt.using(rounds=4).hash(ASCII))
