@@ -246,14 +246,14 @@ func TestVerifyBcryptTruncation(t *testing.T) {
 
 func TestVerifyNFC(t *testing.T) {
 	const (
-		composed   = "caf\u00e9-pass" // é as one code point
+		composed   = "caf\u00e9-pass"  // é as one code point
 		decomposed = "cafe\u0301-pass" // e + combining acute accent
 	)
 	ctx := t.Context()
 	h := newHasher(t, tiny)
 	tests := []struct {
 		name           string
-		hashed, tryied string
+		hashed, tried string
 	}{
 		{"composed then decomposed", composed, decomposed},
 		{"decomposed then composed", decomposed, composed},
@@ -265,8 +265,8 @@ func TestVerifyNFC(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ok, _, err := h.Verify(ctx, tt.tryied, encoded); !ok || err != nil {
-				t.Errorf("Verify(%q, Hash(%q)) = %t, %v, want true, nil", tt.tryied, tt.hashed, ok, err)
+			if ok, _, err := h.Verify(ctx, tt.tried, encoded); !ok || err != nil {
+				t.Errorf("Verify(%q, Hash(%q)) = %t, %v, want true, nil", tt.tried, tt.hashed, ok, err)
 			}
 		})
 	}
@@ -649,11 +649,11 @@ func FuzzVerifyPHC(f *testing.F) {
 
 	// Real caps for parsePHC; tiny caps for Verify, so the fuzzer spends
 	// its time on parsing rather than on seconds-long legitimate hashes.
-	real := NewHasher(tiny, 1, 0, nil).limits
+	caps := NewHasher(tiny, 1, 0, nil).limits
 	h := NewHasher(tiny, 1, time.Minute, nil)
 	h.limits = limits{memory: 256, iterations: 2, parallelism: 2, bcryptCost: 4}
 	f.Fuzz(func(t *testing.T, encoded, password string) {
-		if p, ok := parsePHC(encoded, real); ok {
+		if p, ok := parsePHC(encoded, caps); ok {
 			if p.params.Memory > maxMemory || p.params.Iterations > maxIterations || p.params.Parallelism > maxParallelism ||
 				!p.params.computable() || len(p.salt) < minSaltLen || len(p.tag) < minTagLen {
 				t.Errorf("parsePHC(%q) accepted %+v beyond the caps", encoded, p.params)

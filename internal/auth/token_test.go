@@ -1,0 +1,490 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"hash"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+var (
+	testKey     = []byte("0123456789abcdef0123456789abcdef")
+	attackerKey = []byte("attacker-chosen-key-attacker-key")
+	epoch       = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+// clock is a settable time source for NewTokens.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func newTokens(tb testing.TB) (*Tokens, *clock) {
+	tb.Helper()
+	c := &clock{now: epoch}
+	return NewTokens(testKey, 30*time.Minute, c.Now, nil), c
+}
+
+func b64url(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func jsonSegment(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b64url(b)
+}
+
+// forge builds a token by hand, so tests can write headers and claims the
+// jwt package would refuse to produce. A nil hash leaves the signature empty.
+func forge(tb testing.TB, header, claims map[string]any, h func() hash.Hash, key []byte) string {
+	tb.Helper()
+	signing := jsonSegment(tb, header) + "." + jsonSegment(tb, claims)
+	if h == nil {
+		return signing + "."
+	}
+	mac := hmac.New(h, key)
+	mac.Write([]byte(signing))
+	return signing + "." + b64url(mac.Sum(nil))
+}
+
+// goodClaims are valid claims at epoch; tests change one thing each.
+func goodClaims(changes map[string]any) map[string]any {
+	c := map[string]any{
+		"sub": "42",
+		"sid": "session-1",
+		"iss": "quill",
+		"iat": epoch.Unix(),
+		"exp": epoch.Add(30 * time.Minute).Unix(),
+		"jti": "token-id",
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+func hs256Header(extra map[string]any) map[string]any {
+	h := map[string]any{"alg": "HS256", "typ": "JWT"}
+	for k, v := range extra {
+		h[k] = v
+	}
+	return h
+}
+
+func TestIssueParse(t *testing.T) {
+	tk, _ := newTokens(t)
+	token, expires, err := tk.Issue(42, "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := epoch.Add(30 * time.Minute); !expires.Equal(want) {
+		t.Errorf("Issue() expires = %v, want %v", expires, want)
+	}
+	got, err := tk.Parse(token)
+	if err != nil {
+		t.Fatalf("Parse(Issue()) error: %v", err)
+	}
+	want := Claims{UserID: 42, SessionID: "session-1", ExpiresAt: expires, ID: got.ID}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Parse(Issue()) mismatch (-want +got):\n%s", diff)
+	}
+	if n := len(got.ID); n != 22 { // 16 bytes in unpadded base64url
+		t.Errorf("Parse(Issue()).ID = %q (%d characters), want 22", got.ID, n)
+	}
+}
+
+func TestIssueFormat(t *testing.T) {
+	c := &clock{now: epoch.Add(500 * time.Millisecond)}
+	random := bytes.NewReader(bytes.Repeat([]byte{0xAB}, 16))
+	tk := NewTokens(testKey, time.Hour, c.Now, random)
+	token, expires, err := tk.Issue(7, "sess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("Issue() = %q, want three segments", token)
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	if got, want := string(header), `{"alg":"HS256","typ":"JWT"}`; got != want {
+		t.Errorf("header = %s, want %s", got, want)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var got map[string]any
+	if err := json.Unmarshal(payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"iss": "quill",
+		"sub": "7",
+		"sid": "sess",
+		"iat": float64(epoch.Unix()),
+		"exp": float64(epoch.Add(time.Hour).Unix()),
+		"jti": b64url(bytes.Repeat([]byte{0xAB}, 16)),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("claims mismatch (-want +got):\n%s", diff)
+	}
+	// The returned expiry is the one in the token, whole seconds.
+	if !expires.Equal(epoch.Add(time.Hour)) {
+		t.Errorf("Issue() expires = %v, want %v", expires, epoch.Add(time.Hour))
+	}
+}
+
+func TestIssueUnique(t *testing.T) {
+	tk, _ := newTokens(t)
+	a, _, err := tk.Issue(1, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := tk.Issue(1, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Error("two tokens issued in the same second are equal; jti must differ")
+	}
+}
+
+func TestIssueErrors(t *testing.T) {
+	c := &clock{now: epoch}
+	tests := []struct {
+		name      string
+		tk        *Tokens
+		userID    int64
+		sessionID string
+	}{
+		{"empty key", NewTokens(nil, time.Hour, c.Now, nil), 1, "s"},
+		{"zero user", NewTokens(testKey, time.Hour, c.Now, nil), 0, "s"},
+		{"negative user", NewTokens(testKey, time.Hour, c.Now, nil), -1, "s"},
+		{"no session", NewTokens(testKey, time.Hour, c.Now, nil), 1, ""},
+		{"random fails", NewTokens(testKey, time.Hour, c.Now, iotest.ErrReader(errors.New("no entropy"))), 1, "s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if token, _, err := tt.tk.Issue(tt.userID, tt.sessionID); err == nil {
+				t.Errorf("Issue(%d, %q) = %q, nil, want an error", tt.userID, tt.sessionID, token)
+			}
+		})
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	tk, _ := newTokens(t)
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"hand-made", forge(t, hs256Header(nil), goodClaims(nil), sha256.New, testKey)},
+		{"no typ", forge(t, map[string]any{"alg": "HS256"}, goodClaims(nil), sha256.New, testKey)},
+		{"expired within leeway", forge(t, hs256Header(nil), goodClaims(map[string]any{"exp": epoch.Add(-59 * time.Second).Unix()}), sha256.New, testKey)},
+		{"iat within leeway", forge(t, hs256Header(nil), goodClaims(map[string]any{"iat": epoch.Add(59 * time.Second).Unix()}), sha256.New, testKey)},
+		{"nbf within leeway", forge(t, hs256Header(nil), goodClaims(map[string]any{"nbf": epoch.Add(59 * time.Second).Unix()}), sha256.New, testKey)},
+		{"nbf past", forge(t, hs256Header(nil), goodClaims(map[string]any{"nbf": epoch.Add(-time.Hour).Unix()}), sha256.New, testKey)},
+		{"no iat", forge(t, hs256Header(nil), goodClaims(map[string]any{"iat": nil}), sha256.New, testKey)},
+		{"no jti", forge(t, hs256Header(nil), goodClaims(map[string]any{"jti": nil}), sha256.New, testKey)},
+		// Header key material is ignored, not obeyed: signed with our key, these pass.
+		{"kid, jku, x5u, jwk ignored", forge(t, hs256Header(map[string]any{
+			"kid": "../../../dev/null", "jku": "https://evil.example/jwks.json", "x5u": "https://evil.example/cert.pem",
+			"jwk": map[string]any{"kty": "oct", "k": b64url(attackerKey)},
+		}), goodClaims(nil), sha256.New, testKey)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tk.Parse(tt.token)
+			if err != nil {
+				t.Fatalf("Parse(%q) error: %v", tt.token, err)
+			}
+			if got.UserID != 42 || got.SessionID != "session-1" {
+				t.Errorf("Parse(%q) = %+v, want user 42, session session-1", tt.token, got)
+			}
+		})
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	tk, _ := newTokens(t)
+	good, _, err := tk.Issue(42, "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodParts := strings.Split(good, ".")
+	hs := func(changes map[string]any) string {
+		return forge(t, hs256Header(nil), goodClaims(changes), sha256.New, testKey)
+	}
+	withAlg := func(alg string, h func() hash.Hash, key []byte) string {
+		return forge(t, map[string]any{"alg": alg, "typ": "JWT"}, goodClaims(nil), h, key)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs256, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(goodClaims(nil))).SignedString(rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"empty", ""},
+		{"garbage", "not.a.token"},
+		{"alg none", withAlg("none", nil, nil)},
+		{"alg None", withAlg("None", nil, nil)},
+		{"alg NONE", withAlg("NONE", nil, nil)},
+		{"alg nOnE", withAlg("nOnE", nil, nil)},
+		{"alg none with our signature", withAlg("none", sha256.New, testKey)},
+		{"alg hs256 lower case", withAlg("hs256", sha256.New, testKey)},
+		{"alg missing", forge(t, map[string]any{"typ": "JWT"}, goodClaims(nil), sha256.New, testKey)},
+		{"HS384 same key", withAlg("HS384", sha512.New384, testKey)},
+		{"HS512 same key", withAlg("HS512", sha512.New, testKey)},
+		{"RS256 signed with RSA", rs256},
+		{"RS256 header, HMAC with our key", withAlg("RS256", sha256.New, testKey)},
+		{"ES256 header", withAlg("ES256", sha256.New, testKey)},
+		{"wrong key", forge(t, hs256Header(nil), goodClaims(nil), sha256.New, attackerKey)},
+		{"empty key", forge(t, hs256Header(nil), goodClaims(nil), sha256.New, nil)},
+		{"empty signature", goodParts[0] + "." + goodParts[1] + "."},
+		{"no signature segment", goodParts[0] + "." + goodParts[1]},
+		{"truncated signature", good[:len(good)-4]},
+		{"signature not base64url", goodParts[0] + "." + goodParts[1] + "." + strings.Repeat("+", 43)},
+		{"padded signature", good + "="},
+		{"tampered claims", goodParts[0] + "." + jsonSegment(t, goodClaims(map[string]any{"sub": "1"})) + "." + goodParts[2]},
+		{"tampered header", b64url([]byte(`{"alg":"HS256","typ":"JWT","x":1}`)) + "." + goodParts[1] + "." + goodParts[2]},
+		{"jwk with attacker key", forge(t, hs256Header(map[string]any{
+			"jwk": map[string]any{"kty": "oct", "k": b64url(attackerKey)},
+		}), goodClaims(nil), sha256.New, attackerKey)},
+		{"kid with attacker key", forge(t, hs256Header(map[string]any{"kid": "attacker"}), goodClaims(nil), sha256.New, attackerKey)},
+		{"jku with attacker key", forge(t, hs256Header(map[string]any{"jku": "https://evil.example/jwks.json"}), goodClaims(nil), sha256.New, attackerKey)},
+		{"x5u with attacker key", forge(t, hs256Header(map[string]any{"x5u": "https://evil.example/cert.pem"}), goodClaims(nil), sha256.New, attackerKey)},
+		{"missing exp", hs(map[string]any{"exp": nil})},
+		{"expired beyond leeway", hs(map[string]any{"exp": epoch.Add(-61 * time.Second).Unix()})},
+		{"future nbf", hs(map[string]any{"nbf": epoch.Add(61 * time.Second).Unix()})},
+		{"future iat", hs(map[string]any{"iat": epoch.Add(61 * time.Second).Unix()})},
+		{"wrong iss", hs(map[string]any{"iss": "quill2"})},
+		{"iss upper case", hs(map[string]any{"iss": "QUILL"})},
+		{"missing iss", hs(map[string]any{"iss": nil})},
+		{"missing sid", hs(map[string]any{"sid": nil})},
+		{"empty sid", hs(map[string]any{"sid": ""})},
+		{"sid not a string", hs(map[string]any{"sid": 5})},
+		{"missing sub", hs(map[string]any{"sub": nil})},
+		{"non-numeric sub", hs(map[string]any{"sub": "alice"})},
+		{"negative sub", hs(map[string]any{"sub": "-1"})},
+		{"zero sub", hs(map[string]any{"sub": "0"})},
+		{"sub with plus", hs(map[string]any{"sub": "+42"})},
+		{"sub with leading zero", hs(map[string]any{"sub": "042"})},
+		{"sub overflows int64", hs(map[string]any{"sub": "9223372036854775808"})},
+		{"sub as number", hs(map[string]any{"sub": 42})},
+		{"sub with space", hs(map[string]any{"sub": " 42"})},
+		{"claims not an object", forge(t, hs256Header(nil), nil, sha256.New, testKey)},
+		{"megabyte of dots", strings.Repeat(".", 1<<20)},
+		{"just over 4 KiB", hs(map[string]any{"pad": strings.Repeat("x", 4096)})},
+		{"extra segment", good + ".x"},
+		{"extra empty segment", good + "."},
+		{"two tokens", good + "." + good},
+		{"bearer prefix", "Bearer " + good},
+		{"trailing space", good + " "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tk.Parse(tt.token)
+			if err != blog.ErrInvalidToken {
+				t.Errorf("Parse(%.60q) = %+v, %v, want blog.ErrInvalidToken", tt.token, got, err)
+			}
+			if diff := cmp.Diff(Claims{}, got); diff != "" {
+				t.Errorf("Parse(%.60q) returned claims with an error (-want +got):\n%s", tt.token, diff)
+			}
+		})
+	}
+}
+
+func TestParseExpiry(t *testing.T) {
+	tk, c := newTokens(t)
+	token, expires, err := tk.Issue(42, "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		now   time.Time
+		valid bool
+	}{
+		{"at issue", epoch, true},
+		{"just before expiry", expires.Add(-time.Second), true},
+		{"at expiry, within leeway", expires, true},
+		{"59 s late", expires.Add(59 * time.Second), true},
+		{"61 s late", expires.Add(61 * time.Second), false},
+		{"a day late", expires.Add(24 * time.Hour), false},
+		{"issued 59 s in the future", epoch.Add(-59 * time.Second), true},
+		{"issued 61 s in the future", epoch.Add(-61 * time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.Set(tt.now)
+			_, err := tk.Parse(token)
+			if (err == nil) != tt.valid {
+				t.Errorf("at %v: Parse(token expiring %v) = %v, want valid %t", tt.now, expires, err, tt.valid)
+			}
+		})
+	}
+}
+
+func TestParseEmptyKey(t *testing.T) {
+	c := &clock{now: epoch}
+	tk := NewTokens(nil, time.Hour, c.Now, nil)
+	token := forge(t, hs256Header(nil), goodClaims(nil), sha256.New, nil)
+	if _, err := tk.Parse(token); err != blog.ErrInvalidToken {
+		t.Errorf("Parse(token signed with the empty key) with an empty key = %v, want blog.ErrInvalidToken", err)
+	}
+}
+
+func TestNewTokensCopiesKey(t *testing.T) {
+	key := append([]byte(nil), testKey...)
+	c := &clock{now: epoch}
+	tk := NewTokens(key, time.Hour, c.Now, nil)
+	token, _, err := tk.Issue(1, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(key)
+	if _, err := tk.Parse(token); err != nil {
+		t.Errorf("Parse after the caller cleared its key slice = %v, want nil", err)
+	}
+}
+
+func TestParseConcurrent(t *testing.T) {
+	tk, _ := newTokens(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			token, _, err := tk.Issue(int64(i+1), "s")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if c, err := tk.Parse(token); err != nil || c.UserID != int64(i+1) {
+				t.Errorf("Parse = %+v, %v, want user %d", c, err, i+1)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestOpaqueToken(t *testing.T) {
+	random := bytes.NewReader(bytes.Repeat([]byte{1}, 32))
+	token, hash, err := NewOpaqueToken(random)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := b64url(bytes.Repeat([]byte{1}, 32)); token != want {
+		t.Errorf("NewOpaqueToken() token = %q, want %q", token, want)
+	}
+	sum := sha256.Sum256([]byte(token))
+	if !bytes.Equal(hash, sum[:]) {
+		t.Errorf("NewOpaqueToken() hash = %x, want SHA-256 of the token %x", hash, sum)
+	}
+	if got := HashOpaque(token); !bytes.Equal(got, hash) {
+		t.Errorf("HashOpaque(token) = %x, want %x", got, hash)
+	}
+	if got := HashOpaque(token + "x"); bytes.Equal(got, hash) {
+		t.Error("HashOpaque of a different token gave the same hash")
+	}
+
+	a, _, err := NewOpaqueToken(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := NewOpaqueToken(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b || len(a) != 43 {
+		t.Errorf("NewOpaqueToken(nil) = %q, %q: want two different 43-character tokens", a, b)
+	}
+
+	if _, _, err := NewOpaqueToken(bytes.NewReader(make([]byte, 31))); err == nil {
+		t.Error("NewOpaqueToken(short random) succeeded, want an error")
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	c := &clock{now: epoch}
+	tk := NewTokens(testKey, time.Hour, c.Now, nil)
+	token, _, err := tk.Issue(42, "session-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := tk.Parse(token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseDots(b *testing.B) {
+	c := &clock{now: epoch}
+	tk := NewTokens(testKey, time.Hour, c.Now, nil)
+	dots := strings.Repeat(".", 1<<20)
+	for b.Loop() {
+		tk.Parse(dots)
+	}
+}
+
+func FuzzParseToken(f *testing.F) {
+	c := &clock{now: epoch}
+	tk := NewTokens(testKey, time.Hour, c.Now, nil)
+	good, _, err := tk.Issue(42, "session-1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(forge(f, map[string]any{"alg": "none"}, goodClaims(nil), nil, nil))
+	f.Add(forge(f, hs256Header(map[string]any{"jwk": map[string]any{"kty": "oct", "k": "AA"}}), goodClaims(nil), sha256.New, attackerKey))
+	f.Add(forge(f, hs256Header(nil), goodClaims(map[string]any{"sub": "-1"}), sha256.New, testKey))
+	f.Add(forge(f, hs256Header(nil), goodClaims(map[string]any{"exp": 1e300}), sha256.New, testKey))
+	f.Add("..")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, token string) {
+		got, err := tk.Parse(token)
+		switch {
+		case err == nil && (got.UserID <= 0 || got.SessionID == ""):
+			t.Errorf("Parse(%q) = %+v, nil: accepted without a user or session", token, got)
+		case err != nil && err != blog.ErrInvalidToken:
+			t.Errorf("Parse(%q) error = %v, want blog.ErrInvalidToken", token, err)
+		}
+	})
+}
