@@ -252,7 +252,7 @@ func TestVerifyNFC(t *testing.T) {
 	ctx := t.Context()
 	h := newHasher(t, tiny)
 	tests := []struct {
-		name           string
+		name          string
 		hashed, tried string
 	}{
 		{"composed then decomposed", composed, decomposed},
