@@ -134,27 +134,11 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 		page.Limit = blog.MaxLimit
 	}
 
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if authorID != 0 {
-		where = append(where, "p.user_id = "+arg(authorID))
-	}
-	if c := req.Cursor; c != nil {
+	if req.Cursor != nil {
 		page.Skip = 0
-		where = append(where, "(p.date_posted, p.id) < ("+arg(micros(c.DatePosted))+", "+arg(c.ID)+")")
-	}
-	query := `SELECT ` + postColumns + ` FROM posts p JOIN users u ON u.id = p.user_id`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	// One more row than the page says whether there is another page.
-	query += ` ORDER BY p.date_posted DESC, p.id DESC LIMIT ` + arg(page.Limit+1) + ` OFFSET ` + arg(page.Skip)
+	query, args := postsQuery(authorID, req.Cursor, page.Skip, page.Limit+1)
 
 	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -198,4 +182,30 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 		page.NextCursor = &blog.Cursor{DatePosted: last.DatePosted, ID: last.ID}
 	}
 	return page, nil
+}
+
+// postsQuery returns the query for limit posts, newest first, by authorID
+// (0: everyone), after cursor (nil: from the start) and skip. Each case is
+// one range scan of an index on (date_posted, id), backwards.
+func postsQuery(authorID int64, cursor *blog.Cursor, skip int64, limit int) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if authorID != 0 {
+		where = append(where, "p.user_id = "+arg(authorID))
+	}
+	if cursor != nil {
+		where = append(where, "(p.date_posted, p.id) < ("+arg(micros(cursor.DatePosted))+", "+arg(cursor.ID)+")")
+	}
+	query := `SELECT ` + postColumns + ` FROM posts p JOIN users u ON u.id = p.user_id`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY p.date_posted DESC, p.id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(skip)
+	return query, args
 }

@@ -1,0 +1,441 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// createPost adds a post by author, dated at (zero: now).
+func createPost(tb testing.TB, s *Store, author *blog.User, title string, at time.Time) *blog.Post {
+	tb.Helper()
+	p := &blog.Post{Title: title, Content: "content of " + title, AuthorID: author.ID, DatePosted: at}
+	if err := s.CreatePost(context.Background(), p); err != nil {
+		tb.Fatalf("CreatePost(%q) = %v", title, err)
+	}
+	return p
+}
+
+// publicAuthor is what a post carries of its author.
+func publicAuthor(u *blog.User) blog.User {
+	return blog.User{ID: u.ID, Username: u.Username, ImageFile: u.ImageFile}
+}
+
+func TestCreatePost(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		alice := &blog.User{Username: "Alice", Email: "alice@example.com", PasswordHash: "secret-hash", ImageFile: "a.jpg"}
+		if err := s.CreateUser(ctx, alice); err != nil {
+			t.Fatal(err)
+		}
+		paris, err := time.LoadLocation("Europe/Paris")
+		if err != nil {
+			paris = time.FixedZone("CET", 3600)
+		}
+		tests := []struct {
+			name       string
+			datePosted time.Time
+			want       time.Time
+		}{
+			{name: "now", want: clock.Now()},
+			{name: "given, in UTC to the microsecond", datePosted: time.Date(2020, 5, 6, 7, 8, 9, 123456789, paris),
+				want: time.Date(2020, 5, 6, 5, 8, 9, 123456000, time.UTC)},
+			{name: "before 1970", datePosted: time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC),
+				want: time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				p := &blog.Post{Title: "Hello", Content: "World", AuthorID: alice.ID, DatePosted: tt.datePosted}
+				if err := s.CreatePost(ctx, p); err != nil {
+					t.Fatalf("CreatePost() = %v", err)
+				}
+				want := &blog.Post{ID: p.ID, Title: "Hello", Content: "World", AuthorID: alice.ID,
+					DatePosted: tt.want, Author: publicAuthor(alice)}
+				if diff := cmp.Diff(want, p); diff != "" {
+					t.Errorf("CreatePost() left the post mismatched (-want +got):\n%s", diff)
+				}
+				got, err := s.Post(ctx, p.ID)
+				if err != nil {
+					t.Fatalf("Post(%d) = %v", p.ID, err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("Post(%d) mismatch (-want +got):\n%s", p.ID, diff)
+				}
+			})
+		}
+	})
+}
+
+func TestUpdateAndDeletePost(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		alice := createUser(t, s, "alice")
+		p := createPost(t, s, alice, "first", time.Time{})
+		other := createPost(t, s, alice, "other", time.Time{})
+
+		p.Title, p.Content = "edited", "new content"
+		if err := s.UpdatePost(ctx, p); err != nil {
+			t.Fatalf("UpdatePost() = %v", err)
+		}
+		got, err := s.Post(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(p, got); diff != "" {
+			t.Errorf("Post after UpdatePost mismatch (-want +got):\n%s", diff)
+		}
+
+		if err := s.DeletePost(ctx, p.ID); err != nil {
+			t.Fatalf("DeletePost() = %v", err)
+		}
+		if _, err := s.Post(ctx, p.ID); !errors.Is(err, blog.ErrPostNotFound) {
+			t.Errorf("Post(deleted) = %v, want ErrPostNotFound", err)
+		}
+		if _, err := s.Post(ctx, other.ID); err != nil {
+			t.Errorf("Post(other) after deleting a post = %v", err)
+		}
+	})
+}
+
+func TestPostNotFound(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		const id = 424242
+		tests := []struct {
+			name string
+			call func() error
+		}{
+			{"Post", func() error { _, err := s.Post(ctx, id); return err }},
+			{"UpdatePost", func() error { return s.UpdatePost(ctx, &blog.Post{ID: id, Title: "t", Content: "c"}) }},
+			{"DeletePost", func() error { return s.DeletePost(ctx, id) }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if err := tt.call(); !errors.Is(err, blog.ErrPostNotFound) {
+					t.Errorf("%s(missing post) = %v, want ErrPostNotFound", tt.name, err)
+				}
+			})
+		}
+	})
+}
+
+// postIDs lists the ids of posts.
+func postIDs(posts []blog.Post) []int64 {
+	ids := make([]int64, len(posts))
+	for i, p := range posts {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+func TestPostsPaging(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		createUser(t, s, "carol") // no posts
+
+		// 25 posts in groups of three sharing a date, inserted out of date
+		// order, so ties are broken by id and ids disagree with dates.
+		base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		var all []*blog.Post
+		for i := range 25 {
+			author := alice
+			if i%3 == 1 {
+				author = bob
+			}
+			at := base.Add(time.Duration((i*7)%9) * time.Minute)
+			all = append(all, createPost(t, s, author, fmt.Sprintf("post %d", i), at))
+		}
+		newestFirst := func(authorID int64) []blog.Post {
+			var ps []blog.Post
+			for _, p := range all {
+				if authorID == 0 || p.AuthorID == authorID {
+					ps = append(ps, *p)
+				}
+			}
+			slices.SortFunc(ps, func(a, b blog.Post) int {
+				if c := b.DatePosted.Compare(a.DatePosted); c != 0 {
+					return c
+				}
+				return int(b.ID - a.ID)
+			})
+			return ps
+		}
+
+		scopes := []struct {
+			name     string
+			authorID int64
+		}{
+			{"everyone", 0},
+			{"alice", alice.ID},
+			{"bob", bob.ID},
+		}
+		for _, scope := range scopes {
+			want := newestFirst(scope.authorID)
+			for _, limit := range []int{1, 3, 7, 100} {
+				t.Run(fmt.Sprintf("%s/limit %d/by skip", scope.name, limit), func(t *testing.T) {
+					var got []blog.Post
+					for skip := int64(0); ; skip += int64(limit) {
+						page, err := s.Posts(ctx, scope.authorID, blog.PageRequest{Skip: skip, Limit: limit})
+						if err != nil {
+							t.Fatalf("Posts(skip %d) = %v", skip, err)
+						}
+						checkPage(t, page, int64(len(want)), skip, limit)
+						got = append(got, page.Posts...)
+						if !page.HasMore {
+							break
+						}
+					}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("pages by skip mismatch (-want +got):\n%s", diff)
+					}
+				})
+				t.Run(fmt.Sprintf("%s/limit %d/by cursor", scope.name, limit), func(t *testing.T) {
+					var (
+						got    []blog.Post
+						cursor *blog.Cursor
+					)
+					for range len(want) + 1 {
+						page, err := s.Posts(ctx, scope.authorID, blog.PageRequest{Limit: limit, Cursor: cursor})
+						if err != nil {
+							t.Fatalf("Posts(cursor %v) = %v", cursor, err)
+						}
+						checkPage(t, page, int64(len(want)), 0, limit)
+						got = append(got, page.Posts...)
+						if !page.HasMore {
+							break
+						}
+						// The cursor survives its string form, as a client
+						// sends it back.
+						c, err := blog.ParseCursor(page.NextCursor.String())
+						if err != nil {
+							t.Fatalf("ParseCursor(%s) = %v", page.NextCursor, err)
+						}
+						cursor = &c
+					}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("pages by cursor mismatch (-want +got):\n%s", diff)
+					}
+				})
+			}
+		}
+
+		t.Run("no posts", func(t *testing.T) {
+			carol, err := s.UserByLogin(ctx, "carol")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Posts(ctx, carol.ID, blog.PageRequest{Limit: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := &blog.PostPage{Posts: []blog.Post{}, Limit: 5}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Posts(carol) mismatch (-want +got):\n%s", diff)
+			}
+		})
+
+		everyone := newestFirst(0)
+		// A gone post with everyone[4]'s date and a bigger id than any sorts
+		// first among that date's posts.
+		gone := &blog.Cursor{DatePosted: everyone[4].DatePosted, ID: 100_000}
+		afterGone := slices.IndexFunc(everyone, func(p blog.Post) bool { return p.DatePosted.Equal(gone.DatePosted) })
+		tests := []struct {
+			name string
+			req  blog.PageRequest
+			want *blog.PostPage
+		}{
+			{
+				name: "default limit",
+				req:  blog.PageRequest{},
+				want: &blog.PostPage{Posts: everyone[:10], Total: 25, Limit: 10, HasMore: true,
+					NextCursor: &blog.Cursor{DatePosted: everyone[9].DatePosted, ID: everyone[9].ID}},
+			},
+			{
+				name: "limit capped",
+				req:  blog.PageRequest{Limit: 1000},
+				want: &blog.PostPage{Posts: everyone, Total: 25, Limit: blog.MaxLimit},
+			},
+			{
+				name: "skip past the end",
+				req:  blog.PageRequest{Skip: 25, Limit: 5},
+				want: &blog.PostPage{Posts: []blog.Post{}, Total: 25, Skip: 25, Limit: 5},
+			},
+			{
+				name: "cursor ignores skip",
+				req:  blog.PageRequest{Skip: 3, Limit: 2, Cursor: &blog.Cursor{DatePosted: everyone[0].DatePosted, ID: everyone[0].ID}},
+				want: &blog.PostPage{Posts: everyone[1:3], Total: 25, Limit: 2, HasMore: true,
+					NextCursor: &blog.Cursor{DatePosted: everyone[2].DatePosted, ID: everyone[2].ID}},
+			},
+			{
+				name: "cursor of a deleted post",
+				req:  blog.PageRequest{Limit: 2, Cursor: gone},
+				want: &blog.PostPage{Posts: everyone[afterGone : afterGone+2], Total: 25, Limit: 2, HasMore: true,
+					NextCursor: &blog.Cursor{DatePosted: everyone[afterGone+1].DatePosted, ID: everyone[afterGone+1].ID}},
+			},
+			{
+				name: "cursor at the end",
+				req:  blog.PageRequest{Limit: 2, Cursor: &blog.Cursor{DatePosted: everyone[24].DatePosted, ID: everyone[24].ID}},
+				want: &blog.PostPage{Posts: []blog.Post{}, Total: 25, Limit: 2},
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.Posts(ctx, 0, tt.req)
+				if err != nil {
+					t.Fatalf("Posts(%+v) = %v", tt.req, err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("Posts(%+v) mismatch (-want +got):\n%s", tt.req, diff)
+				}
+			})
+		}
+	})
+}
+
+// checkPage checks what a page says about itself.
+func checkPage(tb testing.TB, page *blog.PostPage, total, skip int64, limit int) {
+	tb.Helper()
+	if page.Total != total || page.Skip != skip || page.Limit != limit {
+		tb.Errorf("page Total, Skip, Limit = %d, %d, %d, want %d, %d, %d",
+			page.Total, page.Skip, page.Limit, total, skip, limit)
+	}
+	if len(page.Posts) > limit {
+		tb.Errorf("page has %d posts, more than its limit %d", len(page.Posts), limit)
+	}
+	switch {
+	case page.HasMore && len(page.Posts) != limit:
+		tb.Errorf("page has %d posts and more to come, want a full page of %d", len(page.Posts), limit)
+	case page.HasMore:
+		last := page.Posts[len(page.Posts)-1]
+		want := &blog.Cursor{DatePosted: last.DatePosted, ID: last.ID}
+		if diff := cmp.Diff(want, page.NextCursor); diff != "" {
+			tb.Errorf("NextCursor is not the last post's position (-want +got):\n%s", diff)
+		}
+	case page.NextCursor != nil:
+		tb.Errorf("last page has NextCursor %v, want nil", page.NextCursor)
+	}
+	for _, p := range page.Posts {
+		if p.Author.ID != p.AuthorID || p.Author.Username == "" || p.Author.PasswordHash != "" || p.Author.Email != "" {
+			tb.Errorf("post %d has author %+v, want the public fields of user %d", p.ID, p.Author, p.AuthorID)
+		}
+	}
+}
+
+func TestPostCounts(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		var alices []*blog.Post
+		for i := range 5 {
+			alices = append(alices, createPost(t, s, alice, fmt.Sprint("a", i), time.Time{}))
+			createPost(t, s, bob, fmt.Sprint("b", i), time.Time{})
+		}
+
+		// totals checks the counters against COUNT(*), which the store itself
+		// never runs.
+		totals := func(step string, want map[int64]int64) {
+			t.Helper()
+			for authorID, n := range want {
+				page, err := s.Posts(ctx, authorID, blog.PageRequest{Limit: 1})
+				if err != nil {
+					t.Fatalf("%s: Posts(%d) = %v", step, authorID, err)
+				}
+				var counted int64
+				query, args := `SELECT COUNT(*) FROM posts`, []any{}
+				if authorID != 0 {
+					query, args = query+` WHERE user_id = $1`, []any{authorID}
+				}
+				if err := s.read.QueryRowContext(ctx, query, args...).Scan(&counted); err != nil {
+					t.Fatal(err)
+				}
+				if page.Total != n || counted != n {
+					t.Errorf("%s: author %d: Total = %d, COUNT(*) = %d, want %d", step, authorID, page.Total, counted, n)
+				}
+			}
+		}
+		totals("after creating", map[int64]int64{0: 10, alice.ID: 5, bob.ID: 5})
+
+		for _, p := range alices[:2] {
+			if err := s.DeletePost(ctx, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		totals("after deleting two posts", map[int64]int64{0: 8, alice.ID: 3, bob.ID: 5})
+
+		if err := s.DeleteUser(ctx, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		totals("after deleting bob", map[int64]int64{0: 3, alice.ID: 3})
+		if _, err := s.Posts(ctx, bob.ID, blog.PageRequest{}); !errors.Is(err, blog.ErrUserNotFound) {
+			t.Errorf("Posts(deleted bob) = %v, want ErrUserNotFound", err)
+		}
+	})
+}
+
+// TestQueryPlans checks that the queries that run on every page view are
+// index lookups, never a scan of a table or a sort.
+func TestQueryPlans(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s, _ := newTestStore(t, db)
+		if s.Dialect() != "sqlite" {
+			t.Skipf("no plan expectations for %s yet", s.Dialect())
+		}
+		cursor := &blog.Cursor{DatePosted: time.Now(), ID: 7}
+		sessionUser := `SELECT ` + sessionColumns + `, ` + userColumns + `
+			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2`
+		tests := []struct {
+			name  string
+			query string
+			args  []any
+		}{
+			{"everyone's first page", "", nil},
+			{"everyone's after a cursor", "", nil},
+			{"one author's first page", "", nil},
+			{"one author's after a cursor", "", nil},
+			{"session and its user", sessionUser, []any{"id", 0}},
+		}
+		tests[0].query, tests[0].args = postsQuery(0, nil, 0, 11)
+		tests[1].query, tests[1].args = postsQuery(0, cursor, 0, 11)
+		tests[2].query, tests[2].args = postsQuery(1, nil, 0, 11)
+		tests[3].query, tests[3].args = postsQuery(1, cursor, 0, 11)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				rows, err := s.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var plan []string
+				for rows.Next() {
+					var (
+						id, parent, unused int
+						detail             string
+					)
+					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+						t.Fatal(err)
+					}
+					plan = append(plan, detail)
+				}
+				for _, step := range plan {
+					scan := strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "USING INDEX")
+					if scan || strings.Contains(step, "TEMP B-TREE") {
+						t.Errorf("query plan has %q:\n%s", step, strings.Join(plan, "\n"))
+					}
+				}
+			})
+		}
+	})
+}

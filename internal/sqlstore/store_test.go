@@ -1,0 +1,320 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// testDB is a database the suite runs on.
+type testDB struct {
+	name string
+	// url returns the URL of a new, empty database that lives as long as tb.
+	url func(tb testing.TB) string
+}
+
+// testDBs lists the databases every test runs against: SQLite always, and
+// PostgreSQL when QUILL_TEST_POSTGRES_URL is set.
+func testDBs() []testDB {
+	dbs := []testDB{{
+		name: "sqlite",
+		url: func(tb testing.TB) string {
+			tb.Helper()
+			return "sqlite:///" + filepath.Join(tb.TempDir(), "quill.db")
+		},
+	}}
+	if os.Getenv("QUILL_TEST_POSTGRES_URL") != "" {
+		// Hook for the PostgreSQL dialect: url will create a fresh schema (or
+		// database) on that server for tb and drop it in tb.Cleanup.
+		dbs = append(dbs, testDB{
+			name: "postgres",
+			url: func(tb testing.TB) string {
+				tb.Skip("QUILL_TEST_POSTGRES_URL is set, but the postgres dialect is not implemented yet")
+				return ""
+			},
+		})
+	}
+	return dbs
+}
+
+// forEachDB runs test once per database, as a subtest named after it.
+func forEachDB(t *testing.T, test func(t *testing.T, db testDB)) {
+	t.Helper()
+	for _, db := range testDBs() {
+		t.Run(db.name, func(t *testing.T) { test(t, db) })
+	}
+}
+
+// testClock is a settable now func, safe for concurrent use.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on by d and returns the new time.
+func (c *testClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
+
+// openTestStore opens url with clock and closes the store when tb ends.
+func openTestStore(tb testing.TB, url string, clock *testClock) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), url, clock.Now)
+	if err != nil {
+		tb.Fatalf("Open(%q) = %v", url, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close() = %v", err)
+		}
+	})
+	return s
+}
+
+// newTestStore returns a migrated store on a new, empty database of db's
+// dialect, and its clock.
+func newTestStore(tb testing.TB, db testDB) (*Store, *testClock) {
+	tb.Helper()
+	clock := newTestClock()
+	s := openTestStore(tb, db.url(tb), clock)
+	if err := s.Migrate(context.Background()); err != nil {
+		tb.Fatalf("Migrate() = %v", err)
+	}
+	return s, clock
+}
+
+func TestOpenURLs(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		url     string
+		wantErr string // a substring; "" means success
+	}{
+		{name: "absolute", url: "sqlite:///" + filepath.Join(dir, "a.db")},
+		{name: "memory", url: "sqlite://:memory:"},
+		{name: "postgres", url: "postgres://u:secretpw@localhost/quill", wantErr: "not supported yet"},
+		{name: "postgresql", url: "postgresql://u:secretpw@localhost/quill", wantErr: "not supported yet"},
+		{name: "unknown scheme", url: "mysql://u:secretpw@localhost/quill", wantErr: `unknown scheme "mysql"`},
+		{name: "no scheme", url: "blog.db", wantErr: "database URL must look like"},
+		{name: "host instead of path", url: "sqlite://blog.db", wantErr: "use sqlite:///relative/path"},
+		{name: "no file name", url: "sqlite:///", wantErr: "no file name"},
+		{name: "directory", url: "sqlite:///" + dir + "/", wantErr: "no file name"},
+		{name: "query", url: "sqlite:///" + filepath.Join(dir, "b.db") + "?mode=ro", wantErr: "query parameters are not supported"},
+		{name: "missing directory", url: "sqlite:///" + filepath.Join(dir, "nope", "c.db"), wantErr: "does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(context.Background(), tt.url, nil)
+			if err == nil {
+				defer s.Close()
+			}
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Open(%q) = %v, want success", tt.url, err)
+			case tt.wantErr != "" && err == nil:
+				t.Fatalf("Open(%q) succeeded, want error containing %q", tt.url, tt.wantErr)
+			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
+				t.Fatalf("Open(%q) = %v, want error containing %q", tt.url, err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), "secretpw"):
+				t.Fatalf("Open(%q) = %v: the error shows the password", tt.url, err)
+			}
+		})
+	}
+}
+
+func TestOpenRelativePath(t *testing.T) {
+	t.Chdir(t.TempDir())
+	s, err := Open(context.Background(), "sqlite:///./blog.db", nil)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	defer s.Close()
+	if _, err := os.Stat("blog.db"); err != nil {
+		t.Fatalf("Open did not create ./blog.db: %v", err)
+	}
+}
+
+func TestOpenCreatesPrivateFileAndDoesNotMigrate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	s := openTestStore(t, "sqlite:///"+path, newTestClock())
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("Open did not create the file: %v", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("database file mode = %v, want no group or other access", perm)
+	}
+	st, err := s.MigrationStatus(context.Background())
+	if err != nil {
+		t.Fatalf("MigrationStatus() = %v", err)
+	}
+	for _, m := range st {
+		if m.Applied {
+			t.Errorf("migration %d applied by Open alone", m.Version)
+		}
+	}
+	if s.Dialect() != "sqlite" {
+		t.Errorf("Dialect() = %q, want sqlite", s.Dialect())
+	}
+}
+
+func TestOpenNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(context.Background(), "sqlite:///"+path, nil); err == nil {
+		s.Close()
+		t.Fatal("Open(junk file) succeeded, want error")
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	s, _ := newTestStore(t, testDBs()[0])
+	ctx := context.Background()
+	tests := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "5000"},
+	}
+	for _, tt := range tests {
+		for name, db := range map[string]*sql.DB{"write": s.write, "read": s.read} {
+			var got string
+			if err := db.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil {
+				t.Fatalf("%s pool: PRAGMA %s: %v", name, tt.pragma, err)
+			}
+			if got != tt.want {
+				t.Errorf("%s pool: PRAGMA %s = %s, want %s", name, tt.pragma, got, tt.want)
+			}
+		}
+	}
+	if _, err := s.read.ExecContext(ctx, `DELETE FROM users`); err == nil {
+		t.Error("the read pool can write")
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		clock := newTestClock()
+		s := openTestStore(t, db.url(t), clock)
+		before, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatalf("MigrationStatus() before Migrate = %v", err)
+		}
+		want := []MigrationStatus{{Version: 1, Name: "init"}}
+		if diff := cmp.Diff(want, before); diff != "" {
+			t.Errorf("MigrationStatus() before Migrate mismatch (-want +got):\n%s", diff)
+		}
+
+		for i := range 2 { // the second run is a no-op
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate() run %d = %v", i+1, err)
+			}
+			clock.Advance(time.Hour)
+		}
+		after, err := s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatalf("MigrationStatus() = %v", err)
+		}
+		want = []MigrationStatus{{Version: 1, Name: "init", Applied: true, AppliedAt: newTestClock().Now()}}
+		if diff := cmp.Diff(want, after); diff != "" {
+			t.Errorf("MigrationStatus() after Migrate mismatch (-want +got):\n%s", diff)
+		}
+
+		// A database a newer quill migrated is refused, and shown.
+		if _, err := s.write.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "newer quill") {
+			t.Errorf("Migrate() with a newer schema = %v, want an error asking for a newer quill", err)
+		}
+		after, err = s.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatalf("MigrationStatus() = %v", err)
+		}
+		if got := after[len(after)-1]; got.Version != 9999 || !got.Applied {
+			t.Errorf("MigrationStatus() last = %+v, want the unknown version 9999, applied", got)
+		}
+	})
+}
+
+func TestConcurrentMigrate(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		url := db.url(t)
+		var stores []*Store
+		for range 4 {
+			stores = append(stores, openTestStore(t, url, newTestClock()))
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(stores))
+		for i, s := range stores {
+			wg.Go(func() { errs[i] = s.Migrate(context.Background()) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("store %d: Migrate() = %v", i, err)
+			}
+		}
+	})
+}
+
+// TestDurability checks that what a store call wrote is there after the
+// store is closed and opened again.
+func TestDurability(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		url := db.url(t)
+		clock := newTestClock()
+		s, err := Open(ctx, url, clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u := createUser(t, s, "alice")
+		p := &blog.Post{Title: "kept", Content: "through a restart", AuthorID: u.ID}
+		if err := s.CreatePost(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close() = %v", err)
+		}
+
+		s = openTestStore(t, url, clock)
+		got, err := s.Post(ctx, p.ID)
+		if err != nil {
+			t.Fatalf("Post(%d) after reopening = %v", p.ID, err)
+		}
+		if diff := cmp.Diff(p, got); diff != "" {
+			t.Errorf("Post(%d) after reopening mismatch (-want +got):\n%s", p.ID, diff)
+		}
+	})
+}
