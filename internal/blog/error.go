@@ -54,6 +54,7 @@ var (
 	ErrBadCredentials   = &Error{Kind: Unauthenticated, Code: "invalid_credentials", Message: "Incorrect username or password"}
 	ErrWrongPassword    = &Error{Kind: Invalid, Code: "wrong_password", Message: "Current password is incorrect"}
 	ErrNoPicture        = &Error{Kind: Invalid, Code: "no_picture", Message: "No profile picture to delete"}
+	ErrPictureNotFound  = &Error{Kind: NotFound, Code: "picture_not_found", Message: "Picture not found"}
 	ErrInvalidReset     = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "Invalid or expired reset token"}
 )
 
