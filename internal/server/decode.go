@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/quill-blog/quill/internal/blog"
@@ -88,7 +89,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 
 // field reads the string field name. ok is true when it is present and a
 // string; a present field of another type (null included) is recorded as
-// a problem, and so is an absent one when required.
+// a problem, and so is an absent one when required. A NUL ("\u0000") is a
+// problem in every field, including those no validator looks at further,
+// such as current_password.
 func (o *jsonObject) field(name string, required bool) (s string, ok bool) {
 	raw, present := o.fields[name]
 	if !present {
@@ -99,6 +102,10 @@ func (o *jsonObject) field(name string, required bool) (s string, ok bool) {
 	}
 	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
 		o.v.Add("string_type", "Input should be a valid string", "body", name)
+		return "", false
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		o.v.Add("string_type", "Input should be a valid string without NUL bytes", "body", name)
 		return "", false
 	}
 	return s, true
