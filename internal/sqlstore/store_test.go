@@ -45,9 +45,11 @@ func testDBs() []testDB {
 	return dbs
 }
 
-// forEachDB runs test once per database, as a subtest named after it.
+// forEachDB runs test once per database, as a subtest named after it. The
+// test runs in parallel with other tests: each database is its own.
 func forEachDB(t *testing.T, test func(t *testing.T, db testDB)) {
 	t.Helper()
+	t.Parallel()
 	for _, db := range testDBs() {
 		t.Run(db.name, func(t *testing.T) { test(t, db) })
 	}
@@ -317,4 +319,23 @@ func TestDurability(t *testing.T) {
 			t.Errorf("Post(%d) after reopening mismatch (-want +got):\n%s", p.ID, diff)
 		}
 	})
+}
+
+func TestMemory(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, "sqlite://:memory:", newTestClock())
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate() = %v", err)
+	}
+	u := createUser(t, s, "alice")
+	got, err := s.User(ctx, u.ID)
+	if err != nil {
+		t.Fatalf("User() = %v", err)
+	}
+	if diff := cmp.Diff(u, got); diff != "" {
+		t.Errorf("User() mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := s.Posts(ctx, 0, blog.PageRequest{}); err != nil {
+		t.Errorf("Posts() = %v", err)
+	}
 }

@@ -1,0 +1,277 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// createSession adds a session for u that started at created and lasts ttl.
+func createSession(tb testing.TB, s *Store, u *blog.User, id string, created time.Time, ttl time.Duration) *blog.Session {
+	tb.Helper()
+	sess := &blog.Session{ID: id, UserID: u.ID, CreatedAt: created, LastUsedAt: created, ExpiresAt: created.Add(ttl),
+		UserAgent: "test agent", IP: "192.0.2.1"}
+	if err := s.CreateSession(context.Background(), sess, []byte("refresh hash of "+id)); err != nil {
+		tb.Fatalf("CreateSession(%q) = %v", id, err)
+	}
+	return sess
+}
+
+func TestSessionUser(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		live := createSession(t, s, alice, "live", now.Add(-time.Hour), 2*time.Hour)
+		createSession(t, s, alice, "expired", now.Add(-2*time.Hour), time.Hour)
+		createSession(t, s, alice, "expires now", now.Add(-time.Hour), time.Hour)
+		createSession(t, s, bob, "bob's", now, time.Hour)
+		if err := s.DeleteUser(ctx, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		tests := []struct {
+			name     string
+			id       string
+			wantSess *blog.Session
+			wantUser *blog.User
+			wantErr  error
+		}{
+			{name: "live", id: "live", wantSess: live, wantUser: alice},
+			{name: "expired", id: "expired", wantErr: blog.ErrInvalidToken},
+			{name: "expires at this instant", id: "expires now", wantErr: blog.ErrInvalidToken},
+			{name: "missing", id: "nope", wantErr: blog.ErrInvalidToken},
+			{name: "empty id", id: "", wantErr: blog.ErrInvalidToken},
+			{name: "user deleted", id: "bob's", wantErr: blog.ErrInvalidToken},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				sess, u, err := s.SessionUser(ctx, tt.id, now)
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("SessionUser(%q) error = %v, want %v", tt.id, err, tt.wantErr)
+				}
+				if diff := cmp.Diff(tt.wantSess, sess); diff != "" {
+					t.Errorf("SessionUser(%q) session mismatch (-want +got):\n%s", tt.id, diff)
+				}
+				if diff := cmp.Diff(tt.wantUser, u); diff != "" {
+					t.Errorf("SessionUser(%q) user mismatch (-want +got):\n%s", tt.id, diff)
+				}
+			})
+		}
+	})
+}
+
+func TestCreateSessionRefreshHashUnique(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s, clock := newTestStore(t, db)
+		alice := createUser(t, s, "alice")
+		createSession(t, s, alice, "one", clock.Now(), time.Hour)
+		sess := &blog.Session{ID: "two", UserID: alice.ID, CreatedAt: clock.Now(), LastUsedAt: clock.Now(), ExpiresAt: clock.Now().Add(time.Hour)}
+		if err := s.CreateSession(context.Background(), sess, []byte("refresh hash of one")); err == nil {
+			t.Error("CreateSession with another session's refresh hash succeeded")
+		}
+		sess.UserID = 424242
+		if err := s.CreateSession(context.Background(), sess, []byte("fresh")); err == nil {
+			t.Error("CreateSession for a missing user succeeded")
+		}
+	})
+}
+
+func TestDeleteSession(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		createSession(t, s, alice, "a1", clock.Now(), time.Hour)
+		createSession(t, s, bob, "b1", clock.Now(), time.Hour)
+
+		tests := []struct {
+			name    string
+			userID  int64
+			id      string
+			wantErr error
+		}{
+			{name: "another user's", userID: alice.ID, id: "b1", wantErr: blog.ErrSessionNotFound},
+			{name: "missing", userID: alice.ID, id: "nope", wantErr: blog.ErrSessionNotFound},
+			{name: "own", userID: alice.ID, id: "a1"},
+			{name: "own, again", userID: alice.ID, id: "a1", wantErr: blog.ErrSessionNotFound},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if err := s.DeleteSession(ctx, tt.userID, tt.id); !errors.Is(err, tt.wantErr) {
+					t.Errorf("DeleteSession(%d, %q) = %v, want %v", tt.userID, tt.id, err, tt.wantErr)
+				}
+			})
+		}
+		if _, _, err := s.SessionUser(ctx, "a1", clock.Now()); !errors.Is(err, blog.ErrInvalidToken) {
+			t.Errorf("SessionUser(deleted) = %v, want ErrInvalidToken", err)
+		}
+		if _, _, err := s.SessionUser(ctx, "b1", clock.Now()); err != nil {
+			t.Errorf("SessionUser(bob's) = %v after alice tried to delete it", err)
+		}
+	})
+}
+
+// sessionIDs lists the user's live session ids, newest first.
+func sessionIDs(tb testing.TB, s *Store, userID int64, now time.Time) []string {
+	tb.Helper()
+	sessions, err := s.Sessions(context.Background(), userID, now)
+	if err != nil {
+		tb.Fatalf("Sessions(%d) = %v", userID, err)
+	}
+	ids := []string{}
+	for _, sess := range sessions {
+		ids = append(ids, sess.ID)
+	}
+	return ids
+}
+
+func TestSessions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		first := createSession(t, s, alice, "first", now.Add(-3*time.Hour), 24*time.Hour)
+		createSession(t, s, alice, "expired", now.Add(-2*time.Hour), time.Hour)
+		createSession(t, s, alice, "last", now.Add(-time.Minute), 24*time.Hour)
+		createSession(t, s, alice, "middle", now.Add(-time.Hour), 24*time.Hour)
+		createSession(t, s, bob, "bob's", now, time.Hour)
+
+		if diff := cmp.Diff([]string{"last", "middle", "first"}, sessionIDs(t, s, alice.ID, now)); diff != "" {
+			t.Errorf("Sessions(alice) mismatch (-want +got):\n%s", diff)
+		}
+		sessions, err := s.Sessions(ctx, alice.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(*first, sessions[2]); diff != "" {
+			t.Errorf("Sessions(alice)[2] mismatch (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{}, sessionIDs(t, s, 424242, now)); diff != "" {
+			t.Errorf("Sessions(missing user) mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestDeleteSessions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		for _, id := range []string{"a1", "a2", "a3"} {
+			createSession(t, s, alice, id, now, time.Hour)
+		}
+		createSession(t, s, bob, "b1", now, time.Hour)
+
+		tests := []struct {
+			name   string
+			except string
+			want   []string
+		}{
+			{name: "all but the current one", except: "a2", want: []string{"a2"}},
+			{name: "another user's id as the exception", except: "b1", want: []string{}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if err := s.DeleteSessions(context.Background(), alice.ID, tt.except); err != nil {
+					t.Fatalf("DeleteSessions(%q) = %v", tt.except, err)
+				}
+				if diff := cmp.Diff(tt.want, sessionIDs(t, s, alice.ID, now)); diff != "" {
+					t.Errorf("alice's sessions after DeleteSessions mismatch (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff([]string{"b1"}, sessionIDs(t, s, bob.ID, now)); diff != "" {
+					t.Errorf("bob's sessions after DeleteSessions(alice) mismatch (-want +got):\n%s", diff)
+				}
+			})
+		}
+		createSession(t, s, alice, "a4", now, time.Hour)
+		if err := s.DeleteSessions(context.Background(), alice.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{}, sessionIDs(t, s, alice.ID, now)); diff != "" {
+			t.Errorf("alice's sessions after DeleteSessions(\"\") mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestTouchSessions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		start := clock.Now()
+		alice := createUser(t, s, "alice")
+		createSession(t, s, alice, "a", start, 24*time.Hour)
+		createSession(t, s, alice, "b", start, 24*time.Hour)
+		createSession(t, s, alice, "c", start, 24*time.Hour)
+
+		if err := s.TouchSessions(ctx, nil); err != nil {
+			t.Errorf("TouchSessions(nil) = %v", err)
+		}
+		later := start.Add(10 * time.Minute)
+		err := s.TouchSessions(ctx, map[string]time.Time{
+			"a":    later,
+			"b":    start.Add(-time.Minute), // older than what is stored: ignored
+			"gone": later,
+		})
+		if err != nil {
+			t.Fatalf("TouchSessions() = %v", err)
+		}
+		sessions, err := s.Sessions(ctx, alice.ID, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]time.Time{}
+		for _, sess := range sessions {
+			got[sess.ID] = sess.LastUsedAt
+		}
+		want := map[string]time.Time{"a": later, "b": start, "c": start}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("LastUsedAt after TouchSessions mismatch (-want +got):\n%s", diff)
+		}
+
+		// Many at once, as the server batches them.
+		batch := map[string]time.Time{}
+		for i := range 500 {
+			id := fmt.Sprintf("s%03d", i)
+			createSession(t, s, alice, id, start, time.Hour)
+			batch[id] = later
+		}
+		if err := s.TouchSessions(ctx, batch); err != nil {
+			t.Fatalf("TouchSessions(500 sessions) = %v", err)
+		}
+		sess, _, err := s.SessionUser(ctx, "s499", start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sess.LastUsedAt.Equal(later) {
+			t.Errorf("LastUsedAt of s499 = %v, want %v", sess.LastUsedAt, later)
+		}
+	})
+}
+
+func TestDeleteExpiredSessions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		alice := createUser(t, s, "alice")
+		createSession(t, s, alice, "expired", now.Add(-2*time.Hour), time.Hour)
+		createSession(t, s, alice, "expires now", now.Add(-time.Hour), time.Hour)
+		createSession(t, s, alice, "live", now, time.Hour)
+
+		n, err := s.DeleteExpiredSessions(ctx, now)
+		if err != nil || n != 2 {
+			t.Errorf("DeleteExpiredSessions() = %d, %v, want 2, nil", n, err)
+		}
+		if diff := cmp.Diff([]string{"live"}, sessionIDs(t, s, alice.ID, now.Add(-24*time.Hour))); diff != "" {
+			t.Errorf("sessions left mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
