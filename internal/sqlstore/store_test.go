@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -338,4 +340,48 @@ func TestMemory(t *testing.T) {
 	if _, err := s.Posts(ctx, 0, blog.PageRequest{}); err != nil {
 		t.Errorf("Posts() = %v", err)
 	}
+}
+
+// TestSurvivesKill checks §9's promise: a post whose CreatePost returned
+// survives the process being killed at once (kill -9, no Close). The test
+// runs itself in a child process that does the writing and kills itself.
+func TestSurvivesKill(t *testing.T) {
+	if url := os.Getenv("QUILL_TEST_KILL_URL"); url != "" {
+		// The child.
+		ctx := context.Background()
+		s, err := Open(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u := createUser(t, s, "alice")
+		createPost(t, s, u, "written before the kill", time.Time{})
+		p, err := os.FindProcess(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Kill()
+		select {} // killed before getting here
+	}
+
+	forEachDB(t, func(t *testing.T, db testDB) {
+		url := db.url(t)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSurvivesKill$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "QUILL_TEST_KILL_URL="+url)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != -1 { // -1: ended by a signal
+			t.Fatalf("child process ended with %v, want killed; output:\n%s", err, out)
+		}
+		s := openTestStore(t, url, newTestClock())
+		page, err := s.Posts(context.Background(), 0, blog.PageRequest{})
+		if err != nil {
+			t.Fatalf("Posts() after the kill = %v", err)
+		}
+		if len(page.Posts) != 1 || page.Posts[0].Title != "written before the kill" || page.Total != 1 {
+			t.Errorf("Posts() after the kill = %+v, want the one post", page)
+		}
+	})
 }
