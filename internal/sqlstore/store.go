@@ -263,23 +263,6 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 // fromMicros is the UTC time a stored value means.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// nullMicros is a nullable stored time; the zero Time is NULL.
-func nullMicros(t time.Time) sql.Null[int64] {
-	if t.IsZero() {
-		return sql.Null[int64]{}
-	}
-	return sql.Null[int64]{V: t.UnixMicro(), Valid: true}
-}
-
-// fromNullMicros is the time a nullable stored value means; NULL is the
-// zero Time.
-func fromNullMicros(n sql.Null[int64]) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromMicros(n.V)
-}
-
 // nullString is s, with "" stored as NULL.
 func nullString(s string) sql.Null[string] {
 	return sql.Null[string]{V: s, Valid: s != ""}
