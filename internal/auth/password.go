@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/trustelem/zxcvbn/frequency"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/cases"
@@ -400,11 +399,10 @@ const commonRank = 10_000
 // a shorter one ("a@x.io") would forbid nearly every password.
 const minPersonalLen = 3
 
-// NewPolicy builds a Policy. It indexes the 10,000 best-ranked entries of
-// zxcvbn's "passwords" frequency list (Dropbox's list, as ported by
-// trustelem/zxcvbn), so build it once and share it.
+// NewPolicy builds a Policy. It indexes the 10,000 most common passwords
+// of zxcvbn's list (see commonPasswords), so build it once and share it.
 func NewPolicy() *Policy {
-	list := frequency.FrequencyLists["passwords"]
+	list := commonPasswords()
 	list = list[:min(len(list), commonRank)]
 	common := make(map[string]struct{}, len(list))
 	fold := cases.Fold()

@@ -567,7 +567,6 @@ func TestParsePHC(t *testing.T) {
 
 func TestPolicyCheck(t *testing.T) {
 	p := NewPolicy()
-	list := frequency.FrequencyLists["passwords"]
 	const (
 		common   = "This password is too common; choose one that is harder to guess"
 		username = "Password must not contain your username"
@@ -582,8 +581,14 @@ func TestPolicyCheck(t *testing.T) {
 		{"password", "password", "alice", "alice@example.com", common},
 		{"common, other case", "PassWord", "alice", "alice@example.com", common},
 		{"common, 8 chars", "iloveyou", "alice", "alice@example.com", common},
-		{"rank 10000", list[9999], "alice", "alice@example.com", common},
-		{"rank 10001 passes", list[10000], "alice", "alice@example.com", ""},
+		// Ranks 20, 37 and 944 of zxcvbn's password list, which the
+		// module's frequency lists file under names and English words.
+		{"michael", "michael", "alice", "alice@example.com", common},
+		{"jennifer", "jennifer", "alice", "alice@example.com", common},
+		{"basketball", "basketball", "alice", "alice@example.com", common},
+		{"rank 10000", "159753456", "alice", "alice@example.com", common},
+		{"rank 10001 passes", "timothy1", "alice", "alice@example.com", ""},
+		{"rank 10001, other case, passes", "Timothy1", "alice", "alice@example.com", ""},
 		{"common with suffix passes", "password-for-quill-2026", "alice", "alice@example.com", ""},
 		{"contains username", "my-alice-secret", "alice", "a@example.com", username},
 		{"contains username, other case", "my-ALICE-secret", "Alice", "a@example.com", username},
@@ -601,8 +606,42 @@ func TestPolicyCheck(t *testing.T) {
 			}
 		})
 	}
-	if n := len(p.common); n < 9900 || n > commonRank {
-		t.Errorf("Policy holds %d common passwords, want about %d", n, commonRank)
+	if n := len(p.common); n != commonRank {
+		t.Errorf("Policy holds %d common passwords, want %d", n, commonRank)
+	}
+}
+
+// TestCommonPasswordsMatchModule checks the generated list against the
+// zxcvbn module's Go API: its "passwords" frequency list is the same
+// ranking with some words removed (those it files under another list), so
+// a prefix of it must be in ours and nothing after that prefix. A mismatch
+// means common_passwords.txt is stale: run go generate ./internal/auth.
+func TestCommonPasswordsMatchModule(t *testing.T) {
+	ours := commonPasswords()
+	if len(ours) != commonRank {
+		t.Fatalf("common_passwords.txt has %d entries, want %d", len(ours), commonRank)
+	}
+	in := make(map[string]bool, len(ours))
+	for _, w := range ours {
+		in[w] = true
+	}
+	list := frequency.FrequencyLists["passwords"]
+	prefix := 0
+	for prefix < len(list) && in[list[prefix]] {
+		prefix++
+	}
+	for _, w := range list[prefix:] {
+		if in[w] {
+			t.Errorf("%q is in common_passwords.txt but ranks below %q in the module's list", w, list[prefix])
+		}
+	}
+	// The frequency list drops about 3,000 of the top 10,000 (6,961 remain
+	// in v1.0.1): names and English words such as "michael".
+	if prefix < 6500 {
+		t.Errorf("only the first %d entries of the module's list are in common_passwords.txt, want over 6500", prefix)
+	}
+	if !in["123456"] || ours[0] != "123456" {
+		t.Errorf("common_passwords.txt starts with %q, want 123456", ours[0])
 	}
 }
 
