@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -42,9 +43,83 @@ func (s *Store) LoginFailures(ctx context.Context, key string) (failures int, la
 	return failures, fromMicros(at), nil
 }
 
-// ClearLoginFailures forgets the failures for key, after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM login_failures WHERE key = $1`, key); err != nil {
+// ClaimLoginAttempt counts an attempt to log in as key at now as a failure
+// before its password is checked, unless key must still wait; then it
+// counts nothing and returns how long is left. delay(n) is the wait after n
+// consecutive failures, from the attempt that made the nth; a success must
+// call ClearLoginFailures.
+//
+// Counting first makes the check and the count one step: attempts that
+// arrive together cannot all pass the check before any of them is
+// recorded, and an attempt that is turned away does not lengthen the wait.
+func (s *Store) ClaimLoginAttempt(ctx context.Context, key string, now time.Time, delay func(failures int) time.Duration) (wait time.Duration, err error) {
+	// The compare-and-set updates make this safe where transactions do not
+	// serialise (PostgreSQL's read committed): a lost race is retried.
+	for range 5 {
+		var won bool
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var failures int
+			var blocked sql.Null[int64]
+			err := tx.QueryRowContext(ctx, `SELECT failures, blocked_until FROM login_failures WHERE key = $1`, key).
+				Scan(&failures, &blocked)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("select login failures: %w", err)
+			}
+			if blocked.Valid {
+				if until := fromMicros(blocked.V); until.After(now) {
+					wait = until.Sub(now)
+					won = true
+					return nil
+				}
+			}
+			until := sql.Null[int64]{}
+			if d := delay(failures + 1); d > 0 {
+				until = sql.Null[int64]{V: micros(now.Add(d)), Valid: true}
+			}
+			var res sql.Result
+			if errors.Is(err, sql.ErrNoRows) {
+				res, err = tx.ExecContext(ctx, `
+					INSERT INTO login_failures (key, failures, last_failure_at, blocked_until) VALUES ($1, 1, $2, $3)
+					ON CONFLICT (key) DO NOTHING`, key, micros(now), until)
+			} else {
+				res, err = tx.ExecContext(ctx, `
+					UPDATE login_failures SET failures = failures + 1, last_failure_at = $2, blocked_until = $3
+					WHERE key = $1 AND failures = $4`, key, micros(now), until, failures)
+			}
+			if err != nil {
+				return fmt.Errorf("count login attempt: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("count login attempt: %w", err)
+			}
+			won = n == 1
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		if won {
+			return wait, nil
+		}
+	}
+	// Others keep claiming this key at this very moment: let them.
+	return time.Second, nil
+}
+
+// ClearLoginFailures forgets the failures for keys, after a successful login.
+func (s *Store) ClearLoginFailures(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	marks := make([]string, len(keys))
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = k
+	}
+	q := `DELETE FROM login_failures WHERE key IN (` + strings.Join(marks, ", ") + `)`
+	if _, err := s.write.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("clear login failures: %w", err)
 	}
 	return nil
