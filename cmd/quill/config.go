@@ -208,7 +208,8 @@ func parseConfig(v map[string]string) (config, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			return cfg, fmt.Errorf("CORS_ORIGINS: %q is not an origin such as https://app.example.com", o)
 		}
-		cfg.CORSOrigins = append(cfg.CORSOrigins, u.Scheme+"://"+u.Host)
+		// Browsers send the origin in lower case (RFC 6454 §6.2).
+		cfg.CORSOrigins = append(cfg.CORSOrigins, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
 	switch v["RATE_LIMITS"] {
 	case "on":

@@ -73,6 +73,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:     logger,
 		SessionTTL: cfg.RefreshTTL,
+
+		TrustedProxies:    cfg.TrustedProxies,
+		CORSOrigins:       cfg.CORSOrigins,
+		DisableRateLimits: !cfg.RateLimits,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -84,6 +88,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect())
+
+	// The janitor stops before the deferred store.Close runs.
+	janitorCtx, stopJanitor := context.WithCancel(context.Background())
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		forgetLoginFailures(janitorCtx, store, logger)
+	}()
+	defer func() {
+		stopJanitor()
+		<-janitorDone
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -99,6 +115,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
 	}
 	return nil
+}
+
+// Login failure counts are kept this long after the last failure. Every
+// name anyone tries gets a row, so without forgetting the table would grow
+// without bound; a day is far beyond the longest login delay.
+const (
+	loginFailureRetention = 24 * time.Hour
+	loginFailureSweep     = time.Hour
+)
+
+// forgetLoginFailures deletes stale login failure counts now and then,
+// until ctx ends.
+func forgetLoginFailures(ctx context.Context, store *sqlstore.Store, logger *slog.Logger) {
+	tick := time.NewTicker(loginFailureSweep)
+	defer tick.Stop()
+	for {
+		n, err := store.DeleteStaleLoginFailures(ctx, time.Now().Add(-loginFailureRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("could not delete stale login failure counts", "err", err)
+		case n > 0:
+			logger.Info("deleted stale login failure counts", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // openStore opens the database and applies any pending migrations.

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -126,7 +127,15 @@ var testArgon2 = auth.Params{Memory: 64, Iterations: 1, Parallelism: 1}
 const (
 	testAccessTTL  = 30 * time.Minute
 	testSessionTTL = 30 * 24 * time.Hour
+	// testRemote is the client address of every request unless a scenario
+	// says otherwise.
+	testRemote = "192.0.2.1:1234"
+	// testOrigin is the one origin CORS allows on test servers.
+	testOrigin = "https://app.example.com"
 )
+
+// testProxies are the trusted proxies of test servers.
+var testProxies = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
 
 // testPolicy is built once: it indexes 10,000 passwords.
 var testPolicy = sync.OnceValue(auth.NewPolicy)
@@ -147,8 +156,9 @@ func newTestServer(tb testing.TB) *testServer {
 	return newTestServerOn(tb, testDBs()[0])
 }
 
-// newTestServerOn returns a server on a new database of kind db.
-func newTestServerOn(tb testing.TB, db testDB) *testServer {
+// newTestServerOn returns a server on a new database of kind db. Each of
+// configure may change its configuration.
+func newTestServerOn(tb testing.TB, db testDB, configure ...func(*server.Config)) *testServer {
 	tb.Helper()
 	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
@@ -158,7 +168,7 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		clock:  clock,
 		logs:   logs,
 	}
-	ts.handler = server.NewServer(server.Config{
+	cfg := server.Config{
 		Store:      ts.store,
 		Hasher:     auth.NewHasher(testArgon2, 4, 5*time.Second, nil),
 		Policy:     testPolicy(),
@@ -166,15 +176,28 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
-	})
+
+		TrustedProxies: testProxies,
+		CORSOrigins:    []string{testOrigin},
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	ts.handler = server.NewServer(cfg)
 	return ts
 }
 
 // do sends one request and returns the response with its body read.
 func (ts *testServer) do(tb testing.TB, method, path, body string, header http.Header) (*http.Response, []byte) {
 	tb.Helper()
+	return ts.doFrom(tb, testRemote, method, path, body, header)
+}
+
+// doFrom is do from the client address remote.
+func (ts *testServer) doFrom(tb testing.TB, remote, method, path, body string, header http.Header) (*http.Response, []byte) {
+	tb.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.RemoteAddr = "192.0.2.1:1234"
+	req.RemoteAddr = remote
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -339,6 +362,7 @@ type apiScenario struct {
 	body    string            // raw; placeholders expanded. Content-Type defaults to application/json when set.
 	headers map[string]string // request headers, placeholders expanded; "" removes a default
 	as      string            // fixture user whose token is sent ("alice", "bob"); "" for none
+	remote  string            // the client's address, "host:port"; testRemote when ""
 	setup   func(tb testing.TB, f *fixture)
 
 	wantStatus int
@@ -448,7 +472,11 @@ func (sc apiScenario) run(t *testing.T, f *fixture) {
 		header.Set(k, f.expand(v))
 	}
 	path := f.expand(sc.path)
-	res, got := f.do(t, sc.method, path, f.expand(sc.body), header)
+	remote := sc.remote
+	if remote == "" {
+		remote = testRemote
+	}
+	res, got := f.doFrom(t, remote, sc.method, path, f.expand(sc.body), header)
 
 	if res.StatusCode != sc.wantStatus {
 		t.Errorf("%s %s: status = %d, want %d; body %s", sc.method, path, res.StatusCode, sc.wantStatus, got)

@@ -48,14 +48,7 @@ var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 // paths, so asking the mux about every method here costs the hot path
 // nothing.
 func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) {
-	var allow []string
-	for _, m := range methods {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
-			allow = append(allow, m)
-		}
-	}
+	allow := s.allowedMethods(r)
 	err := error(errNotFound)
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -66,6 +59,19 @@ func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.pageError(w, r, err)
+}
+
+// allowedMethods lists the methods r's path is routed under.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range methods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // staticFiles serves embedded files, with a cache header since they change

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +30,16 @@ type Config struct {
 	SessionTTL time.Duration    // how long a login lasts (the refresh token's life)
 	Now        func() time.Time // optional; time.Now
 	Random     io.Reader        // optional; crypto/rand.Reader
+
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (TRUSTED_PROXIES); optional.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins may call the API from a browser (CORS_ORIGINS); exact
+	// origins such as "https://app.example.com"; optional.
+	CORSOrigins []string
+	// DisableRateLimits turns off the per-client allowances and the login
+	// throttle (RATE_LIMITS=off): for benchmarks and tests only.
+	DisableRateLimits bool
 }
 
 // Server serves quill over HTTP. Create it with NewServer.
@@ -40,6 +52,13 @@ type Server struct {
 	sessionTTL time.Duration
 	now        func() time.Time
 	random     io.Reader
+
+	trustedProxies []netip.Prefix
+	corsOrigins    map[string]struct{}
+	// The throttles of SPEC §6; all nil or false with DisableRateLimits.
+	throttleLogins bool         // per login key, in the database
+	loginLimit     *rateLimiter // per client, in memory
+	registerLimit  *rateLimiter // per client, in memory
 
 	mux *http.ServeMux
 }
@@ -63,6 +82,16 @@ func NewServer(cfg Config) *Server {
 	if s.random == nil {
 		s.random = rand.Reader
 	}
+	s.trustedProxies = slices.Clone(cfg.TrustedProxies)
+	s.corsOrigins = make(map[string]struct{}, len(cfg.CORSOrigins))
+	for _, o := range cfg.CORSOrigins {
+		s.corsOrigins[o] = struct{}{}
+	}
+	if !cfg.DisableRateLimits {
+		s.throttleLogins = true
+		s.loginLimit = newRateLimiter(loginsPerMinute, time.Minute, maxLimitedClients, s.now)
+		s.registerLimit = newRateLimiter(registrationsPerMinute, time.Minute, maxLimitedClients, s.now)
+	}
 	s.routes()
 	return s
 }
@@ -70,8 +99,9 @@ func NewServer(cfg Config) *Server {
 type requestIDKey struct{}
 
 // ServeHTTP runs every request through the same steps: a request id, the
-// security headers, panic recovery, trailing-slash folding, the router, and
-// one access-log line.
+// security headers, trailing-slash folding, panic recovery, CORS, the
+// router, and one access-log line. The log names the path only: query
+// strings may carry secrets (reset links).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := s.requestID()
@@ -106,6 +136,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log(r).Info("request", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration", time.Since(start))
 	}()
+	if s.cors(rec, r) {
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 

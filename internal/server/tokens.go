@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,6 +35,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 // account costs the same hash as a wrong password and gets the same bytes
 // back, so the endpoint does not tell which accounts exist.
 func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, form url.Values) error {
+	if err := s.allow(r, s.loginLimit); err != nil {
+		return err
+	}
 	var v blog.Validator
 	username := formField(&v, form, "username")
 	password := formField(&v, form, "password")
@@ -43,7 +45,19 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 		return err
 	}
 	ctx := r.Context()
-	user, err := s.store.UserByLogin(ctx, blog.LoginKey(username))
+	key := blog.LoginKey(username)
+	if s.throttleLogins {
+		// Before any hashing, and the same for every key, known or not: a
+		// throttled attempt costs no hash and reveals nothing.
+		wait, err := s.store.ClaimLoginAttempt(ctx, key, s.now(), blog.LoginDelay)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			return blog.TooManyLogins(wait)
+		}
+	}
+	user, err := s.store.UserByLogin(ctx, key)
 	if errors.Is(err, blog.ErrUserNotFound) {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
 			return err
@@ -59,6 +73,12 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 	}
 	if !ok {
 		return blog.ErrBadCredentials
+	}
+	if s.throttleLogins {
+		// A success resets the count for both ways of naming the account.
+		if err := s.store.ClearLoginFailures(ctx, key, blog.LoginKey(user.Username), user.Email); err != nil {
+			return err
+		}
 	}
 	if rehash {
 		s.upgradeHash(r, user, password)
@@ -92,7 +112,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.Us
 		LastUsedAt: now,
 		ExpiresAt:  now.Add(s.sessionTTL),
 		UserAgent:  clip(r.UserAgent(), 256),
-		IP:         clientIP(r),
+		IP:         s.clientIP(r),
 	}
 	if err := s.store.CreateSession(r.Context(), sess, refreshHash); err != nil {
 		return err
@@ -179,15 +199,6 @@ func formField(v *blog.Validator, form url.Values, name string) string {
 		v.Add("missing", "Field required", "body", name)
 	}
 	return s
-}
-
-// clientIP is the address of the peer that sent the request.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // clip shortens s to at most n bytes of valid UTF-8.

@@ -15,6 +15,9 @@ var (
 
 // handleRegister creates an account: POST /api/users.
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
+	if err := s.allow(r, s.registerLimit); err != nil {
+		return err
+	}
 	body, err := decodeJSON(w, r)
 	if err != nil {
 		return err
