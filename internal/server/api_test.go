@@ -307,9 +307,9 @@ type fixture struct {
 	vars map[string]string
 }
 
-func newFixture(tb testing.TB, db testDB) *fixture {
+func newFixture(tb testing.TB, db testDB, configure ...func(*server.Config)) *fixture {
 	tb.Helper()
-	f := &fixture{testServer: newTestServerOn(tb, db), users: map[string]*testUser{}, vars: map[string]string{}}
+	f := &fixture{testServer: newTestServerOn(tb, db, configure...), users: map[string]*testUser{}, vars: map[string]string{}}
 	f.addUser(tb, "alice", &testUser{Username: "Alice", Email: "alice@example.com", Password: alicePassword})
 	f.addUser(tb, "bob", &testUser{Username: "bob", Email: "bob@example.com", Password: bobPassword})
 	posts := []struct{ name, user, title, content string }{
