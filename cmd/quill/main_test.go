@@ -493,6 +493,9 @@ func TestConfigPrecedence(t *testing.T) {
 		{name: ".env comments, blank lines, export and quotes",
 			dotenv: "# quill\n\nexport ADDR=\"quoted addr\"\nLOG_FORMAT=text # a comment\n", wantErr: `ADDR="quoted addr"`},
 		{name: ".env single quotes", dotenv: "ADDR='single quoted'\n", wantErr: `ADDR="single quoted"`},
+		{name: ".env comment after a value", dotenv: "ADDR=plain # note\n", wantErr: `ADDR="plain"`},
+		{name: ".env comment after a quoted value", dotenv: "ADDR=\"quoted # not a comment\" # note\n", wantErr: `ADDR="quoted # not a comment"`},
+		{name: ".env quoted key with a comment", dotenv: "SECRET_KEY='changethis' # from the tutorial\n", wantErr: "placeholder"},
 		{name: "an empty environment value does not override .env", dotenv: "ADDR=from-dotenv\n",
 			env: map[string]string{"ADDR": ""}, wantErr: `ADDR="from-dotenv"`},
 	}
