@@ -1851,6 +1851,20 @@ func apiScenarios() []apiScenario {
 			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
 		},
 		{
+			name: "the static directory", method: "GET", path: "/static/",
+			wantStatus:  http.StatusNotFound,
+			wantHeaders: map[string]string{"Location": "", "Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "the static directory without a slash", method: "GET", path: "/static",
+			wantStatus:  http.StatusNotFound,
+			wantHeaders: map[string]string{"Location": "", "Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "a static directory", method: "GET", path: "/static/profile_pics/",
+			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Location": ""},
+		},
+		{
 			name: "unknown API path", method: "GET", path: "/api/nope",
 			wantStatus: http.StatusNotFound, wantJSON: notFound, wantHeaders: map[string]string{"Allow": ""},
 		},
