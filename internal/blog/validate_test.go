@@ -239,6 +239,7 @@ func TestPostText(t *testing.T) {
 		{name: "empty", title: "", content: "", problems: []string{"string_too_short", "string_too_short"}},
 		{name: "only spaces", title: "   ", content: "\t\n ", problems: []string{"string_too_short", "string_too_short"}},
 		{name: "only Unicode spaces", title: "\u3000\u00a0\u2003", content: "c", problems: []string{"string_too_short"}},
+		{name: "only zero-width characters", title: "\u200b\u200d\ufeff", content: "c", problems: []string{"string_too_short"}},
 		{name: "NUL", title: "a\x00b", content: "c", problems: []string{"string_type"}},
 		{name: "invalid UTF-8", title: "t", content: "\xc3\x28", problems: []string{"string_type"}},
 	}
