@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -62,24 +61,6 @@ func quillBinary(t *testing.T) string {
 	return binaryPath
 }
 
-// syncBuffer collects a process's output; safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // quillProcess is a running quill serve.
 type quillProcess struct {
 	cmd  *exec.Cmd
@@ -90,13 +71,13 @@ type quillProcess struct {
 	err  error         // cmd.Wait's result, once done is closed
 }
 
-var listening = regexp.MustCompile(`msg="quill is listening" url=(http://[0-9.:]+)`)
+var binaryListening = regexp.MustCompile(`msg="quill is listening" url=(http://[0-9.:]+)`)
 
-// startQuill runs quill serve in dir (its working directory: blog.db and
+// startBinary runs the quill binary's serve in dir (its working directory: blog.db and
 // .env live there) with env on top of a minimal environment, and waits
 // until it answers /health. The process is killed when t ends, if still
 // running.
-func startQuill(t *testing.T, dir string, env ...string) *quillProcess {
+func startBinary(t *testing.T, dir string, env ...string) *quillProcess {
 	t.Helper()
 	cmd := exec.Command(quillBinary(t), "serve")
 	cmd.Dir = dir
@@ -122,7 +103,7 @@ func startQuill(t *testing.T, dir string, env ...string) *quillProcess {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if m := listening.FindStringSubmatch(p.logs.String()); m != nil {
+		if m := binaryListening.FindStringSubmatch(p.logs.String()); m != nil {
 			p.url = m[1]
 			p.addr = strings.TrimPrefix(p.url, "http://")
 			break
@@ -209,7 +190,7 @@ const formType = "application/x-www-form-urlencoded"
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := startQuill(t, dir, "SECRET_KEY="+newSecretKey(t))
+	p := startBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
 
 	conn, err := net.Dial("tcp", p.addr)
 	if err != nil {
@@ -278,7 +259,7 @@ func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	env := []string{"SECRET_KEY=" + newSecretKey(t), "RATE_LIMITS=off"}
-	p := startQuill(t, dir, env...)
+	p := startBinary(t, dir, env...)
 
 	const workers, enough = 4, 24
 	type account struct{ username, password string }
@@ -328,7 +309,7 @@ func TestCrashSafety(t *testing.T) {
 		return
 	}
 
-	p = startQuill(t, dir, env...)
+	p = startBinary(t, dir, env...)
 	for _, a := range created {
 		status, body, err := call(client, "POST", p.url+"/api/users/token", formType, loginBody(a.username, a.password), nil)
 		if err != nil || status != http.StatusOK {
@@ -368,7 +349,7 @@ func exchange(t *testing.T, addr string, raw []string, pause time.Duration) stri
 func TestHostileHTTP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := startQuill(t, dir, "SECRET_KEY="+newSecretKey(t))
+	p := startBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
 	host := "Host: " + p.addr + "\r\n"
 	big := strings.Repeat("a", 2<<20)
 	tests := []struct {
@@ -424,7 +405,7 @@ func TestLogsKeepSecrets(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	// No SECRET_KEY: quill generates one into .env, and must not log it.
-	p := startQuill(t, dir)
+	p := startBinary(t, dir)
 	client := &http.Client{Timeout: 30 * time.Second}
 	secrets := map[string]string{}
 	secret := func(name string) string {

@@ -182,30 +182,6 @@ func FuzzPathID(f *testing.F) {
 	})
 }
 
-// FuzzPageQuery sends arbitrary skip, limit and cursor values.
-func FuzzPageQuery(f *testing.F) {
-	f.Add("0", "10", "")
-	f.Add("", "", "MTc3MjM2NjQwMDAwMDAwMC4x")
-	f.Add("-1", "101", "x")
-	f.Add("1", "", "MTc3MjM2NjQwMDAwMDAwMC4x")
-	fx := newFixture(f, testDBs()[0])
-	f.Fuzz(func(t *testing.T, skip, limit, cursor string) {
-		q := url.Values{}
-		for k, v := range map[string]string{"skip": skip, "limit": limit, "cursor": cursor} {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
-		for _, path := range []string{"/api/posts?", fx.expand("/api/users/{alice}/posts?")} {
-			res, got := fx.do(t, "GET", path+q.Encode(), "", nil)
-			checkFuzzReply(t, "GET "+path+q.Encode(), res, got)
-			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusUnprocessableEntity {
-				t.Errorf("GET %s%s = %d, want 200 or 422", path, q.Encode(), res.StatusCode)
-			}
-		}
-	})
-}
-
 // checkFuzzReply checks what every reply to fuzzed input must be: not a
 // server error, and, for an error, JSON with a detail and a code.
 func checkFuzzReply(t *testing.T, what string, res *http.Response, body []byte) {
