@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -66,9 +68,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer ln.Close()
 
+	slots := hashSlots()
+	limitMemory(logger, slots, cfg.Argon2)
 	handler := server.NewServer(server.Config{
 		Store:      store,
-		Hasher:     auth.NewHasher(cfg.Argon2, runtime.GOMAXPROCS(0), hashWait, rand.Reader),
+		Hasher:     auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
 		Policy:     auth.NewPolicy(),
 		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:     logger,
@@ -87,7 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
-	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect())
+	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
 
 	// The janitor stops before the deferred store.Close runs.
 	janitorCtx, stopJanitor := context.WithCancel(context.Background())
@@ -144,6 +148,35 @@ func forgetLoginFailures(ctx context.Context, store *sqlstore.Store, logger *slo
 		case <-tick.C:
 		}
 	}
+}
+
+// hashSlots is how many Argon2 computations may run at once: one fewer
+// than GOMAXPROCS (at least one), so that however many logins arrive, one
+// processor is left for everything else and authenticated reads keep their
+// speed. (SPEC §6 sets GOMAXPROCS as the most; RELIABILITY.md has the
+// figures that led to one fewer.)
+func hashSlots() int {
+	return max(1, runtime.GOMAXPROCS(0)-1)
+}
+
+// memoryHeadroom is what the Go heap may hold besides the Argon2 memory of
+// the hash slots before the garbage collector runs: requests, caches,
+// pictures being resized. Beyond it the collector works harder rather than
+// the process growing; RELIABILITY.md has the figures.
+const memoryHeadroom = 32 << 20
+
+// limitMemory sets the Go runtime's soft memory limit to slots × the Argon2
+// memory + memoryHeadroom, unless the environment sets GOMEMLIMIT. Each hash allocates its
+// memory afresh; with only the default GOGC the heap would grow to twice the
+// Argon2 memory in use before a collection returned it, so under a login
+// flood the process would hold about twice what the slots need.
+func limitMemory(logger *slog.Logger, slots int, p auth.Params) {
+	if debug.SetMemoryLimit(-1) != math.MaxInt64 { // GOMEMLIMIT is set: it wins
+		return
+	}
+	limit := int64(slots)*int64(p.Memory)<<10 + memoryHeadroom
+	debug.SetMemoryLimit(limit)
+	logger.Debug("memory limit set", "bytes", limit)
 }
 
 // openStore opens the database and applies any pending migrations.
