@@ -50,31 +50,31 @@ func TestProcessFormats(t *testing.T) {
 		data func(tb testing.TB) []byte
 		want pt.Layout
 	}{
-		{"jpeg", func(tb testing.TB) []byte { return pt.JPEG(tb, photo) }, pt.Upright},
-		{"jpeg, tall", func(tb testing.TB) []byte { return pt.JPEG(tb, pt.Quadrants(300, 500, pt.Upright)) }, pt.Upright},
+		{"jpeg", func(tb testing.TB) []byte { return pt.JPEG(photo) }, pt.Upright},
+		{"jpeg, tall", func(tb testing.TB) []byte { return pt.JPEG(pt.Quadrants(300, 500, pt.Upright)) }, pt.Upright},
 		{"jpeg, grayscale", func(tb testing.TB) []byte {
 			g := image.NewGray(image.Rect(0, 0, 64, 64))
 			for i := range g.Pix {
 				g.Pix[i] = 0x80
 			}
-			return pt.JPEG(tb, g)
+			return pt.JPEG(g)
 		}, pt.Layout{grey, grey, grey, grey}},
-		{"png", func(tb testing.TB) []byte { return pt.PNG(tb, photo) }, pt.Upright},
-		{"png, smaller than the output", func(tb testing.TB) []byte { return pt.PNG(tb, pt.Quadrants(40, 30, pt.Upright)) }, pt.Upright},
-		{"png, 1×1", func(tb testing.TB) []byte { return pt.PNG(tb, pt.Quadrants(1, 1, pt.Upright)) }, pt.Layout{pt.Yellow, pt.Yellow, pt.Yellow, pt.Yellow}},
+		{"png", func(tb testing.TB) []byte { return pt.PNG(photo) }, pt.Upright},
+		{"png, smaller than the output", func(tb testing.TB) []byte { return pt.PNG(pt.Quadrants(40, 30, pt.Upright)) }, pt.Upright},
+		{"png, 1×1", func(tb testing.TB) []byte { return pt.PNG(pt.Quadrants(1, 1, pt.Upright)) }, pt.Layout{pt.Yellow, pt.Yellow, pt.Yellow, pt.Yellow}},
 		{"png, 16-bit", func(tb testing.TB) []byte {
 			m := image.NewNRGBA64(photo.Bounds())
 			draw.Draw(m, m.Bounds(), photo, image.Point{}, draw.Src)
-			return pt.PNG(tb, m)
+			return pt.PNG(m)
 		}, pt.Upright},
 		{"png, paletted", func(tb testing.TB) []byte {
 			m := image.NewPaletted(photo.Bounds(), color.Palette{pt.Red, pt.Green, pt.Blue, pt.Yellow})
 			draw.Draw(m, m.Bounds(), photo, image.Point{}, draw.Src)
-			return pt.PNG(tb, m)
+			return pt.PNG(m)
 		}, pt.Upright},
-		{"gif", func(tb testing.TB) []byte { return pt.GIF(tb, photo) }, pt.Upright},
+		{"gif", func(tb testing.TB) []byte { return pt.GIF(photo) }, pt.Upright},
 		{"gif, animated: the first frame", func(tb testing.TB) []byte {
-			return pt.GIF(tb, photo, pt.Quadrants(400, 300, pt.Layout{pt.Yellow, pt.Blue, pt.Green, pt.Red}))
+			return pt.GIF(photo, pt.Quadrants(400, 300, pt.Layout{pt.Yellow, pt.Blue, pt.Green, pt.Red}))
 		}, pt.Upright},
 		{"webp, lossy (VP8)", func(tb testing.TB) []byte { return readTestdata(tb, "lossy.webp") }, pt.Upright},
 		{"webp, lossless (VP8L)", func(tb testing.TB) []byte { return readTestdata(tb, "lossless.webp") }, pt.Upright},
@@ -99,7 +99,7 @@ func TestProcessTransparency(t *testing.T) {
 		name string
 		data func(tb testing.TB) []byte
 	}{
-		{"png", func(tb testing.TB) []byte { return pt.PNG(tb, pt.Quadrants(400, 300, seeThrough)) }},
+		{"png", func(tb testing.TB) []byte { return pt.PNG(pt.Quadrants(400, 300, seeThrough)) }},
 		{"webp, lossy with alpha (VP8X, ALPH)", func(tb testing.TB) []byte { return readTestdata(tb, "transparent.webp") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestProcessOrientation(t *testing.T) {
 	for _, tc := range tests {
 		for _, order := range []binary.ByteOrder{binary.BigEndian, binary.LittleEndian} {
 			t.Run(fmt.Sprintf("%d %v", tc.orientation, order), func(t *testing.T) {
-				jpg := pt.JPEG(t, pt.Quadrants(tc.w, tc.h, tc.stored))
+				jpg := pt.JPEG(pt.Quadrants(tc.w, tc.h, tc.stored))
 				exif := pt.TIFF(order, pt.Entry{Tag: pt.TagMake, Type: pt.TypeASCII, Count: 4}, pt.Orientation(tc.orientation))
 				out, err := Process(pt.WithSegments(jpg, pt.ExifSegment(exif)))
 				if err != nil {
@@ -158,9 +158,9 @@ func TestProcessOrientation(t *testing.T) {
 // error, and that decompression bombs are refused before they are decoded.
 func TestProcessRefuses(t *testing.T) {
 	small := pt.Quadrants(40, 30, pt.Upright)
-	pngData := pt.PNG(t, small)
-	jpgData := pt.JPEG(t, small)
-	gifData := pt.GIF(t, small)
+	pngData := pt.PNG(small)
+	jpgData := pt.JPEG(small)
+	gifData := pt.GIF(small)
 	webpData := readTestdata(t, "lossy.webp")
 	garbage := bytes.Repeat([]byte("garbage!"), 100)
 
@@ -194,7 +194,7 @@ func TestProcessRefuses(t *testing.T) {
 		{"png 16385×1", pt.PNGBomb(16385, 1), ErrDimensions},
 		{"png 1×16385", pt.PNGBomb(1, 16385), ErrDimensions},
 		{"png 0×10", pt.PNGHeader(0, 10, 8), ErrCorrupt}, // png.DecodeConfig refuses it first
-		{"jpeg 65535×65535", pt.JPEGWithSize(t, jpgData, 65535, 65535), ErrTooLarge},
+		{"jpeg 65535×65535", pt.JPEGWithSize(jpgData, 65535, 65535), ErrTooLarge},
 		{"gif 65535×65535", pt.GIFWithScreen(gifData, 65535, 65535), ErrTooLarge},
 		{"webp 16384×16384", pt.WebPBomb(16384, 16384), ErrTooLarge},
 		{"webp, animated", readTestdata(t, "animated.webp"), ErrAnimatedWebP},
@@ -234,7 +234,7 @@ func TestBombsAreValid(t *testing.T) {
 // TestOrientation checks the EXIF parser on well-formed and malformed
 // input. Anything it cannot read with certainty means "as stored" (1).
 func TestOrientation(t *testing.T) {
-	jpg := pt.JPEG(t, pt.Quadrants(8, 8, pt.Upright))
+	jpg := pt.JPEG(pt.Quadrants(8, 8, pt.Upright))
 	be, le := binary.BigEndian, binary.LittleEndian
 	exif := func(order binary.ByteOrder, entries ...pt.Entry) []byte {
 		return pt.WithSegments(jpg, pt.ExifSegment(pt.TIFF(order, entries...)))
@@ -317,7 +317,7 @@ func TestResamplerAliasing(t *testing.T) {
 			}
 		}
 	}
-	out, err := Process(pt.PNG(t, src))
+	out, err := Process(pt.PNG(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +381,7 @@ func BenchmarkProcess(b *testing.B) {
 		name string
 		w, h int
 	}{{"12MP", 4000, 3000}, {"40MP", 7744, 5163}} {
-		photo := pt.JPEG(b, noise(size.w, size.h))
+		photo := pt.JPEG(noise(size.w, size.h))
 		for _, r := range []struct {
 			name string
 			r    draw.Interpolator

@@ -51,9 +51,9 @@ func writeWebP(t *testing.T) {
 	opaque := filepath.Join(dir, "quadrants.png")
 	seeThrough := filepath.Join(dir, "transparent.png")
 	other := filepath.Join(dir, "other.png")
-	write(t, opaque, pt.PNG(t, pt.Quadrants(40, 30, pt.Upright)))
-	write(t, seeThrough, pt.PNG(t, pt.Quadrants(40, 30, pt.Layout{pt.Clear, pt.Green, pt.Blue, pt.Yellow})))
-	write(t, other, pt.PNG(t, pt.Quadrants(40, 30, pt.Layout{pt.Yellow, pt.Blue, pt.Green, pt.Red})))
+	write(t, opaque, pt.PNG(pt.Quadrants(40, 30, pt.Upright)))
+	write(t, seeThrough, pt.PNG(pt.Quadrants(40, 30, pt.Layout{pt.Clear, pt.Green, pt.Blue, pt.Yellow})))
+	write(t, other, pt.PNG(pt.Quadrants(40, 30, pt.Layout{pt.Yellow, pt.Blue, pt.Green, pt.Red})))
 	for _, cmd := range [][]string{
 		{"cwebp", "-quiet", "-q", "90", opaque, "-o", "testdata/lossy.webp"},
 		{"cwebp", "-quiet", "-lossless", opaque, "-o", "testdata/lossless.webp"},
@@ -70,23 +70,23 @@ func writeWebP(t *testing.T) {
 // format, with EXIF, and broken ones.
 func writeSeeds(t *testing.T) {
 	small := pt.Quadrants(8, 6, pt.Upright)
-	jpg := pt.JPEG(t, small)
-	png := pt.PNG(t, small)
+	jpg := pt.JPEG(small)
+	png := pt.PNG(small)
 	seeds := map[string][]byte{
 		"jpeg":                   jpg,
 		"jpeg-exif-6":            pt.WithOrientation(jpg, 6),
 		"jpeg-exif-little-8":     pt.WithSegments(jpg, pt.ExifSegment(pt.TIFF(binary.LittleEndian, pt.Orientation(8)))),
 		"jpeg-truncated":         jpg[:len(jpg)/2],
 		"jpeg-header-on-garbage": append([]byte("\xFF\xD8\xFF\xE0"), bytes.Repeat([]byte("garbage!"), 8)...),
-		"jpeg-huge":              pt.JPEGWithSize(t, jpg, 65535, 65535),
+		"jpeg-huge":              pt.JPEGWithSize(jpg, 65535, 65535),
 		"png":                    png,
-		"png-alpha":              pt.PNG(t, pt.Quadrants(8, 6, pt.Layout{pt.Clear, pt.Green, pt.Blue, pt.Yellow})),
+		"png-alpha":              pt.PNG(pt.Quadrants(8, 6, pt.Layout{pt.Clear, pt.Green, pt.Blue, pt.Yellow})),
 		"png-header-on-garbage":  append([]byte("\x89PNG\r\n\x1A\n"), bytes.Repeat([]byte("garbage!"), 8)...),
 		"png-bomb-header":        append(pt.PNGHeader(20000, 20000, 1), bytes.Repeat([]byte{0}, 16)...),
 		"png-truncated":          png[:len(png)/2],
-		"gif":                    pt.GIF(t, small),
-		"gif-animated":           pt.GIF(t, small, pt.Quadrants(8, 6, pt.Layout{pt.Yellow, pt.Blue, pt.Green, pt.Red})),
-		"gif-huge-screen":        pt.GIFWithScreen(pt.GIF(t, small), 65535, 65535),
+		"gif":                    pt.GIF(small),
+		"gif-animated":           pt.GIF(small, pt.Quadrants(8, 6, pt.Layout{pt.Yellow, pt.Blue, pt.Green, pt.Red})),
+		"gif-huge-screen":        pt.GIFWithScreen(pt.GIF(small), 65535, 65535),
 		"webp-lossy":             readTestdata(t, "lossy.webp"),
 		"webp-lossless":          readTestdata(t, "lossless.webp"),
 		"webp-alpha":             readTestdata(t, "transparent.webp"),

@@ -76,32 +76,35 @@ func near(a, b color.NRGBA) bool {
 	return d(a.R, b.R) < 24 && d(a.G, b.G) < 24 && d(a.B, b.B) < 24
 }
 
+// The encoders below panic on errors, which encoding an in-memory image
+// into memory does not have; they need no testing.TB, so scenario tables
+// can be built with them.
+
 // JPEG encodes m at quality 95.
-func JPEG(tb testing.TB, m image.Image) []byte {
-	tb.Helper()
+func JPEG(m image.Image) []byte {
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, m, &jpeg.Options{Quality: 95}); err != nil {
-		tb.Fatal(err)
-	}
+	must(jpeg.Encode(&b, m, &jpeg.Options{Quality: 95}))
 	return b.Bytes()
 }
 
 // PNG encodes m.
-func PNG(tb testing.TB, m image.Image) []byte {
-	tb.Helper()
+func PNG(m image.Image) []byte {
 	var b bytes.Buffer
-	if err := png.Encode(&b, m); err != nil {
-		tb.Fatal(err)
-	}
+	must(png.Encode(&b, m))
 	return b.Bytes()
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
 }
 
 // gifPalette has the pattern's colours, so GIFs of it are exact.
 var gifPalette = color.Palette{Red, Green, Blue, Yellow, White, Clear, color.Black}
 
 // GIF encodes the frames as an animated GIF (one frame: a still one).
-func GIF(tb testing.TB, frames ...image.Image) []byte {
-	tb.Helper()
+func GIF(frames ...image.Image) []byte {
 	g := &gif.GIF{}
 	for _, f := range frames {
 		p := image.NewPaletted(f.Bounds(), gifPalette)
@@ -110,9 +113,7 @@ func GIF(tb testing.TB, frames ...image.Image) []byte {
 		g.Delay = append(g.Delay, 10)
 	}
 	var b bytes.Buffer
-	if err := gif.EncodeAll(&b, g); err != nil {
-		tb.Fatal(err)
-	}
+	must(gif.EncodeAll(&b, g))
 	return b.Bytes()
 }
 
@@ -248,12 +249,11 @@ func PNGChunk(typ string, data []byte) []byte {
 
 // JPEGWithSize rewrites the frame size in a baseline JPEG's SOF0 segment:
 // a small file that claims a huge image.
-func JPEGWithSize(tb testing.TB, jpg []byte, w, h int) []byte {
-	tb.Helper()
+func JPEGWithSize(jpg []byte, w, h int) []byte {
 	out := bytes.Clone(jpg)
 	i := bytes.Index(out, []byte{0xFF, 0xC0})
 	if i < 0 {
-		tb.Fatal("no SOF0 segment")
+		panic("no SOF0 segment")
 	}
 	// FF C0, length (2), precision (1), height (2), width (2).
 	binary.BigEndian.PutUint16(out[i+5:], uint16(h))
