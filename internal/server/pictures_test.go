@@ -438,7 +438,7 @@ func pictureRows() []apiScenario {
 		},
 		{
 			name: "wrong method on a profile picture", method: "DELETE", path: media, setup: withPicture,
-			wantStatus: http.StatusMethodNotAllowed,
+			wantStatus:  http.StatusMethodNotAllowed,
 			wantHeaders: map[string]string{"Allow": "GET, HEAD", "Content-Type": "text/html; charset=utf-8"},
 			after:       pictureUnchanged,
 		},
