@@ -125,16 +125,16 @@ func TestProcessOrientation(t *testing.T) {
 		w, h        int
 		stored      pt.Layout
 	}{
-		{1, 400, 300, pt.Layout{r, g, b, y}},
-		{2, 400, 300, pt.Layout{g, r, y, b}}, // mirrored left to right
-		{3, 400, 300, pt.Layout{y, b, g, r}}, // upside down
-		{4, 400, 300, pt.Layout{b, y, r, g}}, // mirrored top to bottom
-		{5, 300, 400, pt.Layout{r, b, g, y}}, // transposed
-		{6, 300, 400, pt.Layout{g, y, r, b}}, // the camera was turned clockwise
-		{7, 300, 400, pt.Layout{y, g, b, r}}, // transversed
-		{8, 300, 400, pt.Layout{b, r, y, g}}, // the camera was turned anticlockwise
-		{0, 400, 300, pt.Layout{r, g, b, y}}, // invalid: as stored
-		{9, 400, 300, pt.Layout{r, g, b, y}}, // invalid: as stored
+		{1, 200, 150, pt.Layout{r, g, b, y}},
+		{2, 200, 150, pt.Layout{g, r, y, b}}, // mirrored left to right
+		{3, 200, 150, pt.Layout{y, b, g, r}}, // upside down
+		{4, 200, 150, pt.Layout{b, y, r, g}}, // mirrored top to bottom
+		{5, 150, 200, pt.Layout{r, b, g, y}}, // transposed
+		{6, 150, 200, pt.Layout{g, y, r, b}}, // the camera was turned clockwise
+		{7, 150, 200, pt.Layout{y, g, b, r}}, // transversed
+		{8, 150, 200, pt.Layout{b, r, y, g}}, // the camera was turned anticlockwise
+		{0, 200, 150, pt.Layout{r, g, b, y}}, // invalid: as stored
+		{9, 200, 150, pt.Layout{r, g, b, y}}, // invalid: as stored
 	}
 	for _, tc := range tests {
 		for _, order := range []binary.ByteOrder{binary.BigEndian, binary.LittleEndian} {
