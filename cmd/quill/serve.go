@@ -155,6 +155,12 @@ func appendSecret(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v; set SECRET_KEY yourself (see `quill secret`)", path, err)
 	}
+	// An existing .env (the tutorial's is often 0644) keeps its mode on
+	// open; a file holding the key must be the owner's alone.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return "", fmt.Errorf("cannot make %s private (mode 0600): %v", path, err)
+	}
 	if _, err := f.WriteString(line); err != nil {
 		f.Close()
 		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v", path, err)
