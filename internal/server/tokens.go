@@ -156,7 +156,7 @@ func (s *Server) writeTokens(w http.ResponseWriter, access string, expires time.
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken:  access,
 		TokenType:    "bearer",
-		ExpiresIn:    int64(expires.Sub(s.now()).Seconds()),
+		ExpiresIn:    int64(expires.Sub(s.now()).Round(time.Second).Seconds()),
 		RefreshToken: refresh,
 	})
 	return nil
