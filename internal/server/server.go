@@ -56,6 +56,8 @@ type Server struct {
 	publicURL  string
 	mailer     Mailer
 
+	pictureSlots chan struct{} // see pictureJobs
+
 	mux      *http.ServeMux
 	lastUsed *lastUsed   // session use times not yet written
 	resets   *resetQueue // password reset mails not yet sent
@@ -77,6 +79,8 @@ func NewServer(cfg Config) *Server {
 		mux:        http.NewServeMux(),
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
+
+		pictureSlots: make(chan struct{}, pictureJobs),
 	}
 	if s.mailer == nil {
 		s.mailer = mail.NewLog(s.logger)
