@@ -70,6 +70,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, form url.V
 	if err != nil {
 		return err
 	}
+	s.touch(&rot.Session) // a refresh is a use of the session
 	access, expires, err := s.tokens.IssueAt(rot.Session.UserID, sessionID, rot.IssuedAt, s.tokens.AccessID(next))
 	if err != nil {
 		return err
