@@ -3,8 +3,12 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -811,3 +815,59 @@ func accountScenarios() []apiScenario {
 }
 
 var noStoreHeader = map[string]string{"Cache-Control": "no-store"}
+
+// TestStaleRequestCannotUndoPasswordChange holds a PATCH of the user open
+// past authentication (as an attacker with a stolen token could, by sending
+// the body slowly), changes the password meanwhile, then lets the PATCH
+// finish: it must not write, so the old password stays dead.
+func TestStaleRequestCannotUndoPasswordChange(t *testing.T) {
+	for _, change := range []struct{ name, method, path, body string }{
+		{"PUT user", "PUT", "/api/users/{id}", `{"username":"carol","email":"carol@example.com","password":"` + newPassword + `","current_password":"old-passphrase-for-c1"}`},
+		{"PATCH me/password", "PATCH", "/api/users/me/password", `{"current_password":"old-passphrase-for-c1","new_password":"` + newPassword + `"}`},
+	} {
+		t.Run(change.name, func(t *testing.T) {
+			ts := newTestServer(t)
+			id := ts.register(t, "carol", "carol@example.com", "old-passphrase-for-c1")
+			stolen := ts.login(t, "carol", "old-passphrase-for-c1")
+			owner := ts.login(t, "carol", "old-passphrase-for-c1")
+			path := strings.ReplaceAll(change.path, "{id}", strconv.FormatInt(id, 10))
+
+			body, send := io.Pipe()
+			req := httptest.NewRequest("PATCH", "/api/users/"+strconv.FormatInt(id, 10), body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+stolen)
+			rec := httptest.NewRecorder()
+			done := make(chan struct{})
+			go func() { ts.handler.ServeHTTP(rec, req); close(done) }()
+			// Write returns once the handler, past authentication, reads.
+			if _, err := send.Write([]byte(`{"email":"carol@example.com",`)); err != nil {
+				t.Fatal(err)
+			}
+
+			res, got := ts.do(t, change.method, path, change.body, http.Header{"Authorization": {"Bearer " + owner}})
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s = %d %s, want 200", change.method, path, res.StatusCode, got)
+			}
+			send.Write([]byte(`"username":"mallory"}`))
+			send.Close()
+			<-done
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("stale PATCH finished with %d %s, want 401", rec.Code, rec.Body)
+			}
+			u, err := ts.store.User(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Username != "carol" {
+				t.Errorf("username after the stale PATCH = %q, want carol", u.Username)
+			}
+			for pw, want := range map[string]int{"old-passphrase-for-c1": http.StatusUnauthorized, newPassword: http.StatusOK} {
+				res, _ := ts.do(t, "POST", "/api/users/token", url.Values{"username": {"carol"}, "password": {pw}}.Encode(),
+					http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+				if res.StatusCode != want {
+					t.Errorf("login with %q = %d, want %d", pw, res.StatusCode, want)
+				}
+			}
+		})
+	}
+}

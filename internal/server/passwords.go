@@ -56,7 +56,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(r.Context(), c.user.ID, hash, c.session.ID); err != nil {
+	if err := s.store.SetPassword(r.Context(), c.user.ID, c.user.PasswordHash, hash, c.session.ID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, detail{"Password changed successfully"})

@@ -157,8 +157,9 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller)
 			return err
 		}
 	}
+	var newHash string
 	if changePassword {
-		if u.PasswordHash, err = s.hasher.Hash(r.Context(), newPassword); err != nil {
+		if newHash, err = s.hasher.Hash(r.Context(), newPassword); err != nil {
 			return err
 		}
 	}
@@ -166,11 +167,12 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller)
 		return err
 	}
 	if changePassword {
-		// Again, with the rest of what a new password means: every other
-		// session and any reset link end.
-		if err := s.store.SetPassword(r.Context(), u.ID, u.PasswordHash, c.session.ID); err != nil {
+		// With the rest of what a new password means: every other session
+		// and any reset link end.
+		if err := s.store.SetPassword(r.Context(), u.ID, u.PasswordHash, newHash, c.session.ID); err != nil {
 			return err
 		}
+		u.PasswordHash = newHash
 	}
 	writeJSON(w, http.StatusOK, privateUser(&u))
 	return nil

@@ -14,23 +14,36 @@ import (
 // as its SHA-256 (auth.HashOpaque); a user has at most one that works: a
 // new one replaces the old, and any password change ends them all.
 
-// SetPassword replaces the user's password hash, ends every session of the
-// user but keepSession (when it is not ""), and voids any password reset
-// token, all at once. A missing user is blog.ErrUserNotFound.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID)
+// SetPassword replaces the user's password hash oldHash with newHash, ends
+// every session of the user but keepSession (when it is not ""), and voids
+// any password reset token, all at once. It applies only while the stored
+// hash is still oldHash, the one the caller verified: otherwise the
+// password changed meanwhile and the error is blog.ErrInvalidToken (the
+// change ended the caller's session). A missing user is
+// blog.ErrUserNotFound.
+func (s *Store) SetPassword(ctx context.Context, userID int64, oldHash, newHash, keepSession string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`,
+			newHash, userID, oldHash)
 		if err != nil {
 			return fmt.Errorf("set password of user %d: %w", userID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("set password of user %d: %w", userID, err)
 		} else if n == 0 {
-			return blog.ErrUserNotFound
+			return errStale
 		}
 		return endCredentials(ctx, tx, userID, keepSession)
 	})
+	if errors.Is(err, errStale) {
+		return s.staleUser(ctx, userID)
+	}
+	return err
 }
+
+// errStale rolls back a transaction whose conditional update found the row
+// changed; the caller then works out which error that is.
+var errStale = errors.New("row changed since it was read")
 
 // endCredentials deletes the user's sessions but keepSession, and the
 // user's password reset tokens: what a new password makes void.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/quill-blog/quill/internal/blog"
 )
 
@@ -171,7 +172,14 @@ func TestSetPassword(t *testing.T) {
 		createReset(t, s, alice, "alice's token", now)
 		createReset(t, s, bob, "bob's token", now)
 
-		if err := s.SetPassword(ctx, alice.ID, "$argon2id$new", "a2"); err != nil {
+		old := passwordHash(t, s, alice.ID)
+		if err := s.SetPassword(ctx, alice.ID, "$argon2id$not-the-stored-one", "$argon2id$stale", "a2"); !errors.Is(err, blog.ErrInvalidToken) {
+			t.Fatalf("SetPassword(stale old hash) = %v, want ErrInvalidToken", err)
+		}
+		if diff := cmp.Diff([]string{"a1", "a2", "a3"}, sessionIDs(t, s, alice.ID, now), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+			t.Errorf("alice's sessions after a stale SetPassword (-want +got):\n%s", diff)
+		}
+		if err := s.SetPassword(ctx, alice.ID, old, "$argon2id$new", "a2"); err != nil {
 			t.Fatalf("SetPassword() = %v", err)
 		}
 		if got := passwordHash(t, s, alice.ID); got != "$argon2id$new" {
@@ -189,13 +197,13 @@ func TestSetPassword(t *testing.T) {
 		if _, err := s.PasswordResetUser(ctx, []byte("bob's token"), now); err != nil {
 			t.Errorf("bob's reset token after alice's SetPassword: %v", err)
 		}
-		if err := s.SetPassword(ctx, alice.ID, "$argon2id$newer", ""); err != nil {
+		if err := s.SetPassword(ctx, alice.ID, "$argon2id$new", "$argon2id$newer", ""); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff([]string{}, sessionIDs(t, s, alice.ID, now)); diff != "" {
 			t.Errorf("alice's sessions after SetPassword keeping none (-want +got):\n%s", diff)
 		}
-		if err := s.SetPassword(ctx, 424242, "$argon2id$x", ""); !errors.Is(err, blog.ErrUserNotFound) {
+		if err := s.SetPassword(ctx, 424242, "$argon2id$x", "$argon2id$y", ""); !errors.Is(err, blog.ErrUserNotFound) {
 			t.Errorf("SetPassword(missing user) = %v, want ErrUserNotFound", err)
 		}
 	})
