@@ -8,16 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -56,6 +56,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("generated a new SECRET_KEY and saved it to .env (mode 0600); keep that file private")
 	}
 
+	mailer, err := newMailer(cfg, logger)
+	if err != nil {
+		return err
+	}
+
 	store, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -69,7 +74,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer ln.Close()
 
 	slots := hashSlots()
-	limitMemory(logger, slots, cfg.Argon2)
 	handler := server.NewServer(server.Config{
 		Store:      store,
 		Hasher:     auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
@@ -77,11 +81,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:     logger,
 		SessionTTL: cfg.RefreshTTL,
+		PublicURL:  cfg.PublicURL,
+		Mailer:     mailer,
 
 		TrustedProxies:    cfg.TrustedProxies,
 		CORSOrigins:       cfg.CORSOrigins,
 		DisableRateLimits: !cfg.RateLimits,
 	})
+	// Background work (batched session-use writes, reset mails) stops
+	// after the HTTP server: see the end of this function.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	backgroundDone := make(chan struct{})
+	go func() {
+		defer close(backgroundDone)
+		handler.Run(background)
+	}()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -92,18 +107,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
-
-	// The janitor stops before the deferred store.Close runs.
-	janitorCtx, stopJanitor := context.WithCancel(context.Background())
-	janitorDone := make(chan struct{})
-	go func() {
-		defer close(janitorDone)
-		forgetLoginFailures(janitorCtx, store, logger)
-	}()
-	defer func() {
-		stopJanitor()
-		<-janitorDone
-	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -118,36 +121,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
 	}
+	// No request can record anything now: write what is held, send the
+	// queued mails (bounded), then the deferred store.Close runs.
+	stopBackground()
+	<-backgroundDone
 	return nil
-}
-
-// Login failure counts are kept this long after the last failure. Every
-// name anyone tries gets a row, so without forgetting the table would grow
-// without bound; a day is far beyond the longest login delay.
-const (
-	loginFailureRetention = 24 * time.Hour
-	loginFailureSweep     = time.Hour
-)
-
-// forgetLoginFailures deletes stale login failure counts now and then,
-// until ctx ends.
-func forgetLoginFailures(ctx context.Context, store *sqlstore.Store, logger *slog.Logger) {
-	tick := time.NewTicker(loginFailureSweep)
-	defer tick.Stop()
-	for {
-		n, err := store.DeleteStaleLoginFailures(ctx, time.Now().Add(-loginFailureRetention))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.Warn("could not delete stale login failure counts", "err", err)
-		case n > 0:
-			logger.Info("deleted stale login failure counts", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // hashSlots is how many Argon2 computations may run at once: one fewer
@@ -159,24 +137,22 @@ func hashSlots() int {
 	return max(1, runtime.GOMAXPROCS(0)-1)
 }
 
-// memoryHeadroom is what the Go heap may hold besides the Argon2 memory of
-// the hash slots before the garbage collector runs: requests, caches,
-// pictures being resized. Beyond it the collector works harder rather than
-// the process growing; RELIABILITY.md has the figures.
-const memoryHeadroom = 32 << 20
-
-// limitMemory sets the Go runtime's soft memory limit to slots × the Argon2
-// memory + memoryHeadroom, unless the environment sets GOMEMLIMIT. Each hash allocates its
-// memory afresh; with only the default GOGC the heap would grow to twice the
-// Argon2 memory in use before a collection returned it, so under a login
-// flood the process would hold about twice what the slots need.
-func limitMemory(logger *slog.Logger, slots int, p auth.Params) {
-	if debug.SetMemoryLimit(-1) != math.MaxInt64 { // GOMEMLIMIT is set: it wins
-		return
+// newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,
+// the development sender that writes mails to the log.
+func newMailer(cfg config, logger *slog.Logger) (server.Mailer, error) {
+	if cfg.SMTPURL == "" {
+		logger.Warn("SMTP_URL is unset: emails, password reset links included, are written to this log instead of being sent (development only)")
+		return mail.NewLog(logger), nil
 	}
-	limit := int64(slots)*int64(p.Memory)<<10 + memoryHeadroom
-	debug.SetMemoryLimit(limit)
-	logger.Debug("memory limit set", "bytes", limit)
+	host := "localhost"
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	sender, err := mail.NewSMTP(cfg.SMTPURL, mail.Options{From: "quill <noreply@" + host + ">", HelloName: host})
+	if err != nil {
+		return nil, fmt.Errorf("%v; check SMTP_URL", err)
+	}
+	return sender, nil
 }
 
 // openStore opens the database and applies any pending migrations.
@@ -232,6 +208,12 @@ func appendSecret(path string) (string, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v; set SECRET_KEY yourself (see `quill secret`)", path, err)
+	}
+	// An existing .env (the tutorial's is often 0644) keeps its mode on
+	// open; a file holding the key must be the owner's alone.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return "", fmt.Errorf("cannot make %s private (mode 0600): %v", path, err)
 	}
 	if _, err := f.WriteString(line); err != nil {
 		f.Close()

@@ -246,6 +246,27 @@ func abuseScenarios() []apiScenario {
 			},
 		},
 		{
+			name: "11th password reset request from one client in a minute", method: "POST", path: "/api/users/forgot-password",
+			setup: func(tb testing.TB, f *fixture) {
+				for i := range 10 {
+					res, body := f.do(tb, "POST", "/api/users/forgot-password", `{}`, nil)
+					if res.StatusCode != http.StatusUnprocessableEntity {
+						tb.Fatalf("request %d = %d %s, want 422", i, res.StatusCode, body)
+					}
+				}
+			},
+			body:       `{"email":"alice@example.com"}`,
+			wantStatus: http.StatusTooManyRequests, wantJSON: rateLimited,
+			wantHeaders: map[string]string{"Retry-After": "60"},
+			after: func(t *testing.T, f *fixture, _ []byte) {
+				f.clock.Advance(time.Minute)
+				res, body := f.do(t, "POST", "/api/users/forgot-password", `{"email":"alice@example.com"}`, nil)
+				if res.StatusCode != http.StatusAccepted {
+					t.Errorf("a minute later = %d %s, want 202", res.StatusCode, body)
+				}
+			},
+		},
+		{
 			name: "logins and registrations have separate allowances", method: "POST", path: "/api/users",
 			setup:      tooManyLogins(testRemote, ""),
 			body:       `{"username":"carol","email":"carol@example.com","password":"a-long-passphrase-4"}`,
@@ -388,7 +409,7 @@ func abuseScenarios() []apiScenario {
 // TestNoCORSOrigins checks that a server without CORS_ORIGINS sends no
 // CORS headers at all, and answers no preflight.
 func TestNoCORSOrigins(t *testing.T) {
-	ts := newTestServerOn(t, testDBs()[0], func(c *server.Config) { c.CORSOrigins = nil })
+	ts := newTestServerWith(t, testDBs()[0], func(c *server.Config) { c.CORSOrigins = nil })
 	for _, method := range []string{"GET", "OPTIONS"} {
 		res, _ := ts.do(t, method, "/api/posts", "", http.Header{
 			"Origin": {testOrigin}, "Access-Control-Request-Method": {"POST"},
@@ -407,7 +428,7 @@ func TestNoCORSOrigins(t *testing.T) {
 // TestRateLimitsOff checks that RATE_LIMITS=off lifts both the per-client
 // allowances and the login throttle.
 func TestRateLimitsOff(t *testing.T) {
-	ts := newTestServerOn(t, testDBs()[0], func(c *server.Config) { c.DisableRateLimits = true })
+	ts := newTestServerWith(t, testDBs()[0], func(c *server.Config) { c.DisableRateLimits = true })
 	f := &fixture{testServer: ts}
 	for i := range 25 {
 		res, body := ts.do(t, "POST", "/api/users", fmt.Sprintf(`{"username":"user%d","email":"user%d@example.com","password":"a-long-passphrase-4"}`, i, i), nil)

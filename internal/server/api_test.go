@@ -182,6 +182,9 @@ type testServer struct {
 	tokens  *auth.Tokens
 	clock   *testClock
 	logs    *syncBuffer
+	// stop ends the server's background work, writing what it holds; it
+	// may be called more than once.
+	stop func()
 }
 
 // newTestServer returns a server on a new SQLite database.
@@ -190,9 +193,19 @@ func newTestServer(tb testing.TB) *testServer {
 	return newTestServerOn(tb, testDBs()[0])
 }
 
-// newTestServerOn returns a server on a new database of kind db. Each of
-// configure may change its configuration.
-func newTestServerOn(tb testing.TB, db testDB, configure ...func(*server.Config)) *testServer {
+// newTestServerOn returns a server on a new database of kind db.
+func newTestServerOn(tb testing.TB, db testDB) *testServer {
+	tb.Helper()
+	return newTestServerWith(tb, db, nil)
+}
+
+// testPublicURL is the test servers' PUBLIC_URL.
+const testPublicURL = "http://quill.test"
+
+// newTestServerWith returns a server on a new database of kind db, with
+// its configuration changed by configure (if not nil). Its background
+// work (Server.Run) runs until the test ends or stop is called.
+func newTestServerWith(tb testing.TB, db testDB, configure func(*server.Config)) *testServer {
 	tb.Helper()
 	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
@@ -210,14 +223,27 @@ func newTestServerOn(tb testing.TB, db testDB, configure ...func(*server.Config)
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
+		PublicURL:  testPublicURL,
 
 		TrustedProxies: testProxies,
 		CORSOrigins:    []string{testOrigin},
 	}
-	for _, c := range configure {
-		c(&cfg)
+	if configure != nil {
+		configure(&cfg)
 	}
-	ts.handler = server.NewServer(cfg)
+	srv := server.NewServer(cfg)
+	ts.handler = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	ts.stop = func() {
+		cancel()
+		<-done
+	}
+	tb.Cleanup(ts.stop) // before the store closes: cleanups run last first
 	return ts
 }
 
@@ -256,19 +282,29 @@ func (ts *testServer) doFrom(tb testing.TB, remote, method, path, body string, h
 // login uses the password grant and returns the access token.
 func (ts *testServer) login(tb testing.TB, username, password string) string {
 	tb.Helper()
+	return ts.loginPair(tb, username, password).AccessToken
+}
+
+// tokenPair is the Token response.
+type tokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// loginPair uses the password grant and returns both tokens.
+func (ts *testServer) loginPair(tb testing.TB, username, password string) tokenPair {
+	tb.Helper()
 	form := url.Values{"username": {username}, "password": {password}}.Encode()
 	res, body := ts.do(tb, "POST", "/api/users/token", form,
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 	if res.StatusCode != http.StatusOK {
 		tb.Fatalf("login(%q) = %d %s, want 200", username, res.StatusCode, body)
 	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	var tok tokenPair
+	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" || tok.RefreshToken == "" {
+		tb.Fatalf("login(%q) body %s: no access_token or refresh_token (%v)", username, body, err)
 	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		tb.Fatalf("login(%q) body %s: no access_token (%v)", username, body, err)
-	}
-	return tok.AccessToken
+	return tok
 }
 
 // register creates an account through the API and returns its id.
@@ -319,6 +355,7 @@ type testUser struct {
 	ID                        int64
 	Username, Email, Password string
 	Token                     string // from a password-grant login
+	Refresh                   string // that login's refresh token
 }
 
 // Fixture passwords; the suite checks that no response or log line ever
@@ -343,7 +380,11 @@ type fixture struct {
 
 func newFixture(tb testing.TB, db testDB, configure ...func(*server.Config)) *fixture {
 	tb.Helper()
-	f := &fixture{testServer: newTestServerOn(tb, db, configure...), users: map[string]*testUser{}, vars: map[string]string{}}
+	f := &fixture{testServer: newTestServerWith(tb, db, func(c *server.Config) {
+		for _, change := range configure {
+			change(c)
+		}
+	}), users: map[string]*testUser{}, vars: map[string]string{}}
 	f.addUser(tb, "alice", &testUser{Username: "Alice", Email: "alice@example.com", Password: alicePassword})
 	f.addUser(tb, "bob", &testUser{Username: "bob", Email: "bob@example.com", Password: bobPassword})
 	posts := []struct{ name, user, title, content string }{
@@ -363,10 +404,13 @@ func newFixture(tb testing.TB, db testDB, configure ...func(*server.Config)) *fi
 func (f *fixture) addUser(tb testing.TB, name string, u *testUser) {
 	tb.Helper()
 	u.ID = f.register(tb, u.Username, u.Email, u.Password)
-	u.Token = f.login(tb, u.Username, u.Password)
+	pair := f.loginPair(tb, u.Username, u.Password)
+	u.Token, u.Refresh = pair.AccessToken, pair.RefreshToken
 	f.users[name] = u
 	f.set(name, fmt.Sprint(u.ID))
 	f.set(name+"_token", u.Token)
+	f.set(name+"_refresh", u.Refresh)
+	f.set(name+"_session", f.sessionOf(tb, name))
 	f.set(name+"_public", fmt.Sprintf(`{"id":%d,"username":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username))
 	f.set(name+"_private", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username, u.Email))
 }
@@ -598,9 +642,12 @@ func decodeBody(tb testing.TB, data []byte) any {
 
 var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
 
+// pictureName is the form of the random names of uploaded pictures.
+var pictureName = regexp.MustCompile(`^[0-9a-f]{32}\.jpg$`)
+
 // normalise replaces the values that differ from run to run, once they
 // have the right form: RFC 3339 UTC times become "<rfc3339>", tokens
-// "<token>" and cursors "<cursor>". A value of the wrong form is kept, so
+// "<token>", cursors "<cursor>" and picture names "<picture>". A value of the wrong form is kept, so
 // the diff shows it.
 func normalise(v any) any {
 	switch v := v.(type) {
@@ -614,6 +661,10 @@ func normalise(v any) any {
 				v[k] = "<token>"
 			case k == "next_cursor" && isString && s != "":
 				v[k] = "<cursor>"
+			case k == "image_file" && isString && pictureName.MatchString(s):
+				v[k] = "<picture>"
+			case k == "image_path" && isString && pictureName.MatchString(strings.TrimPrefix(s, "/media/profile_pics/")):
+				v[k] = "/media/profile_pics/<picture>"
 			default:
 				v[k] = normalise(x)
 			}
@@ -1893,6 +1944,13 @@ func apiScenarios() []apiScenario {
 			wantStatus: http.StatusUnauthorized, wantJSON: notAuthn, wantHeaders: wantNotAuthn,
 		},
 	}...)
+
+	// Refresh tokens, sessions, password change and reset (account_test.go).
+	rows = append(rows, accountScenarios()...)
+
+	// Profile pictures: PATCH and DELETE /api/users/{id}/picture, and
+	// GET /media/profile_pics/{name} (see pictures_test.go).
+	rows = append(rows, pictureRows()...)
 
 	// Health, static files, unknown paths and methods.
 	rows = append(rows, []apiScenario{

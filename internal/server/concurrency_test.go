@@ -97,7 +97,7 @@ func TestConcurrentRegistrations(t *testing.T) {
 	const n = 32
 	for _, db := range testDBs() {
 		t.Run(db.name, func(t *testing.T) {
-			ts := newTestServerOn(t, db, func(c *server.Config) { c.DisableRateLimits = true })
+			ts := newTestServerWith(t, db, func(c *server.Config) { c.DisableRateLimits = true })
 			srv := httptest.NewServer(ts.handler)
 			defer srv.Close()
 			names := variants("alice", n)
@@ -126,7 +126,7 @@ func TestConcurrentRenames(t *testing.T) {
 	const n = 6
 	for _, db := range testDBs() {
 		t.Run(db.name, func(t *testing.T) {
-			ts := newTestServerOn(t, db, func(c *server.Config) { c.DisableRateLimits = true })
+			ts := newTestServerWith(t, db, func(c *server.Config) { c.DisableRateLimits = true })
 			srv := httptest.NewServer(ts.handler)
 			defer srv.Close()
 			type account struct {
@@ -166,7 +166,7 @@ func TestConcurrentRenames(t *testing.T) {
 // 503, and authenticated reads, which hash nothing, keep getting 200
 // meanwhile.
 func TestHashSlotsBusy(t *testing.T) {
-	ts := newTestServerOn(t, testDBs()[0], func(c *server.Config) {
+	ts := newTestServerWith(t, testDBs()[0], func(c *server.Config) {
 		c.DisableRateLimits = true
 		// 4 MiB per hash takes milliseconds: long enough to collide.
 		c.Hasher = auth.NewHasher(auth.Params{Memory: 4096, Iterations: 1, Parallelism: 1}, 1, time.Millisecond, nil)

@@ -13,9 +13,17 @@ import (
 const (
 	loginsPerMinute        = 60
 	registrationsPerMinute = 20
+	// resetRequestsPerMinute caps POST /api/users/forgot-password, each of
+	// which may send a mail (SPEC §3 lists its 429 without a figure).
+	resetRequestsPerMinute = 10
 	// maxLimitedClients bounds a rateLimiter's memory: 10,000 clients of at
 	// most 60 timestamps each is under 6 MB.
 	maxLimitedClients = 10_000
+	// loginFailureRetention is how long the login failure count of a key
+	// is kept after its last failure: far beyond blog.MaxLoginDelay, so
+	// forgetting it only gives a key that has been quiet for a day its
+	// free attempts back.
+	loginFailureRetention = 24 * time.Hour
 )
 
 // rateLimiter allows each client at most limit events in any span of

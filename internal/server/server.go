@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -31,6 +32,13 @@ type Config struct {
 	Now        func() time.Time // optional; time.Now
 	Random     io.Reader        // optional; crypto/rand.Reader
 
+	// PublicURL is the site's address as users reach it, without a
+	// trailing slash: the base of links in emails.
+	PublicURL string
+	// Mailer sends email; optional: nil writes every mail, links
+	// included, to Logger (development only).
+	Mailer Mailer
+
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (TRUSTED_PROXIES); optional.
 	TrustedProxies []netip.Prefix
@@ -40,6 +48,11 @@ type Config struct {
 	// DisableRateLimits turns off the per-client allowances and the login
 	// throttle (RATE_LIMITS=off): for benchmarks and tests only.
 	DisableRateLimits bool
+}
+
+// Mailer sends one email. mail.SMTP and mail.Log are the two kinds.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
 }
 
 // Server serves quill over HTTP. Create it with NewServer.
@@ -52,6 +65,8 @@ type Server struct {
 	sessionTTL time.Duration
 	now        func() time.Time
 	random     io.Reader
+	publicURL  string
+	mailer     Mailer
 
 	trustedProxies []netip.Prefix
 	corsOrigins    map[string]struct{}
@@ -59,8 +74,13 @@ type Server struct {
 	throttleLogins bool         // per login key, in the database
 	loginLimit     *rateLimiter // per client, in memory
 	registerLimit  *rateLimiter // per client, in memory
+	forgotLimit    *rateLimiter // per client, in memory
 
-	mux *http.ServeMux
+	pictureSlots chan struct{} // see pictureJobs
+
+	mux      *http.ServeMux
+	lastUsed *lastUsed   // session use times not yet written
+	resets   *resetQueue // password reset mails not yet sent
 }
 
 // NewServer returns a Server with every route registered.
@@ -74,7 +94,16 @@ func NewServer(cfg Config) *Server {
 		sessionTTL: cfg.SessionTTL,
 		now:        cfg.Now,
 		random:     cfg.Random,
+		publicURL:  strings.TrimSuffix(cfg.PublicURL, "/"),
+		mailer:     cfg.Mailer,
 		mux:        http.NewServeMux(),
+		lastUsed:   newLastUsed(),
+		resets:     newResetQueue(),
+
+		pictureSlots: make(chan struct{}, pictureJobs),
+	}
+	if s.mailer == nil {
+		s.mailer = mail.NewLog(s.logger)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -91,6 +120,7 @@ func NewServer(cfg Config) *Server {
 		s.throttleLogins = true
 		s.loginLimit = newRateLimiter(loginsPerMinute, time.Minute, maxLimitedClients, s.now)
 		s.registerLimit = newRateLimiter(registrationsPerMinute, time.Minute, maxLimitedClients, s.now)
+		s.forgotLimit = newRateLimiter(resetRequestsPerMinute, time.Minute, maxLimitedClients, s.now)
 	}
 	s.routes()
 	return s
