@@ -31,9 +31,11 @@ var (
 	binaryPath string
 	binaryErr  error
 	binaryDir  string
+	packageDir string // cmd/quill, whatever directory a test moves to
 )
 
 func TestMain(m *testing.M) {
+	packageDir, _ = os.Getwd()
 	code := m.Run()
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)
@@ -50,7 +52,9 @@ func quillBinary(t *testing.T) string {
 			return
 		}
 		binaryPath = filepath.Join(binaryDir, "quill")
-		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
+		build := exec.Command("go", "build", "-o", binaryPath, ".")
+		build.Dir = packageDir
+		out, err := build.CombinedOutput()
 		if err != nil {
 			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -294,8 +298,9 @@ func TestCrashSafety(t *testing.T) {
 				mu.Unlock()
 				if n == enough {
 					// Mid-stream: the other workers have requests in flight.
-					p.cmd.Process.Signal(syscall.SIGKILL)
+					// (killed first: their errors are expected from now.)
 					close(killed)
+					p.cmd.Process.Signal(syscall.SIGKILL)
 				}
 			}
 		})
