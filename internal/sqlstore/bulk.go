@@ -41,7 +41,7 @@ const maxRenames = 100
 // not an error, and does not stop the others. The error is for a failing
 // database: then nothing was inserted.
 //
-// A user with ID 0 gets a new id; any other ID is kept, and later ids
+// A user with ID 0 gets a new id (ID is set); any other ID is kept, and later ids
 // continue after it. A zero CreatedAt becomes now. Emails are stored
 // lower-cased. Password hashes are stored as they are.
 //
@@ -63,22 +63,24 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 				u.CreatedAt = now
 			}
 			u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
-			original := u.Username
-			for n := 1; ; n++ {
+			original, n, explicit := u.Username, 1, u.ID != 0
+			for {
 				r, err := s.insertUser(ctx, tx, u)
 				if err != nil {
 					return err
 				}
 				results[i] = r
-				if r.Outcome != UsernameTaken || rename == nil || n > maxRenames {
+				if r.Outcome != UsernameTaken || rename == nil {
 					break
 				}
-				u.Username = rename(original, n+1)
+				if u.Username, n = nextName(rename, original, n); u.Username == "" {
+					break
+				}
 			}
 			if results[i].Outcome != Inserted {
 				u.Username = original
 			}
-			explicitIDs = explicitIDs || (u.ID != 0 && results[i].Outcome == Inserted)
+			explicitIDs = explicitIDs || (explicit && results[i].Outcome == Inserted)
 		}
 		if explicitIDs {
 			return s.advanceIDs(ctx, tx, "users")
@@ -126,6 +128,19 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *blog.User) (RowRe
 		return RowResult{Outcome: Inserted}, nil
 	}
 	return s.userConflict(ctx, tx, u.ID, key, email)
+}
+
+// nextName returns the first name rename offers after its n-th that can be
+// compared (see blog.UsernameKey), and its number; or "" once maxRenames
+// are used up.
+func nextName(rename func(string, int) string, original string, n int) (string, int) {
+	for n++; n <= maxRenames; n++ {
+		name := rename(original, n)
+		if _, err := blog.UsernameKey(name); err == nil {
+			return name, n
+		}
+	}
+	return "", n
 }
 
 // returnedID reads the id an INSERT … RETURNING id gave back, if it
