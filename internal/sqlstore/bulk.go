@@ -56,6 +56,25 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 	results := make([]RowResult, len(users))
 	explicitIDs := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		withID, err := tx.PrepareContext(ctx, `
+			INSERT INTO users (id, username, username_key, email, password_hash, image_file, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT DO NOTHING
+			RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare insert user: %w", err)
+		}
+		defer withID.Close()
+		newID, err := tx.PrepareContext(ctx, `
+			INSERT INTO users (username, username_key, email, password_hash, image_file, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING
+			RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare insert user: %w", err)
+		}
+		defer newID.Close()
+
 		now := s.timestamp()
 		for i := range users {
 			u := &users[i]
@@ -65,7 +84,11 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 			u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
 			original, n, explicit := u.Username, 1, u.ID != 0
 			for {
-				r, err := s.insertUser(ctx, tx, u)
+				insert := withID
+				if u.ID == 0 {
+					insert = newID
+				}
+				r, err := s.insertUser(ctx, tx, insert, u)
 				if err != nil {
 					return err
 				}
@@ -93,29 +116,18 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 	return results, nil
 }
 
-// insertUser inserts u unless its id, username or email is taken, and says
-// which.
-func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *blog.User) (RowResult, error) {
+// insertUser inserts u with insert, the statement for a user with or
+// without an id, unless its id, username or email is taken, and says which.
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u *blog.User) (RowResult, error) {
 	key, email, err := keys(u)
 	if err != nil {
 		return RowResult{}, err
 	}
-	var rows *sql.Rows
-	if u.ID == 0 {
-		rows, err = tx.QueryContext(ctx, `
-			INSERT INTO users (username, username_key, email, password_hash, image_file, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT DO NOTHING
-			RETURNING id`,
-			u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt))
-	} else {
-		rows, err = tx.QueryContext(ctx, `
-			INSERT INTO users (id, username, username_key, email, password_hash, image_file, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT DO NOTHING
-			RETURNING id`,
-			u.ID, u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt))
+	args := []any{u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt)}
+	if u.ID != 0 {
+		args = append([]any{u.ID}, args...)
 	}
+	rows, err := insert.QueryContext(ctx, args...)
 	if err != nil {
 		return RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
 	}
