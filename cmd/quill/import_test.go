@@ -22,6 +22,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/blog"
 )
 
 // python is the interpreter the fixture script needs, with Debian's
@@ -474,4 +477,74 @@ func postJSON(tb testing.TB, u, token, body string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		tb.Fatalf("POST %s: %v", u, err)
 	}
+}
+
+// TestImportFastAPIBatches imports in batches of a few rows, so names,
+// emails and authors meet across transactions, and expects the same report
+// and data as one batch gives.
+func TestImportFastAPIBatches(t *testing.T) {
+	t.Parallel()
+	source, _ := fastapiFixture(t)
+	media, _ := writeMedia(t)
+	ctx := context.Background()
+	importWith := func(batch int) (report string, dbURL string) {
+		t.Helper()
+		src, err := openFastAPI(ctx, source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.db.Close()
+		dbURL = "sqlite:///" + filepath.Join(t.TempDir(), "quill.db")
+		store, err := openStore(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		var out bytes.Buffer
+		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		im := &importer{
+			src: src, store: store, hasher: newTestHasher(), media: media, rename: true, batch: batch,
+			out: &out, progress: io.Discard, now: clock.now,
+			sourceUsers: map[int64]bool{}, skipped: map[int64]bool{},
+		}
+		if err := im.run(ctx); err != nil {
+			t.Fatalf("import in batches of %d: %v", batch, err)
+		}
+		return out.String(), dbURL
+	}
+	whole, wholeURL := importWith(importBatch)
+	for _, batch := range []int{1, 4} {
+		report, dbURL := importWith(batch)
+		if diff := cmp.Diff(lines(whole), lines(report)); diff != "" {
+			t.Errorf("batches of %d: report (-one batch +batches):\n%s", batch, diff)
+		}
+		if diff := cmp.Diff(dump(t, wholeURL), dump(t, dbURL)); diff != "" {
+			t.Errorf("batches of %d: data (-one batch +batches):\n%s", batch, diff)
+		}
+	}
+}
+
+// dump lists the users and posts of a quill database, one string each.
+func dump(tb testing.TB, dbURL string) []string {
+	tb.Helper()
+	store := openStoreAt(tb, dbURL)
+	ctx := context.Background()
+	var out []string
+	for id := int64(1); id <= 20; id++ {
+		if u, err := store.User(ctx, id); err == nil {
+			out = append(out, fmt.Sprintf("user %d %q %s %q %.20s", u.ID, u.Username, u.Email, u.ImageFile, u.PasswordHash))
+		}
+	}
+	page, err := store.Posts(ctx, 0, blog.PageRequest{Limit: 100})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, p := range page.Posts {
+		out = append(out, fmt.Sprintf("post %d by %d at %s: %q %q", p.ID, p.AuthorID, p.DatePosted, p.Title, p.Content))
+	}
+	return out
+}
+
+func newTestHasher() *auth.Hasher {
+	return auth.NewHasher(auth.DefaultParams, 1, time.Second, nil)
 }

@@ -91,6 +91,7 @@ func importFastAPI(ctx context.Context, args []string, getenv func(string) strin
 		hasher:      auth.NewHasher(cfg.Argon2, 1, hashWait, nil),
 		media:       media,
 		rename:      onConflict == "rename",
+		batch:       importBatch,
 		out:         stdout,
 		progress:    stderr,
 		tty:         isTerminal(stderr),
@@ -193,6 +194,7 @@ type importer struct {
 	hasher   *auth.Hasher // only to recognise hash formats
 	media    string       // "" when pictures are not imported
 	rename   bool
+	batch    int       // rows per transaction
 	out      io.Writer // the report: one line per row that needs attention, then the totals
 	progress io.Writer
 	tty      bool
@@ -255,14 +257,14 @@ func (im *importer) importUsers(ctx context.Context) error {
 		return fmt.Errorf("read users of %s: %w", im.src.path, err)
 	}
 	defer rows.Close()
-	batch := make([]sourceUser, 0, importBatch)
+	batch := make([]sourceUser, 0, im.batch)
 	for rows.Next() {
 		var su sourceUser
 		if err := rows.Scan(&su.id, &su.username, &su.email, &su.image, &su.hash); err != nil {
 			return fmt.Errorf("read users of %s: %w", im.src.path, err)
 		}
 		im.sourceUsers[su.id] = true
-		if batch = append(batch, su); len(batch) == importBatch {
+		if batch = append(batch, su); len(batch) == im.batch {
 			if err := im.userBatch(ctx, batch); err != nil {
 				return err
 			}
@@ -279,7 +281,7 @@ func (im *importer) importUsers(ctx context.Context) error {
 	return nil
 }
 
-// userBatch imports up to importBatch users in one transaction, then their
+// userBatch imports up to im.batch users in one transaction, then their
 // pictures. The report lists the batch's rows in id order.
 func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 	if len(batch) == 0 {
@@ -541,13 +543,13 @@ func (im *importer) importPosts(ctx context.Context) error {
 		return fmt.Errorf("read posts of %s: %w", im.src.path, err)
 	}
 	defer rows.Close()
-	batch := make([]sourcePost, 0, importBatch)
+	batch := make([]sourcePost, 0, im.batch)
 	for rows.Next() {
 		var sp sourcePost
 		if err := rows.Scan(&sp.id, &sp.title, &sp.content, &sp.userID, &sp.date); err != nil {
 			return fmt.Errorf("read posts of %s: %w", im.src.path, err)
 		}
-		if batch = append(batch, sp); len(batch) == importBatch {
+		if batch = append(batch, sp); len(batch) == im.batch {
 			if err := im.postBatch(ctx, batch); err != nil {
 				return err
 			}
@@ -564,7 +566,7 @@ func (im *importer) importPosts(ctx context.Context) error {
 	return nil
 }
 
-// postBatch imports up to importBatch posts in one transaction. The report
+// postBatch imports up to im.batch posts in one transaction. The report
 // lists the batch's rows in id order.
 func (im *importer) postBatch(ctx context.Context, batch []sourcePost) error {
 	if len(batch) == 0 {
