@@ -199,14 +199,14 @@ func TestImportFastAPI(t *testing.T) {
 	for _, tc := range []struct {
 		login, as string // as: the fixture user whose password is used
 	}{
-		{"alice", "Alice"},                   // passlib argon2
-		{"BOB@example.com", "bob"},           // pwdlib (argon2-cffi) argon2
-		{"carol", "carol"},                   // passlib bcrypt
-		{"dave@example.com", "dave"},         // bcrypt
-		{"trent", "trent"},                   // argon2-cffi, no picture
-		{"alice-2", "ALICE"},                 // renamed for case
+		{"alice", "Alice"},                  // passlib argon2
+		{"BOB@example.com", "bob"},          // pwdlib (argon2-cffi) argon2
+		{"carol", "carol"},                  // passlib bcrypt
+		{"dave@example.com", "dave"},        // bcrypt
+		{"trent", "trent"},                  // argon2-cffi, no picture
+		{"alice-2", "ALICE"},                // renamed for case
 		{"alice.wide@example.com", "Ａｌｉｃｅ"}, // renamed for width
-		{"frank_smith", "frank smith"},       // renamed for a space
+		{"frank_smith", "frank smith"},      // renamed for a space
 	} {
 		l := logins[tc.as]
 		before, err := store.User(ctx, l.ID)
