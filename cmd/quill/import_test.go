@@ -340,8 +340,10 @@ func TestImportFastAPIErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A quill database is not the tutorial's.
-	if got := quillCmd(t, dir, env, "", "migrate"); got.code != 0 {
-		t.Fatalf("migrate: %s", got.stderr)
+	for _, db := range []string{"quill.db", "other.db"} {
+		if got := quillCmd(t, dir, env, "", "migrate", "--database-url", "sqlite:///./"+db); got.code != 0 {
+			t.Fatalf("migrate: %s", got.stderr)
+		}
 	}
 	runSteps(t, dir, env, []cliStep{
 		{name: "no path", args: []string{"import-fastapi"}, code: 2,
@@ -353,9 +355,11 @@ func TestImportFastAPIErrors(t *testing.T) {
 			wantErr: `^quill: cannot read missing.db: no such file or directory; give the path of the FastAPI app's SQLite database \(often blog.db\)\n$`},
 		{name: "a directory", args: []string{"import-fastapi", "."}, code: 1, wantErr: `is a directory`},
 		{name: "not a database", args: []string{"import-fastapi", notDB}, code: 1, wantErr: `is it a SQLite database\?`},
-		{name: "a quill database", args: []string{"import-fastapi", "quill.db"}, code: 1,
-			wantErr: `^quill: quill.db is a quill database, not the FastAPI tutorial's\n$`},
-		{name: "media not a directory", args: []string{"import-fastapi", "quill.db", "--media", notDB}, code: 1,
+		{name: "a quill database", args: []string{"import-fastapi", "other.db"}, code: 1,
+			wantErr: `^quill: other.db is a quill database, not the FastAPI tutorial's\n$`},
+		{name: "the database quill would write", args: []string{"import-fastapi", "./quill.db"}, code: 1,
+			wantErr: `^quill: ./quill.db is the database DATABASE_URL names; quill needs a database of its own`},
+		{name: "media not a directory", args: []string{"import-fastapi", "other.db", "--media", notDB}, code: 1,
 			wantErr: `--media .* is not a directory`},
 	})
 }

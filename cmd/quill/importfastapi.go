@@ -74,6 +74,9 @@ func importFastAPI(ctx context.Context, args []string, getenv func(string) strin
 			return fmt.Errorf("--media %s is not a directory: give the app's media/profile_pics folder", media)
 		}
 	}
+	if sameFile(fs.Arg(0), cfg.DatabaseURL) {
+		return fmt.Errorf("%s is the database DATABASE_URL names; quill needs a database of its own: set DATABASE_URL, for example to sqlite:///./quill.db", fs.Arg(0))
+	}
 	src, err := openFastAPI(ctx, fs.Arg(0))
 	if err != nil {
 		return err
@@ -104,6 +107,22 @@ func importFastAPI(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("import interrupted: what was imported stays; run the same command again to import the rest")
 	}
 	return err
+}
+
+// sameFile reports whether path is the SQLite file databaseURL names. The
+// tutorial's database is often ./blog.db, quill's default too: importing a
+// file into itself would turn it into a half-migrated quill database.
+func sameFile(path, databaseURL string) bool {
+	target, ok := strings.CutPrefix(databaseURL, "sqlite:///")
+	if !ok {
+		return false
+	}
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(target)
+	return err == nil && os.SameFile(a, b)
 }
 
 // fastapiDB is the tutorial app's database, open read-only.
