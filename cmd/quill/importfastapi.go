@@ -103,6 +103,9 @@ func importFastAPI(ctx context.Context, args []string, getenv func(string) strin
 		skipped:     make(map[int64]bool),
 	}
 	err = im.run(ctx)
+	if err != nil && im.meter != nil {
+		im.meter.clear() // the error goes on a line of its own
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("import interrupted: what was imported stays; run the same command again to import the rest")
 	}
@@ -321,6 +324,13 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 	for i := range batch {
 		u, renamed, reason := im.user(&batch[i])
 		if reason != "" {
+			// A name skipped now may have been renamed by an earlier run.
+			if there, err := im.imported(ctx, &batch[i]); err != nil {
+				return err
+			} else if there {
+				im.users.existing++
+				continue
+			}
 			skip(i, reason)
 			continue
 		}
@@ -398,6 +408,19 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 	return ctx.Err()
 }
 
+// imported reports whether an earlier import brought in this user: quill
+// has a user with its id and email.
+func (im *importer) imported(ctx context.Context, su *sourceUser) (bool, error) {
+	u, err := im.store.User(ctx, su.id)
+	if errors.Is(err, blog.ErrUserNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return u.Email == strings.ToLower(norm.NFC.String(su.email.V)), nil
+}
+
 // user turns a row into a quill user, or says why it cannot be one. renamed
 // says why the username was changed, if it was.
 func (im *importer) user(su *sourceUser) (u blog.User, renamed, skip string) {
@@ -459,7 +482,10 @@ func (im *importer) picture(ctx context.Context, u *blog.User, su *sourceUser, e
 	}
 	if existing {
 		current, err := im.store.User(ctx, u.ID)
-		if err != nil || current.ImageFile != "" {
+		if err != nil {
+			return "", err
+		}
+		if current.ImageFile != "" {
 			return "", nil
 		}
 	}
