@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/picture"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -41,12 +40,6 @@ nothing already in quill is changed (see the README for the details).`
 // batches are faster, up to a point; 10,000 rows is a few seconds of work,
 // which is what an interrupted import loses.
 const importBatch = 10000
-
-// maxPictureBytes is the largest picture imported, as for uploads.
-const maxPictureBytes = 5 << 20
-
-// maxPictureSide bounds the pixels decoded to check a picture.
-const maxPictureSide = 4096
 
 // importFastAPI runs `quill import-fastapi PATH`.
 func importFastAPI(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -493,14 +486,25 @@ func (im *importer) picture(ctx context.Context, u *blog.User, su *sourceUser, e
 	if problem != "" {
 		return problem, nil
 	}
+	// The name is kept, so old links to the picture keep working, unless
+	// another user's picture has it (the tutorial's names are random, so
+	// only a hand-edited database has that).
+	if _, _, err := im.store.Picture(ctx, name); err == nil {
+		if name, err = randomPictureName(); err != nil {
+			return "", err
+		}
+	} else if !errors.Is(err, blog.ErrPictureNotFound) {
+		return "", err
+	}
 	if _, err := im.store.SavePicture(ctx, u.ID, name, data); err != nil {
 		return "", fmt.Errorf("import the picture of %s: %w", su, err)
 	}
 	return "", nil
 }
 
-// readPicture reads a picture from the media folder if it is a JPEG quill
-// can serve as it is, or says what is wrong with it.
+// readPicture reads a picture from the media folder and makes it a
+// profile picture as an upload would be (package picture: a 300×300 JPEG
+// from a JPEG, PNG, GIF or WebP file), or says what is wrong with it.
 func readPicture(dir, name string) ([]byte, string) {
 	if !plainFileName(name) {
 		return nil, fmt.Sprintf("picture name %q is not a plain file name", name)
@@ -513,28 +517,28 @@ func readPicture(dir, name string) ([]byte, string) {
 		return nil, fmt.Sprintf("cannot read picture %s: %v", name, errors.Unwrap(err))
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPictureBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, picture.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Sprintf("cannot read picture %s: %v", name, err)
 	}
-	if len(data) > maxPictureBytes {
-		return nil, fmt.Sprintf("picture %s is larger than %d MiB", name, maxPictureBytes>>20)
+	jpg, err := picture.Process(data)
+	var e *blog.Error
+	if errors.As(err, &e) {
+		return nil, fmt.Sprintf("picture %s: %s", name, lowerFirst(e.Message))
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil || format != "jpeg" {
-		kind := http.DetectContentType(data)
-		if strings.HasPrefix(kind, "image/") {
-			return nil, fmt.Sprintf("picture %s is %s; only JPEG pictures are imported", name, kind)
-		}
-		return nil, fmt.Sprintf("picture %s is not an image", name)
+	if err != nil {
+		return nil, fmt.Sprintf("picture %s: %v", name, err)
 	}
-	if cfg.Width > maxPictureSide || cfg.Height > maxPictureSide {
-		return nil, fmt.Sprintf("picture %s is %d×%d pixels, larger than %d×%d", name, cfg.Width, cfg.Height, maxPictureSide, maxPictureSide)
+	return jpg, ""
+}
+
+// randomPictureName is a new picture name of the kind quill gives uploads.
+func randomPictureName() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("picture name: %w", err)
 	}
-	if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
-		return nil, fmt.Sprintf("picture %s is a damaged JPEG", name)
-	}
-	return data, ""
+	return hex.EncodeToString(b[:]) + ".jpg", nil
 }
 
 // plainFileName reports whether name can be a picture's file name in the

@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"flag"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/picture"
 )
 
 func TestParseNaiveUTC(t *testing.T) {
@@ -217,6 +223,51 @@ func TestThousands(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestReadPicture(t *testing.T) {
+	dir := t.TempDir()
+	var jpg, gifData bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	if err := jpeg.Encode(&jpg, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.Encode(&gifData, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"a.jpg":     jpg.Bytes(),
+		"b.gif":     gifData.Bytes(),
+		"notes.jpg": []byte("these are not pixels"),
+		"cut.jpg":   jpg.Bytes()[:len(jpg.Bytes())/2],
+		"huge.jpg":  append(jpg.Bytes(), make([]byte, picture.MaxBytes)...),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"a.jpg", "b.gif"} {
+		data, problem := readPicture(dir, name)
+		if problem != "" {
+			t.Errorf("readPicture(%s) reports %q", name, problem)
+			continue
+		}
+		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width != picture.Size || cfg.Height != picture.Size {
+			t.Errorf("readPicture(%s) = %dx%d (%v), want a %d-pixel square JPEG", name, cfg.Width, cfg.Height, err, picture.Size)
+		}
+	}
+	for name, want := range map[string]string{
+		"notes.jpg":   "picture notes.jpg: file is not a JPEG, PNG, GIF or WebP image",
+		"cut.jpg":     "picture cut.jpg: image is corrupt or truncated",
+		"huge.jpg":    "picture huge.jpg: file is too large (max 5 MiB)",
+		"missing.jpg": "picture missing.jpg is not in " + dir,
+		"../a.jpg":    `picture name "../a.jpg" is not a plain file name`,
+	} {
+		if data, problem := readPicture(dir, name); problem != want || data != nil {
+			t.Errorf("readPicture(%s) = %d bytes, %q; want %q", name, len(data), problem, want)
 		}
 	}
 }
