@@ -26,7 +26,7 @@ Administer accounts in the database DATABASE_URL names.
 
 Commands:
   create --username U --email E                    create an account
-  set-password (--username U | --email E | --id N) set a new password; ends every session
+  set-password (--username U | --email E | --id N) set a new password; ends every session and reset link
   delete (--username U | --email E | --id N)       delete an account with its posts and sessions
   sessions (--username U | --email E | --id N)     list the account's sessions
   sessions --revoke-all (…)                        end every session of the account
@@ -141,16 +141,19 @@ func userSetPassword(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	ok, err := store.SetPasswordHash(ctx, u.ID, u.PasswordHash, hash)
+	active, err := store.Sessions(ctx, u.ID, time.Now())
 	if err != nil {
 		return err
 	}
-	if !ok {
+	// One transaction: the hash, every session and any reset link.
+	err = store.SetPassword(ctx, u.ID, u.PasswordHash, hash, "")
+	switch {
+	case errors.Is(err, blog.ErrInvalidToken):
 		return fmt.Errorf("the password of user %s changed while you typed; nothing was changed, try again", describe(u))
-	}
-	ended, err := endSessions(ctx, store, u.ID)
-	if err != nil {
-		return fmt.Errorf("the password is set, but ending the sessions failed (run quill user sessions --revoke-all): %w", err)
+	case errors.Is(err, blog.ErrUserNotFound):
+		return fmt.Errorf("user %s was deleted while you typed", describe(u))
+	case err != nil:
+		return err
 	}
 	// An account locked out by failed logins opens again.
 	for _, key := range []string{blog.LoginKey(u.Username), u.Email} {
@@ -158,7 +161,7 @@ func userSetPassword(ctx context.Context, args []string, getenv func(string) str
 			return fmt.Errorf("the password is set, but clearing failed logins failed: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "set the password of user %s and ended %s\n", describe(u), count(ended, "session"))
+	fmt.Fprintf(stdout, "set the password of user %s and ended %s\n", describe(u), count(len(active), "session"))
 	return nil
 }
 
