@@ -56,7 +56,7 @@ type Server struct {
 	publicURL  string
 	mailer     Mailer
 
-	pictureSlots chan struct{} // see pictureJobs
+	pictures *memoryBudget // shared by the picture uploads being decoded
 
 	mux      *http.ServeMux
 	lastUsed *lastUsed   // session use times not yet written
@@ -80,7 +80,7 @@ func NewServer(cfg Config) *Server {
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 
-		pictureSlots: make(chan struct{}, pictureJobs),
+		pictures: newMemoryBudget(pictureBudget, pictureWait),
 	}
 	if s.mailer == nil {
 		s.mailer = mail.NewLog(s.logger)
