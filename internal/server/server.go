@@ -76,7 +76,7 @@ type Server struct {
 	registerLimit  *rateLimiter // per client, in memory
 	forgotLimit    *rateLimiter // per client, in memory
 
-	pictureSlots chan struct{} // see pictureJobs
+	pictures *memoryBudget // shared by the picture uploads being decoded
 
 	mux      *http.ServeMux
 	lastUsed *lastUsed   // session use times not yet written
@@ -100,7 +100,7 @@ func NewServer(cfg Config) *Server {
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 
-		pictureSlots: make(chan struct{}, pictureJobs),
+		pictures: newMemoryBudget(pictureBudget, pictureWait),
 	}
 	if s.mailer == nil {
 		s.mailer = mail.NewLog(s.logger)
