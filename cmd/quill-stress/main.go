@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -48,6 +49,20 @@ type options struct {
 	duration  time.Duration // how long each throughput phase lasts
 	readers   int           // concurrent /api/users/me clients
 	tries     int           // logins per kind in the timing comparison
+	env       []string      // extra KEY=VALUE settings for the server
+}
+
+// envFlag collects repeated -env KEY=VALUE flags.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlag) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each throughput phase")
 	fs.IntVar(&o.readers, "readers", 4, "concurrent GET /api/users/me clients")
 	fs.IntVar(&o.tries, "tries", 200, "logins of each kind in the timing comparison")
+	fs.Var((*envFlag)(&o.env), "env", "extra `KEY=VALUE` for the server's environment, such as GOMEMLIMIT=160MiB (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

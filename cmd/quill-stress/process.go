@@ -40,7 +40,7 @@ var listening = regexp.MustCompile(`msg="quill is listening" url=(http://[0-9.:]
 // startQuill runs bin serve in dir on a fresh database with Argon2 at
 // memoryKiB and rate limits off, logging to dir/quill.log, and returns once
 // it listens. Nothing of the caller's environment or .env is used.
-func startQuill(ctx context.Context, bin, dir string, memoryKiB int) (*server, error) {
+func startQuill(ctx context.Context, bin, dir string, memoryKiB int, extraEnv []string) (*server, error) {
 	var key [32]byte
 	if _, err := rand.Read(key[:]); err != nil {
 		return nil, err
@@ -57,6 +57,7 @@ func startQuill(ctx context.Context, bin, dir string, memoryKiB int) (*server, e
 		"RATE_LIMITS=off",
 		"LOG_FORMAT=text",
 	}
+	cmd.Env = append(cmd.Env, extraEnv...)
 	logf, err := os.Create(filepath.Join(dir, "quill.log"))
 	if err != nil {
 		return nil, err

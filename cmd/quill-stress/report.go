@@ -26,8 +26,12 @@ func (r *report) write(w io.Writer, o options, args []string) {
 	fmt.Fprintf(w, "### quill-stress, %s\n\n", r.date.Format("2006-01-02"))
 	fmt.Fprintf(w, "Command: `%s`. Machine: %s/%s, %d CPUs (%s), GOMAXPROCS %d, %s.\n\n",
 		command, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Fprintf(w, "Server: hash slots %s, ARGON2_MEMORY_KIB=%d (t=2, p=1), RATE_LIMITS=off, SQLite. Load generator on the same machine; load average %s at the start, %s at the end.\n\n",
-		r.slots, o.memoryKiB, r.loadBefore, r.loadAfter)
+	extra := ""
+	if len(o.env) > 0 {
+		extra = ", " + strings.Join(o.env, ", ")
+	}
+	fmt.Fprintf(w, "Server: hash slots %s, ARGON2_MEMORY_KIB=%d (t=2, p=1), RATE_LIMITS=off%s, SQLite. Load generator on the same machine; load average %s at the start, %s at the end.\n\n",
+		r.slots, o.memoryKiB, extra, r.loadBefore, r.loadAfter)
 
 	fmt.Fprintln(w, "| measurement | figure |")
 	fmt.Fprintln(w, "|---|---|")

@@ -60,7 +60,7 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 			return nil, err
 		}
 	}
-	srv, err := startQuill(ctx, bin, dir, o.memoryKiB)
+	srv, err := startQuill(ctx, bin, dir, o.memoryKiB, o.env)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/quill-blog/quill/internal/mail/mailpittest"
 )
 
 // These tests run the real quill binary (quillBinary, binary_test.go) as a
@@ -364,14 +366,18 @@ func TestHostileHTTP(t *testing.T) {
 	})
 }
 
-// TestLogsKeepSecrets runs a session of registrations, logins, failures
-// and bad requests against the real server, then searches everything it
-// logged for the passwords, tokens, hashes and key that went by.
+// TestLogsKeepSecrets runs a session of registrations, logins, failures,
+// bad requests and a password reset against the real server, then searches
+// everything it logged for the passwords, tokens, hashes, reset link and
+// key that went by.
 func TestLogsKeepSecrets(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	// With SMTP_URL set, the reset mail goes out by SMTP; unset, quill
+	// writes mails to its log on purpose (development only).
+	mp := mailpittest.Start(t, mailpittest.Options{})
 	// No SECRET_KEY: quill generates one into .env, and must not log it.
-	p := startBinary(t, dir)
+	p := startBinary(t, dir, "SMTP_URL=smtp://"+mp.SMTPAddr, "PUBLIC_URL=http://quill.test")
 	client := &http.Client{Timeout: 30 * time.Second}
 	secrets := map[string]string{}
 	secret := func(name string) string {
@@ -428,6 +434,18 @@ func TestLogsKeepSecrets(t *testing.T) {
 		fmt.Sprintf(`{"username":"alice","email":"alice@example.com","password":%q,"current_password":%q}`, newPassword, alice), auth, http.StatusOK)
 	do("PATCH", fmt.Sprintf("/api/users/%d", me.ID), "application/json",
 		fmt.Sprintf(`{"email":"alice2@example.com","current_password":%q}`, secret("wrong-current")), auth, http.StatusBadRequest)
+
+	do("POST", "/api/users/forgot-password", "application/json", `{"email":"alice@example.com"}`, nil, http.StatusAccepted)
+	msgs := mp.WaitMessages(t, 1)
+	link := regexp.MustCompile(`http://quill\.test/reset-password\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(msgs[0].Text)
+	if link == nil {
+		t.Fatalf("no reset link in the mail:\n%s", msgs[0].Text)
+	}
+	secrets["reset link"], secrets["reset token"] = link[0], link[1]
+	do("POST", "/api/users/reset-password", "application/json",
+		fmt.Sprintf(`{"token":%q,"new_password":%q}`, link[1], secret("reset-password")), nil, http.StatusOK)
+	do("POST", "/api/users/reset-password", "application/json",
+		fmt.Sprintf(`{"token":%q,"new_password":%q}`, link[1]+"x", secret("reset-again")), nil, http.StatusBadRequest)
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
