@@ -82,6 +82,26 @@ type claims struct {
 // Issue returns a signed access token for the user's session and when it
 // expires (whole seconds, as in the token).
 func (t *Tokens) Issue(userID int64, sessionID string) (token string, expires time.Time, err error) {
+	return t.issue(userID, sessionID, 0)
+}
+
+// IssueUntil is Issue for a token that expires at until instead of after
+// the configured lifetime. Pages keep their token in a cookie for as long as
+// the session lasts; it is checked against the session on every request,
+// so logging out still ends it at once.
+func (t *Tokens) IssueUntil(userID int64, sessionID string, until time.Time) (token string, expires time.Time, err error) {
+	ttl := until.Sub(t.now().Truncate(time.Second))
+	if ttl <= 0 {
+		return "", time.Time{}, fmt.Errorf("issue token: expiry %v is not in the future", until)
+	}
+	return t.issue(userID, sessionID, ttl.Truncate(time.Second))
+}
+
+// issue signs a token valid for ttl, or for t.ttl when ttl is 0.
+func (t *Tokens) issue(userID int64, sessionID string, ttl time.Duration) (token string, expires time.Time, err error) {
+	if ttl == 0 {
+		ttl = t.ttl
+	}
 	switch {
 	case len(t.key) == 0:
 		return "", time.Time{}, errors.New("issue token: empty signing key")
@@ -97,7 +117,7 @@ func (t *Tokens) Issue(userID int64, sessionID string) (token string, expires ti
 	// JWT times are whole seconds; truncate first so the returned expiry is
 	// exactly what the token says.
 	now := t.now().Truncate(time.Second)
-	expires = now.Add(t.ttl)
+	expires = now.Add(ttl)
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
