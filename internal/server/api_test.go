@@ -166,6 +166,7 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
+		CSRF:       auth.NewCSRF([]byte("test-key-0123456789-abcdefghijklmnopq")),
 	})
 	return ts
 }

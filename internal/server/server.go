@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,6 +29,14 @@ type Config struct {
 	SessionTTL time.Duration    // how long a login lasts (the refresh token's life)
 	Now        func() time.Time // optional; time.Now
 	Random     io.Reader        // optional; crypto/rand.Reader
+
+	// CSRF protects the pages' forms; derive it from the same secret as
+	// Tokens (auth.NewCSRF).
+	CSRF *auth.CSRF
+	// PublicURL is the site's address as users see it (optional). An
+	// https URL makes page cookies Secure behind a TLS-terminating proxy,
+	// and its origin is trusted for form posts.
+	PublicURL string
 }
 
 // Server serves quill over HTTP. Create it with NewServer.
@@ -41,7 +50,15 @@ type Server struct {
 	now        func() time.Time
 	random     io.Reader
 
+	csrf        *auth.CSRF
+	crossOrigin *http.CrossOriginProtection
+	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
+
 	mux *http.ServeMux
+	// apiPatterns are the patterns of every /api route and /health, as
+	// registered: the OpenAPI document must describe exactly these.
+	apiPatterns []string
+	openAPI     []byte // the OpenAPI document, as served
 }
 
 // NewServer returns a Server with every route registered.
@@ -55,7 +72,17 @@ func NewServer(cfg Config) *Server {
 		sessionTTL: cfg.SessionTTL,
 		now:        cfg.Now,
 		random:     cfg.Random,
+		csrf:       cfg.CSRF,
 		mux:        http.NewServeMux(),
+	}
+	s.crossOrigin = http.NewCrossOriginProtection()
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
+		s.httpsOnly = u.Scheme == "https"
+		// Behind a proxy that rewrites Host, the public origin is still ours.
+		_ = s.crossOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	if s.csrf == nil {
+		s.csrf = auth.NewCSRF(nil) // accepts no form: better than forms without protection
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -63,6 +90,7 @@ func NewServer(cfg Config) *Server {
 	if s.random == nil {
 		s.random = rand.Reader
 	}
+	s.openAPI = openAPIJSON()
 	s.routes()
 	return s
 }
@@ -81,6 +109,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("X-Frame-Options", "DENY")
+	if !isAPI(r.URL.Path) {
+		h.Set("Content-Security-Policy", pageCSP)
+	}
 
 	// Paths match with or without one trailing slash, without a redirect.
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// loginView is the login form; Next is where to go afterwards.
+type loginView struct {
+	Next string
+}
+
+// pageLogin shows the login form: GET /login. Someone logged in already
+// goes straight on.
+func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request, c *caller) error {
+	next := localPath(r.URL.Query().Get("next"))
+	if c != nil {
+		return seeOther(w, r, next)
+	}
+	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next}})
+}
+
+// pageLoginPost logs in: POST /login checks the credentials as the token
+// endpoint does, starts a session and sets its cookie.
+func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request, c *caller) error {
+	next := localPath(r.PostForm.Get("next"))
+	u, err := s.checkLogin(r, r.PostForm)
+	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
+		return s.render(w, r, nil, status, "login", view{Title: "Log in", Form: f, Data: loginView{Next: next}})
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.logIn(w, r, c, u); err != nil {
+		return err
+	}
+	return seeOther(w, r, next)
+}
+
+// logIn starts a session for u in this browser, ending the one it had.
+func (s *Server) logIn(w http.ResponseWriter, r *http.Request, c *caller, u *blog.User) error {
+	if c != nil {
+		if err := s.store.DeleteSession(r.Context(), c.user.ID, c.session.ID); err != nil && !errors.Is(err, blog.ErrSessionNotFound) {
+			return err
+		}
+	}
+	sess, _, err := s.newSession(r, u)
+	if err != nil {
+		return err
+	}
+	return s.setSessionCookie(w, r, u, sess)
+}
+
+// pageRegister shows the registration form: GET /register.
+func (s *Server) pageRegister(w http.ResponseWriter, r *http.Request, c *caller) error {
+	return s.render(w, r, c, http.StatusOK, "register", view{Title: "Register"})
+}
+
+// pageRegisterPost creates an account as POST /api/users does, then logs
+// it in: POST /register.
+func (s *Server) pageRegisterPost(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.register(r.Context(), &formFields{values: r.PostForm})
+	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
+		return s.render(w, r, c, status, "register", view{Title: "Register", Form: f})
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.logIn(w, r, c, u); err != nil {
+		return err
+	}
+	return seeOther(w, r, "/")
+}
+
+// pageLogout ends this browser's session on the server and drops its
+// cookie: POST /logout.
+func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if c != nil {
+		if err := s.store.DeleteSession(r.Context(), c.user.ID, c.session.ID); err != nil && !errors.Is(err, blog.ErrSessionNotFound) {
+			return err
+		}
+	}
+	s.clearSessionCookie(w, r)
+	return seeOther(w, r, "/")
+}
+
+// accountView is the account page.
+type accountView struct {
+	Done     string // what was just saved: a key of the template's messages
+	Sessions []sessionView
+}
+
+// sessionView is one of the caller's sessions.
+type sessionView struct {
+	blog.Session
+	Current bool
+}
+
+// pageAccount shows the account page: GET /account.
+func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, c *caller) error {
+	return s.renderAccount(w, r, c, http.StatusOK, nil)
+}
+
+// renderAccount shows the account page, with f when one of its forms is
+// being shown again.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, status int, f *form) error {
+	sessions, err := s.store.Sessions(r.Context(), c.user.ID, s.now())
+	if err != nil {
+		return err
+	}
+	v := accountView{Done: r.URL.Query().Get("done")}
+	for _, sess := range sessions {
+		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.session.ID})
+	}
+	if f == nil {
+		f = &form{Values: url.Values{"username": {c.user.Username}, "email": {c.user.Email}}}
+	}
+	return s.render(w, r, c, status, "account", view{Title: "Your account", Form: f, Data: v})
+}
+
+// pageUpdateProfile changes the username and email as PATCH
+// /api/users/{id} does: POST /account.
+func (s *Server) pageUpdateProfile(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.updateProfile(r.Context(), *c, &formFields{values: r.PostForm})
+	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
+		return s.renderAccount(w, r, c, status, f)
+	}
+	if err != nil {
+		return err
+	}
+	c.user = u
+	return seeOther(w, r, "/account?done=profile")
+}
+
+// pageEndSession ends one of the caller's other sessions:
+// POST /account/sessions/{session_id}/delete.
+func (s *Server) pageEndSession(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id := r.PathValue("session_id")
+	if err := s.store.DeleteSession(r.Context(), c.user.ID, id); err != nil {
+		return err
+	}
+	if id == c.session.ID {
+		s.clearSessionCookie(w, r)
+		return seeOther(w, r, "/")
+	}
+	return seeOther(w, r, "/account?done=session#sessions")
+}
+
+// pageEndOtherSessions ends every session but this one:
+// POST /account/sessions/delete-others.
+func (s *Server) pageEndOtherSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.store.DeleteSessions(r.Context(), c.user.ID, c.session.ID); err != nil {
+		return err
+	}
+	return seeOther(w, r, "/account?done=sessions#sessions")
+}
+
+// pageDeleteAccount deletes the caller's account as DELETE /api/users/{id}
+// does, with its posts, picture and sessions: POST /account/delete.
+func (s *Server) pageDeleteAccount(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.store.DeleteUser(r.Context(), c.user.ID); err != nil {
+		return err
+	}
+	s.clearSessionCookie(w, r)
+	return seeOther(w, r, "/")
+}
+
+// withoutPasswords is a submitted form without its password fields, so a
+// form shown again never carries one back.
+func withoutPasswords(values url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range values {
+		switch k {
+		case "password", "current_password", "new_password", csrfField:
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
