@@ -194,6 +194,7 @@ func (ts *testServer) do(tb testing.TB, method, path, body string, header http.H
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checkResponse(tb, req, res, data) // every API response must match /openapi.json
 	return res, data
 }
 
