@@ -155,6 +155,7 @@ var errorResponses = map[int]struct {
 	415: {"UnsupportedMediaType", "The body is not of a type the route reads", "Error", nil},
 	422: {"ValidationFailed", "A parameter or field is invalid; every problem is listed, never with the submitted value", "ValidationError", nil},
 	429: {"TooManyRequests", "Too many attempts; try again after Retry-After seconds", "Error", retryAfter},
+	500: {"InternalError", "The server is broken (the database is down, say); the body says nothing more", "Error", nil},
 	503: {"Unavailable", "Busy or the database is down; try again after Retry-After seconds", "Error", retryAfter},
 }
 
@@ -314,7 +315,9 @@ func openAPIDocument() obj {
 			success["headers"] = op.headers
 		}
 		responses := obj{strconv.Itoa(op.status): success}
-		for _, status := range op.errors {
+		// Any route may fail when the server is really broken (the
+		// database is down); the body then says nothing internal.
+		for _, status := range append(op.errors, 500) {
 			responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + errorResponses[status].name}
 		}
 		o["responses"] = responses
