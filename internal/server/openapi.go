@@ -386,5 +386,5 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 
 // pageDocs serves Swagger UI on the document: GET /docs.
 func (s *Server) pageDocs(w http.ResponseWriter, r *http.Request, c *caller) error {
-	return s.render(w, r, c, http.StatusOK, "docs", view{Title: "API docs"})
+	return s.render(w, r, c, http.StatusOK, "docs", view{Title: "API docs", Wide: true})
 }

@@ -239,6 +239,7 @@ func seeOther(w http.ResponseWriter, r *http.Request, to string) error {
 // view is what every page template gets.
 type view struct {
 	Title string
+	Wide  bool       // the page needs the whole width (the docs)
 	Me    *blog.User // who is logged in, or nil
 	CSRF  string
 	Form  *form // the form being shown again with its errors, if any

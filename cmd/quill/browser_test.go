@@ -1,0 +1,457 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive the real quill binary with Debian's Chromium,
+// headless, through the flows a person would follow. Each leaves a
+// screenshot of its last screen in its artifact directory: run
+//
+//	go test ./cmd/quill -run Browser -artifacts -outputdir /tmp/quill-shots
+//
+// to keep them. Every page must load nothing from another origin and cause
+// no Content-Security-Policy violation or script error.
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browserTimeout bounds a whole flow, so a wait for an element that never
+// comes fails the test instead of hanging it. It is a safety net, not a
+// measurement.
+const browserTimeout = 3 * time.Minute
+
+func TestBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("QUILL_BROWSER_TESTS") == "required" {
+			t.Fatalf("QUILL_BROWSER_TESTS=required, but Chromium is not at %s: %v", chromiumPath, err)
+		}
+		t.Skipf("browser tests need Chromium at %s (Debian: apt-get install chromium): %v", chromiumPath, err)
+	}
+	if testing.Short() {
+		t.Skip("browser tests build the binary and start Chromium; skipped in -short mode")
+	}
+	bin := buildQuill(t)
+
+	t.Run("PostLifecycle", func(t *testing.T) { browserPostLifecycle(t, startBinary(t, bin)) })
+	t.Run("Docs", func(t *testing.T) { browserDocs(t, startBinary(t, bin)) })
+	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t, bin)) })
+}
+
+// buildQuill builds the binary under test with the go command running
+// the tests.
+func buildQuill(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "quill")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBinary runs `quill serve` on a free port of 127.0.0.1 with a new
+// database and returns its base URL. The server is stopped with SIGTERM
+// when the test ends, and must exit 0.
+func startBinary(t *testing.T, bin string, env ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = dir // no ./.env of the developer's is read
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"ADDR=127.0.0.1:0",
+		"DATABASE_URL=sqlite:///" + filepath.Join(dir, "blog.db"),
+		"SECRET_KEY=" + hex.EncodeToString(key),
+		"RATE_LIMITS=off",
+	}, env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	listening := make(chan string, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logs, line)
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				select {
+				case listening <- m[1] + m[2]:
+				default:
+				}
+			}
+		}
+	}()
+	exited := make(chan error, 1)
+	go func() {
+		<-copied
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("quill serve exited with %v after SIGTERM; log:\n%s", err, logs)
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("quill serve did not stop after SIGTERM; log:\n%s", logs)
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
+	select {
+	case base := <-listening:
+		return base
+	case err := <-exited:
+		t.Fatalf("quill serve exited before listening: %v\n%s", err, logs)
+	case <-time.After(time.Minute):
+		t.Fatalf("quill serve did not start listening; log:\n%s", logs)
+	}
+	return ""
+}
+
+// browser is a headless Chromium with one tab on the site at base.
+type browser struct {
+	t    *testing.T
+	base string
+	ctx  context.Context
+
+	mu       sync.Mutex
+	foreign  []string // requests to any other origin
+	problems []string // CSP violations and script errors
+	status   int      // of the last page (document) response
+}
+
+// newBrowser starts Chromium for t, in a profile of its own.
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.WindowSize(1024, 768),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	b := &browser{t: t, base: base}
+	b.ctx = b.watch(tabCtx)
+	return b
+}
+
+// newSession opens a tab in a fresh browser context: a second browser,
+// with cookies of its own.
+func (b *browser) newSession() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	other := &browser{t: b.t, base: b.base}
+	other.ctx = other.watch(ctx)
+	return other
+}
+
+// watch starts the tab of ctx and records what it loads and reports.
+func (b *browser) watch(ctx context.Context) context.Context {
+	b.t.Helper()
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("start Chromium: %v", err)
+	}
+	origin := b.base + "/"
+	err := chromedp.Listen(ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			u := ev.Request.URL
+			if !strings.HasPrefix(u, origin) && !strings.HasPrefix(u, "data:") && u != b.base {
+				b.foreign = append(b.foreign, u)
+			}
+		case *network.EventResponseReceived:
+			if ev.Type == network.ResourceTypeDocument {
+				b.status = int(ev.Response.Status)
+			}
+		case *log.EventEntryAdded:
+			if ev.Entry.Source == log.EntrySourceSecurity || strings.Contains(ev.Entry.Text, "Content Security Policy") {
+				b.problems = append(b.problems, fmt.Sprintf("%s: %s (%s)", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+			}
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.problems = append(b.problems, fmt.Sprintf("script error: %s (%s:%d)", msg, d.URL, d.LineNumber))
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				b.problems = append(b.problems, "console.error: "+strings.Join(parts, " "))
+			}
+		}
+	})
+	if err != nil {
+		b.t.Fatalf("listen to Chromium: %v", err)
+	}
+	b.t.Cleanup(b.checkClean)
+	return ctx
+}
+
+// checkClean fails the test if any page loaded something from another
+// origin, broke the CSP or threw.
+func (b *browser) checkClean() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.foreign) > 0 {
+		b.t.Errorf("requests to other origins (the site must need none): %q", b.foreign)
+	}
+	if len(b.problems) > 0 {
+		b.t.Errorf("the browser reported:\n%s", strings.Join(b.problems, "\n"))
+	}
+}
+
+// do runs actions; a failure ends the test with a screenshot.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.screenshot("failure")
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// open navigates to path and waits for the page to load.
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path))
+}
+
+// text is the text of the first element sel matches.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.screenshot("failure")
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// location is the path (and query) of the page the tab shows.
+func (b *browser) location() string {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatalf("location: %v", err)
+	}
+	return strings.TrimPrefix(loc, b.base)
+}
+
+// pageStatus is the HTTP status of the page the tab shows.
+func (b *browser) pageStatus() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.status
+}
+
+// fill types into the empty form fields given as selector, value pairs.
+func fill(pairs ...string) []chromedp.Action[chromedp.Void] {
+	var actions []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(pairs); i += 2 {
+		sel := chromedp.CSS(pairs[i])
+		actions = append(actions, chromedp.WaitVisible(sel), chromedp.SendKeys(sel, pairs[i+1]))
+	}
+	return actions
+}
+
+// screenshot saves the tab's screen as name.png in the test's artifact
+// directory.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(b.t.ArtifactDir(), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Errorf("save screenshot: %v", err)
+		return
+	}
+	b.t.Logf("screenshot: %s", path)
+}
+
+// wantText fails unless the element sel shows want.
+func (b *browser) wantText(sel, want string) {
+	b.t.Helper()
+	if got := b.text(sel); got != want {
+		b.screenshot("failure")
+		b.t.Fatalf("%s shows %q, want %q (at %s)", sel, got, want, b.location())
+	}
+}
+
+// browserPostLifecycle is flow 1: register and land logged in, write a
+// post, see it on the home page, edit it, delete it, log out; then the
+// account page sends you to the login page.
+func browserPostLifecycle(t *testing.T, base string) {
+	b := newBrowser(t, base)
+	b.open("/")
+	b.do("go to the register page", chromedp.Click(chromedp.CSS(`header a[href="/register"]`)), chromedp.WaitVisible(chromedp.CSS("#email")))
+	b.do("register", append(fill("#username", "carol", "#email", "carol@example.com", "#password", "a long passphrase 42"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#whoami")))...)
+	b.wantText("#whoami", "carol")
+	if got := b.location(); got != "/" {
+		t.Errorf("after registering the browser is at %s, want /", got)
+	}
+
+	b.do("write a post", append(append([]chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`header a[href="/posts/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#content")),
+	}, fill("#title", "Hello, browser", "#content", "Written in Chromium.\nTwo lines.")...),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("article.single")))...)
+	b.wantText("article.single h1", "Hello, browser")
+	post := b.location()
+
+	b.do("see it on the home page", chromedp.Click(chromedp.CSS("a.brand")), chromedp.WaitVisible(chromedp.CSS("#posts")))
+	b.wantText("#posts li:first-child h2", "Hello, browser")
+
+	b.do("edit it", append(append([]chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS("#posts li:first-child h2 a")),
+		chromedp.WaitVisible(chromedp.CSS("article.single")),
+		chromedp.Click(chromedp.CSS(`a[href$="/edit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#title")),
+		chromedp.Clear(chromedp.CSS("#title")),
+	}, fill("#title", "Hello again, browser")...),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("article.single")))...)
+	b.wantText("article.single h1", "Hello again, browser")
+	if got := b.location(); got != post {
+		t.Errorf("after editing the browser is at %s, want %s", got, post)
+	}
+
+	b.do("delete it",
+		chromedp.Click(chromedp.CSS("details.danger summary")),
+		chromedp.WaitVisible(chromedp.CSS("details.danger button[type=submit]")),
+		chromedp.Click(chromedp.CSS("details.danger button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("header.author")))
+	b.wantText("main h1", "Posts by carol")
+	b.wantText("p.empty", "No posts yet.")
+	b.open(post)
+	if got := b.pageStatus(); got != http.StatusNotFound {
+		t.Errorf("the deleted post's page answered %d, want 404", got)
+	}
+
+	b.do("log out",
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)))
+	b.open("/account")
+	if got, want := b.location(), "/login?next=%2Faccount"; got != want {
+		t.Errorf("after logging out, /account led to %s, want %s", got, want)
+	}
+	b.do("see the login form", chromedp.WaitVisible(chromedp.CSS("#password")))
+	b.screenshot("logged-out-account")
+}
+
+// browserDocs is flow 4: on /docs, Authorize with a username and password
+// (the OAuth2 password flow), then Try it out on /api/users/me: 200 with
+// the user.
+func browserDocs(t *testing.T, base string) {
+	register(t, base, "dave", "dave@example.com", "a long passphrase 43")
+	b := newBrowser(t, base)
+	b.open("/docs")
+	b.do("open Authorize",
+		chromedp.WaitVisible(chromedp.CSS(".swagger-ui .auth-wrapper button.authorize")),
+		chromedp.Click(chromedp.CSS(".swagger-ui .auth-wrapper button.authorize")),
+		chromedp.WaitVisible(chromedp.CSS("#oauth_username")))
+	b.do("log in through the password flow", append(fill("#oauth_username", "dave", "#oauth_password", "a long passphrase 43"),
+		chromedp.Click(chromedp.CSS(".auth-btn-wrapper button.authorize")),
+		chromedp.WaitVisible(chromedp.CSS(`.auth-btn-wrapper button[aria-label="Remove authorization"]`)),
+		chromedp.Click(chromedp.CSS(".auth-btn-wrapper button.btn-done")),
+		chromedp.WaitNotPresent(chromedp.CSS(".dialog-ux")))...)
+	b.do("try /api/users/me",
+		chromedp.Click(chromedp.CSS("#operations-users-me .opblock-summary-control")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-users-me .try-out__btn")),
+		chromedp.Click(chromedp.CSS("#operations-users-me .try-out__btn")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-users-me button.execute")),
+		chromedp.Click(chromedp.CSS("#operations-users-me button.execute")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-users-me .live-responses-table tbody .response-col_status")))
+	b.wantText("#operations-users-me .live-responses-table tbody .response-col_status", "200")
+	body := b.text("#operations-users-me .live-responses-table tbody .response-col_description pre")
+	if !strings.Contains(body, `"username": "dave"`) || !strings.Contains(body, `"email": "dave@example.com"`) {
+		t.Errorf("Try it out on /api/users/me showed %s, want dave's account", body)
+	}
+	b.screenshot("docs-users-me")
+}
+
+// browserErrorPage is flow 5: an unknown post is the HTML error page,
+// with status 404.
+func browserErrorPage(t *testing.T, base string) {
+	b := newBrowser(t, base)
+	b.open("/posts/424242")
+	if got := b.pageStatus(); got != http.StatusNotFound {
+		t.Errorf("GET /posts/424242 answered %d, want 404", got)
+	}
+	b.wantText("main h1", "404 Not Found")
+	b.wantText("#error-message", "Post not found")
+	b.do("the page has the site's header", chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)))
+	b.screenshot("not-found")
+}
+
+// register creates an account through the API.
+func register(t *testing.T, base, username, email, password string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":%q,"email":%q,"password":%q}`, username, email, password)
+	res, err := http.Post(base+"/api/users", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("register %s = %d %s", username, res.StatusCode, b)
+	}
+}
