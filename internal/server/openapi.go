@@ -93,6 +93,20 @@ func operations() []operation {
 			params: []string{"user_id"}, status: 204, errors: []int{401, 403, 404, 422},
 		},
 		{
+			method: "PATCH", path: "/api/users/{user_id}/picture", id: "setPicture", tag: "users", authed: true,
+			summary: "Set your profile picture",
+			description: "A JPEG, PNG, GIF or WebP image of at most 5 MiB, sent as the multipart field file. " +
+				"It is stored as a 300×300 JPEG (EXIF orientation applied, centre crop) under a new random name.",
+			params: []string{"user_id"},
+			body:   obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": ref("PictureUpload")}}},
+			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 413, 415, 422, 503},
+		},
+		{
+			method: "DELETE", path: "/api/users/{user_id}/picture", id: "deletePicture", tag: "users", authed: true,
+			summary: "Remove your profile picture", description: "Back to the default picture.",
+			params: []string{"user_id"}, status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 422},
+		},
+		{
 			method: "GET", path: "/api/users/{user_id}/posts", id: "userPosts", tag: "posts",
 			summary: "A user's posts, newest first", params: []string{"user_id", "skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{404, 422},
@@ -146,12 +160,12 @@ var errorResponses = map[int]struct {
 	name, description, schema string
 	headers                   obj
 }{
-	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, or the grant type is unsupported", "Error", nil},
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the grant type is unsupported, or the file is not a usable picture", "Error", nil},
 	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one (for the token endpoint: wrong credentials)", "Error",
 		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
 	403: {"Forbidden", "Authenticated, but not the owner", "Error", nil},
 	404: {"NotFound", "No such user or post", "Error", nil},
-	413: {"TooLarge", "The body is over the limit (1 MiB)", "Error", nil},
+	413: {"TooLarge", "The body is over the route's limit (1 MiB; for pictures 5 MiB and the form around it)", "Error", nil},
 	415: {"UnsupportedMediaType", "The body is not of a type the route reads", "Error", nil},
 	422: {"ValidationFailed", "A parameter or field is invalid; every problem is listed, never with the submitted value", "ValidationError", nil},
 	429: {"TooManyRequests", "Too many attempts; try again after Retry-After seconds", "Error", retryAfter},
@@ -235,6 +249,10 @@ func schemas() obj {
 			"password":         obj{"type": "string", "format": "password", "minLength": 8, "maxLength": 256, "description": "a new password"},
 			"current_password": anyPassword,
 		}, "username", "email"),
+		"PictureUpload": requestObject(obj{
+			"file": obj{"type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
+				"description": "a JPEG, PNG, GIF or WebP image, at most 5 MiB"},
+		}, "file"),
 		"PostCreate": requestObject(obj{"title": title, "content": content}, "title", "content"),
 		"PostUpdate": requestObject(obj{"title": title, "content": content}),
 		"TokenRequest": requestObject(obj{

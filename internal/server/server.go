@@ -54,6 +54,8 @@ type Server struct {
 	crossOrigin *http.CrossOriginProtection
 	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
 
+	pictureSlots chan struct{} // see pictureJobs
+
 	mux *http.ServeMux
 	// apiPatterns are the patterns of every /api route and /health, as
 	// registered: the OpenAPI document must describe exactly these.
@@ -74,6 +76,8 @@ func NewServer(cfg Config) *Server {
 		random:     cfg.Random,
 		csrf:       cfg.CSRF,
 		mux:        http.NewServeMux(),
+
+		pictureSlots: make(chan struct{}, pictureJobs),
 	}
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
