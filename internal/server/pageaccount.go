@@ -87,11 +87,20 @@ func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request, c *caller) e
 	return seeOther(w, r, "/")
 }
 
-// accountView is the account page.
+// accountView is the account page. Each of its forms is shown again on
+// its own when it fails.
 type accountView struct {
 	Done     string // what was just saved: a key of the template's messages
+	Profile  *form
+	Picture  *form
 	Sessions []sessionView
 }
+
+// The account page's forms, for renderAccount.
+const (
+	profileForm = "profile"
+	pictureForm = "picture"
+)
 
 // sessionView is one of the caller's sessions.
 type sessionView struct {
@@ -101,24 +110,32 @@ type sessionView struct {
 
 // pageAccount shows the account page: GET /account.
 func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, c *caller) error {
-	return s.renderAccount(w, r, c, http.StatusOK, nil)
+	return s.renderAccount(w, r, c, http.StatusOK, "", nil)
 }
 
-// renderAccount shows the account page, with f when one of its forms is
-// being shown again.
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, status int, f *form) error {
+// renderAccount shows the account page, with the form named which shown
+// again as f, if f is not nil.
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, status int, which string, f *form) error {
 	sessions, err := s.store.Sessions(r.Context(), c.user.ID, s.now())
 	if err != nil {
 		return err
 	}
-	v := accountView{Done: r.URL.Query().Get("done")}
+	v := accountView{
+		Done:    r.URL.Query().Get("done"),
+		Profile: &form{Values: url.Values{"username": {c.user.Username}, "email": {c.user.Email}}},
+		Picture: &form{ID: pictureForm},
+	}
+	switch which {
+	case profileForm:
+		v.Profile = f
+	case pictureForm:
+		f.ID = pictureForm
+		v.Picture = f
+	}
 	for _, sess := range sessions {
 		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.session.ID})
 	}
-	if f == nil {
-		f = &form{Values: url.Values{"username": {c.user.Username}, "email": {c.user.Email}}}
-	}
-	return s.render(w, r, c, status, "account", view{Title: "Your account", Form: f, Data: v})
+	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v})
 }
 
 // pageUpdateProfile changes the username and email as PATCH
@@ -126,13 +143,51 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 func (s *Server) pageUpdateProfile(w http.ResponseWriter, r *http.Request, c *caller) error {
 	u, err := s.updateProfile(r.Context(), *c, &formFields{values: r.PostForm})
 	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
-		return s.renderAccount(w, r, c, status, f)
+		return s.renderAccount(w, r, c, status, profileForm, f)
 	}
 	if err != nil {
 		return err
 	}
 	c.user = u
 	return seeOther(w, r, "/account?done=profile")
+}
+
+// pageSetPicture sets the profile picture as PATCH
+// /api/users/{id}/picture does: POST /account/picture, a multipart form
+// read as it streams in (so its CSRF token is checked here).
+func (s *Server) pageSetPicture(w http.ResponseWriter, r *http.Request, c *caller) error {
+	data, fields, err := readPictureUpload(w, r)
+	if err == nil {
+		if err := s.checkCSRF(r, c, fields.Get(csrfField)); err != nil {
+			return err
+		}
+		_, err = s.setPicture(r, *c, data)
+	}
+	if status, f, ok := formFailure(err, nil); ok {
+		// Every failure of an upload is about the file.
+		if msg := f.Errors[""]; msg != "" {
+			delete(f.Errors, "")
+			f.Errors["file"] = msg
+		}
+		return s.renderAccount(w, r, c, status, pictureForm, f)
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/account?done=picture#picture")
+}
+
+// pageDeletePicture goes back to the default picture as DELETE
+// /api/users/{id}/picture does: POST /account/picture/delete.
+func (s *Server) pageDeletePicture(w http.ResponseWriter, r *http.Request, c *caller) error {
+	err := s.store.DeletePicture(r.Context(), c.user.ID)
+	if status, f, ok := formFailure(err, nil); ok {
+		return s.renderAccount(w, r, c, status, pictureForm, f)
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/account?done=picture-removed#picture")
 }
 
 // pageEndSession ends one of the caller's other sessions:

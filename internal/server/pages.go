@@ -62,21 +62,28 @@ func (s *Server) page(h handlerFunc) http.Handler {
 
 // publicPage serves a page anyone may see; c is nil for visitors.
 func (s *Server) publicPage(h pageFunc) http.Handler {
-	return s.sitePage(h, false)
+	return s.sitePage(h, false, false)
 }
 
 // memberPage serves a page for logged-in users only; visitors are sent to
 // the login page, and come back after logging in.
 func (s *Server) memberPage(h pageFunc) http.Handler {
-	return s.sitePage(h, true)
+	return s.sitePage(h, true, false)
+}
+
+// memberUpload is memberPage for a multipart upload that h reads itself,
+// streaming: h must check the CSRF token in it (checkCSRF) before it
+// changes anything.
+func (s *Server) memberUpload(h pageFunc) http.Handler {
+	return s.sitePage(h, true, true)
 }
 
 type pageCallerKey struct{}
 
 // sitePage finds who is logged in, and for a form post (any method but GET
-// and HEAD) checks that it came from this site and carries a valid CSRF
-// token before h runs.
-func (s *Server) sitePage(h pageFunc, members bool) http.Handler {
+// and HEAD) checks that it came from this site and, unless h reads the
+// body itself, that it carries a valid CSRF token, before h runs.
+func (s *Server) sitePage(h pageFunc, members, upload bool) http.Handler {
 	return s.page(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := s.pageCaller(w, r)
 		if err != nil {
@@ -100,21 +107,17 @@ func (s *Server) sitePage(h pageFunc, members bool) http.Handler {
 			if err := s.crossOrigin.Check(r); err != nil {
 				return errCrossOrigin
 			}
-			if err := s.parsePageForm(w, r); err != nil {
-				return err
-			}
-			if !s.validCSRF(r, c) {
-				return errCSRF
+			if !upload {
+				if _, err := parseForm(w, r); err != nil {
+					return err
+				}
+				if err := s.checkCSRF(r, c, r.PostForm.Get(csrfField)); err != nil {
+					return err
+				}
 			}
 		}
 		return h(w, r, c)
 	})
-}
-
-// parsePageForm reads a form post into r.PostForm (see parseForm).
-func (s *Server) parsePageForm(w http.ResponseWriter, r *http.Request) error {
-	_, err := parseForm(w, r)
-	return err
 }
 
 // secure reports whether cookies for r must be Secure: the request came
@@ -207,16 +210,17 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request, c *caller) st
 	return s.csrf.Token("anon:" + value)
 }
 
-// validCSRF checks the posted form's token against the session, or against
+// checkCSRF checks a posted form's token against the session, or against
 // the pre-login cookie: a form shown before logging in (in another tab,
 // say) stays good, and neither binding can be forged by another site.
-func (s *Server) validCSRF(r *http.Request, c *caller) bool {
-	token := r.PostForm.Get(csrfField)
+func (s *Server) checkCSRF(r *http.Request, c *caller, token string) error {
 	if c != nil && s.csrf.Valid("session:"+c.session.ID, token) {
-		return true
+		return nil
 	}
-	ck, err := r.Cookie(s.cookieName(r, csrfCookie))
-	return err == nil && ck.Value != "" && s.csrf.Valid("anon:"+ck.Value, token)
+	if ck, err := r.Cookie(s.cookieName(r, csrfCookie)); err == nil && ck.Value != "" && s.csrf.Valid("anon:"+ck.Value, token) {
+		return nil
+	}
+	return errCSRF
 }
 
 // localPath returns next if it is a path on this site, else "/": a login
@@ -250,6 +254,7 @@ type view struct {
 // (never passwords: templates do not refill those) and the API's messages
 // by field, "" for the form as a whole.
 type form struct {
+	ID     string // prefixes the ids of the inputs when a page has several forms
 	Values url.Values
 	Errors map[string]string
 }
@@ -278,6 +283,7 @@ var fieldOf = map[string]string{
 	errNeedPassword.Code:        "current_password",
 	blog.ErrInvalidReset.Code:   "token",
 	blog.ErrBadCredentials.Code: "",
+	blog.ErrNoPicture.Code:      "file",
 }
 
 // formFailure turns err into the form shown again with the API's status
@@ -326,14 +332,17 @@ var pageFuncs = template.FuncMap{
 // input is a labelled form field with its hint and error, for the "input"
 // template.
 type input struct {
-	Name, Label, Type, Auto string
-	Value, Hint, Error      string
+	ID, Name, Label, Type, Auto string
+	Value, Hint, Error          string
 }
 
 // newInput describes the field name of f. Password fields are never filled
 // in again.
 func newInput(f *form, name, label, typ, autocomplete string, hint ...string) input {
-	in := input{Name: name, Label: label, Type: typ, Auto: autocomplete, Error: f.Error(name)}
+	in := input{ID: name, Name: name, Label: label, Type: typ, Auto: autocomplete, Error: f.Error(name)}
+	if f != nil && f.ID != "" {
+		in.ID = f.ID + "-" + name
+	}
 	if typ != "password" {
 		in.Value = f.Value(name)
 	}

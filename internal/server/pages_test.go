@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -436,6 +438,7 @@ func TestPageCSRF(t *testing.T) {
 		{"/posts/{alice_post}/delete", "", ""},
 		{"/account", "username", "forged"},
 		{"/account/sessions/delete-others", "", ""},
+		{"/account/picture/delete", "", ""},
 		{"/account/delete", "", ""},
 		{"/logout", "", ""},
 	}
@@ -549,5 +552,70 @@ func TestPageCookies(t *testing.T) {
 				t.Errorf("the token is in a URL")
 			}
 		})
+	}
+}
+
+// upload posts a multipart form with fields and, unless data is nil, a
+// file field, as the picture form does.
+func (v *visitor) upload(action string, data []byte, kv ...string) (*http.Response, string) {
+	v.t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(kv); i += 2 {
+		_ = w.WriteField(kv[i], kv[i+1])
+	}
+	if data != nil {
+		part, _ := w.CreateFormFile("file", "me.png")
+		_, _ = part.Write(data)
+	}
+	_ = w.Close()
+	req, err := http.NewRequest("POST", v.base+action, &b)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return v.do(req)
+}
+
+func TestPagePicture(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	v.login("Alice", alicePassword)
+	token := v.csrf("/account")
+
+	res, body := v.upload("/account/picture", []byte("not a picture"), "csrf_token", token)
+	wantStatus(t, "upload a text file", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body,
+		`<p class="error" id="picture-file-error">File is not a JPEG, PNG, GIF or WebP image</p>`, `value="Alice"`)
+	res, body = v.upload("/account/picture", nil, "csrf_token", token)
+	wantStatus(t, "upload nothing", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">Field required</p>`)
+	res, _ = v.upload("/account/picture", photoJPEG)
+	wantStatus(t, "upload without a CSRF token", res, http.StatusForbidden)
+	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", "forged")
+	wantStatus(t, "upload with a forged token", res, http.StatusForbidden)
+	res, body = v.submit("/account", "/account/picture/delete")
+	wantStatus(t, "remove a picture there is not", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">No profile picture to delete</p>`)
+
+	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", token)
+	wantRedirect(t, "upload a picture", res, "/account?done=picture#picture")
+	_, body = v.get("/account?done=picture")
+	wantContains(t, "the account page", body, "Your new picture is saved.", `action="/account/picture/delete"`)
+	picture := regexp.MustCompile(`src="(/media/profile_pics/[0-9a-f]{32}\.jpg)"`).FindStringSubmatch(body)
+	if picture == nil {
+		t.Fatalf("the account page does not show the new picture:\n%s", body)
+	}
+	_, body = v.get("/posts/{alice_post}")
+	wantContains(t, "Alice's post", body, picture[1])
+	res, _ = v.get(picture[1])
+	wantStatus(t, "GET "+picture[1], res, http.StatusOK)
+
+	res, _ = v.submit("/account", "/account/picture/delete")
+	wantRedirect(t, "remove the picture", res, "/account?done=picture-removed#picture")
+	_, body = v.get("/posts/{alice_post}")
+	if strings.Contains(body, picture[1]) {
+		t.Errorf("Alice's post still shows her removed picture")
 	}
 }

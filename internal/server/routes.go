@@ -54,6 +54,8 @@ func (s *Server) routes() {
 	m.Handle("GET /account", s.memberPage(s.pageAccount))
 	m.Handle("POST /account", s.memberPage(s.pageUpdateProfile))
 	m.Handle("POST /account/delete", s.memberPage(s.pageDeleteAccount))
+	m.Handle("POST /account/picture", s.memberUpload(s.pageSetPicture))
+	m.Handle("POST /account/picture/delete", s.memberPage(s.pageDeletePicture))
 	m.Handle("POST /account/sessions/{session_id}/delete", s.memberPage(s.pageEndSession))
 	m.Handle("POST /account/sessions/delete-others", s.memberPage(s.pageEndOtherSessions))
 	m.Handle("GET /posts/new", s.memberPage(s.pageNewPost))
