@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,6 +55,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("PostLifecycle", func(t *testing.T) { browserPostLifecycle(t, startBinary(t, bin)) })
 	t.Run("Docs", func(t *testing.T) { browserDocs(t, startBinary(t, bin)) })
 	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t, bin)) })
+	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t, bin)) })
 }
 
 // buildQuill builds the binary under test with the go command running
@@ -439,6 +441,77 @@ func browserErrorPage(t *testing.T, base string) {
 	b.wantText("#error-message", "Post not found")
 	b.do("the page has the site's header", chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)))
 	b.screenshot("not-found")
+}
+
+// browserLoadMore checks the one script of the pages: "Older posts" adds
+// the next page below the first, without leaving it.
+func browserLoadMore(t *testing.T, base string) {
+	register(t, base, "erin", "erin@example.com", "a long passphrase 44")
+	token := apiLogin(t, base, "erin", "a long passphrase 44")
+	for i := 1; i <= 12; i++ {
+		apiCall(t, "POST", base+"/api/posts", token, fmt.Sprintf(`{"title":"Post %d","content":"Number %d."}`, i, i), http.StatusCreated)
+	}
+	b := newBrowser(t, base)
+	b.open("/")
+	count := func() int {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#posts > li").length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 10 {
+		t.Errorf("the home page shows %d posts, want 10", n)
+	}
+	b.do("load more",
+		chromedp.Click(chromedp.CSS("a[data-load-more]")),
+		chromedp.WaitNotPresent(chromedp.CSS("a[data-load-more]")),
+		chromedp.WaitVisible(chromedp.CSS("#posts > li:nth-child(12)")))
+	if n := count(); n != 12 {
+		t.Errorf("after Older posts the page shows %d posts, want 12", n)
+	}
+	b.wantText("#posts > li:nth-child(12) h2", "Post 1")
+	if got := b.location(); got != "/" {
+		t.Errorf("Older posts left the page for %s", got)
+	}
+	b.screenshot("loaded-more")
+}
+
+// apiLogin logs in through the API and returns the access token.
+func apiLogin(t *testing.T, base, username, password string) string {
+	t.Helper()
+	res, err := http.PostForm(base+"/api/users/token", map[string][]string{"username": {username}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("log in %s: %d, no token (%v)", username, res.StatusCode, err)
+	}
+	return tok.AccessToken
+}
+
+// apiCall sends a JSON request with a bearer token and checks the status.
+func apiCall(t *testing.T, method, url, token, body string, want int) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != want {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("%s %s = %d %s, want %d", method, url, res.StatusCode, b, want)
+	}
 }
 
 // register creates an account through the API.
