@@ -183,17 +183,6 @@ func newBrowser(t *testing.T, base string) *browser {
 	return b
 }
 
-// newSession opens a tab in a fresh browser context: a second browser,
-// with cookies of its own.
-func (b *browser) newSession() *browser {
-	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	b.t.Cleanup(cancel)
-	other := &browser{t: b.t, base: b.base}
-	other.ctx = other.watch(ctx)
-	return other
-}
-
 // watch starts the tab of ctx and records what it loads and reports.
 func (b *browser) watch(ctx context.Context) context.Context {
 	b.t.Helper()

@@ -181,7 +181,7 @@ func TestPagesPublic(t *testing.T) {
 	}
 	golden(t, "pages/home.html", []byte(body))
 
-	res, body = v.get("/?limit=2")
+	_, body = v.get("/?limit=2")
 	wantContains(t, "the first page of 2", body, "Alice again", "Bob builds", `data-load-more`)
 	next := regexp.MustCompile(`href="(/\?cursor=[^"]+)" data-load-more`).FindStringSubmatch(body)
 	if next == nil {
@@ -268,9 +268,9 @@ func TestPagesPostLifecycle(t *testing.T) {
 	res, _ := v.get("/account")
 	wantRedirect(t, "GET /account logged out", res, "/login?next=%2Faccount")
 
-	res, body := v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "a-long-passphrase-4")
+	res, _ = v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "a-long-passphrase-4")
 	wantRedirect(t, "register", res, "/")
-	_, body = v.get("/")
+	_, body := v.get("/")
 	wantContains(t, "the home page after registering", body, `<span id="whoami">carol</span>`, `action="/logout"`)
 
 	res, body = v.submit("/posts/new", "/posts/new", "title", "Carol's post", "content", "Hello from Carol.")
