@@ -59,6 +59,7 @@ func (s *Server) authenticateToken(ctx context.Context, token string) (caller, e
 	if user.ID != claims.UserID {
 		return caller{}, blog.ErrInvalidToken
 	}
+	s.touch(sess)
 	return caller{user: user, session: sess}, nil
 }
 

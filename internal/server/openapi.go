@@ -49,9 +49,9 @@ func operations() []operation {
 		},
 		{
 			method: "POST", path: "/api/users/token", id: "login", tag: "users",
-			summary: "Log in (OAuth2 password grant)",
-			description: "Checks a username (or email, in any case) and password, starts a session and returns its tokens. " +
-				"A wrong password and an unknown account get the same answer.",
+			summary: "Log in (OAuth2 password grant), or refresh",
+			description: "grant_type=password checks a username (or email, in any case) and password, starts a session and returns its tokens; " +
+				"a wrong password and an unknown account get the same answer. grant_type=refresh_token renews a session's tokens.",
 			body: obj{"required": true, "content": obj{
 				"application/x-www-form-urlencoded": obj{"schema": ref("TokenRequest")},
 				"multipart/form-data":               obj{"schema": ref("TokenRequest")},
@@ -67,6 +67,36 @@ func operations() []operation {
 		{
 			method: "GET", path: "/api/users/me", id: "me", tag: "users", authed: true,
 			summary: "Your account", status: 200, result: ref("UserPrivate"), errors: []int{401},
+		},
+		{
+			method: "GET", path: "/api/users/me/sessions", id: "sessions", tag: "sessions", authed: true,
+			summary: "Where you are logged in", description: "Your live sessions, newest first; current marks this token's.",
+			status: 200, result: obj{"type": "array", "items": ref("Session")}, errors: []int{401},
+		},
+		{
+			method: "DELETE", path: "/api/users/me/sessions/{session_id}", id: "deleteSession", tag: "sessions", authed: true,
+			summary: "Log out one session", description: "Its tokens stop working at once. Someone else's session is 404, like a missing one.",
+			params: []string{"session_id"}, status: 204, errors: []int{401, 404},
+		},
+		{
+			method: "PATCH", path: "/api/users/me/password", id: "changePassword", tag: "sessions", authed: true,
+			summary: "Change your password", description: "Every other session ends, and so does any reset link.",
+			body: jsonBody("PasswordChange"), status: 200, result: ref("Detail"),
+			errors: []int{400, 401, 413, 415, 422},
+		},
+		{
+			method: "POST", path: "/api/users/forgot-password", id: "forgotPassword", tag: "sessions",
+			summary: "Ask for a password reset link",
+			description: "The answer is the same whether or not an account has the address; if one has, " +
+				"it is sent a link that works once, for 60 minutes.",
+			body: jsonBody("ForgotPassword"), status: 202, result: ref("Detail"),
+			errors: []int{413, 415, 422, 429},
+		},
+		{
+			method: "POST", path: "/api/users/reset-password", id: "resetPassword", tag: "sessions",
+			summary: "Set a new password with a reset link's token", description: "Every session of the account ends.",
+			body: jsonBody("ResetPassword"), status: 200, result: ref("Detail"),
+			errors: []int{400, 413, 415, 422},
 		},
 		{
 			method: "GET", path: "/api/users/{user_id}", id: "user", tag: "users",
@@ -160,8 +190,8 @@ var errorResponses = map[int]struct {
 	name, description, schema string
 	headers                   obj
 }{
-	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the grant type is unsupported, or the file is not a usable picture", "Error", nil},
-	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one (for the token endpoint: wrong credentials)", "Error",
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, the grant type is unsupported, or the file is not a usable picture", "Error", nil},
+	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one (for the token endpoint: wrong credentials or refresh token)", "Error",
 		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
 	403: {"Forbidden", "Authenticated, but not the owner", "Error", nil},
 	404: {"NotFound", "No such user or post", "Error", nil},
@@ -226,6 +256,16 @@ func schemas() obj {
 			"refresh_token": obj{"type": "string"},
 		}, "access_token", "token_type", "expires_in", "refresh_token"),
 		"Health": object(obj{"status": obj{"type": "string", "const": "ok"}}, "status"),
+		"Detail": object(obj{"detail": obj{"type": "string"}}, "detail"),
+		"Session": object(obj{
+			"id":           obj{"type": "string"},
+			"created_at":   timestamp,
+			"last_used_at": timestamp,
+			"expires_at":   timestamp,
+			"user_agent":   obj{"type": "string"},
+			"ip":           obj{"type": "string"},
+			"current":      obj{"type": "boolean", "description": "the session of the token that asked"},
+		}, "id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "current"),
 		"Error": object(obj{
 			"detail": obj{"type": "string"},
 			"code":   obj{"type": "string", "description": "stable, for programs"},
@@ -249,6 +289,13 @@ func schemas() obj {
 			"password":         obj{"type": "string", "format": "password", "minLength": 8, "maxLength": 256, "description": "a new password"},
 			"current_password": anyPassword,
 		}, "username", "email"),
+		"PasswordChange": requestObject(obj{"current_password": anyPassword, "new_password": password},
+			"current_password", "new_password"),
+		"ForgotPassword": requestObject(obj{"email": email}, "email"),
+		"ResetPassword": requestObject(obj{
+			"token":        obj{"type": "string", "description": "from the link in the mail"},
+			"new_password": password,
+		}, "token", "new_password"),
 		"PictureUpload": requestObject(obj{
 			"file": obj{"type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
 				"description": "a JPEG, PNG, GIF or WebP image, at most 5 MiB"},
@@ -256,13 +303,15 @@ func schemas() obj {
 		"PostCreate": requestObject(obj{"title": title, "content": content}, "title", "content"),
 		"PostUpdate": requestObject(obj{"title": title, "content": content}),
 		"TokenRequest": requestObject(obj{
-			"grant_type":    obj{"type": "string", "enum": []string{"password"}},
+			"grant_type": obj{"type": "string", "enum": []string{"password", "refresh_token"},
+				"description": "password (the default) needs username and password; refresh_token needs refresh_token"},
 			"username":      obj{"type": "string", "description": "the username, or the email in any case"},
 			"password":      anyPassword,
+			"refresh_token": obj{"type": "string", "description": "for grant_type=refresh_token; it works once and a new one comes back"},
 			"scope":         obj{"type": "string", "description": "ignored"},
 			"client_id":     obj{"type": "string", "description": "ignored"},
 			"client_secret": obj{"type": "string", "description": "ignored"},
-		}, "username", "password"),
+		}),
 	}
 }
 
@@ -290,6 +339,8 @@ func parameters() obj {
 	return obj{
 		"user_id": pathID("user_id", "user"),
 		"post_id": pathID("post_id", "post"),
+		"session_id": obj{"name": "session_id", "in": "path", "required": true, "description": "an id from GET /api/users/me/sessions",
+			"schema": obj{"type": "string"}},
 		"skip": obj{"name": "skip", "in": "query", "description": "posts to skip (offset paging)",
 			"schema": obj{"type": "integer", "minimum": 0, "default": 0}},
 		"limit": obj{"name": "limit", "in": "query", "description": "posts per page",
@@ -364,6 +415,7 @@ func openAPIDocument() obj {
 		},
 		"tags": []obj{
 			{"name": "users", "description": "Accounts, login and logout"},
+			{"name": "sessions", "description": "Sessions and passwords"},
 			{"name": "posts", "description": "Posts, newest first"},
 			{"name": "health", "description": "Liveness"},
 		},
@@ -377,8 +429,9 @@ func openAPIDocument() obj {
 					"type":        "oauth2",
 					"description": "Log in with a username (or email) and password; send the access token as `Authorization: Bearer …`.",
 					"flows": obj{"password": obj{
-						"tokenUrl": "/api/users/token",
-						"scopes":   obj{},
+						"tokenUrl":   "/api/users/token",
+						"refreshUrl": "/api/users/token",
+						"scopes":     obj{},
 					}},
 				},
 			},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -30,13 +31,22 @@ type Config struct {
 	Now        func() time.Time // optional; time.Now
 	Random     io.Reader        // optional; crypto/rand.Reader
 
+	// PublicURL is the site's address as users reach it, without a
+	// trailing slash: the base of links in emails. An https URL also makes
+	// page cookies Secure behind a TLS-terminating proxy, and its origin is
+	// trusted for form posts.
+	PublicURL string
+	// Mailer sends email; optional: nil writes every mail, links
+	// included, to Logger (development only).
+	Mailer Mailer
 	// CSRF protects the pages' forms; derive it from the same secret as
 	// Tokens (auth.NewCSRF).
 	CSRF *auth.CSRF
-	// PublicURL is the site's address as users see it (optional). An
-	// https URL makes page cookies Secure behind a TLS-terminating proxy,
-	// and its origin is trusted for form posts.
-	PublicURL string
+}
+
+// Mailer sends one email. mail.SMTP and mail.Log are the two kinds.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
 }
 
 // Server serves quill over HTTP. Create it with NewServer.
@@ -49,6 +59,8 @@ type Server struct {
 	sessionTTL time.Duration
 	now        func() time.Time
 	random     io.Reader
+	publicURL  string
+	mailer     Mailer
 
 	csrf        *auth.CSRF
 	crossOrigin *http.CrossOriginProtection
@@ -56,7 +68,9 @@ type Server struct {
 
 	pictureSlots chan struct{} // see pictureJobs
 
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	lastUsed *lastUsed   // session use times not yet written
+	resets   *resetQueue // password reset mails not yet sent
 	// apiPatterns are the patterns of every /api route and /health, as
 	// registered: the OpenAPI document must describe exactly these.
 	apiPatterns []string
@@ -75,7 +89,11 @@ func NewServer(cfg Config) *Server {
 		now:        cfg.Now,
 		random:     cfg.Random,
 		csrf:       cfg.CSRF,
+		publicURL:  strings.TrimSuffix(cfg.PublicURL, "/"),
+		mailer:     cfg.Mailer,
 		mux:        http.NewServeMux(),
+		lastUsed:   newLastUsed(),
+		resets:     newResetQueue(),
 
 		pictureSlots: make(chan struct{}, pictureJobs),
 	}
@@ -87,6 +105,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.csrf == nil {
 		s.csrf = auth.NewCSRF(nil) // accepts no form: better than forms without protection
+	}
+	if s.mailer == nil {
+		s.mailer = mail.NewLog(s.logger)
 	}
 	if s.now == nil {
 		s.now = time.Now
