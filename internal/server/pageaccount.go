@@ -8,9 +8,11 @@ import (
 	"github.com/quill-blog/quill/internal/blog"
 )
 
-// loginView is the login form; Next is where to go afterwards.
+// loginView is the login form; Next is where to go afterwards, Done what
+// just happened (a key of the template's messages).
 type loginView struct {
 	Next string
+	Done string
 }
 
 // pageLogin shows the login form: GET /login. Someone logged in already
@@ -20,7 +22,7 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request, c *caller) er
 	if c != nil {
 		return seeOther(w, r, next)
 	}
-	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next}})
+	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next, Done: r.URL.Query().Get("done")}})
 }
 
 // pageLoginPost logs in: POST /login checks the credentials as the token
@@ -93,13 +95,15 @@ type accountView struct {
 	Done     string // what was just saved: a key of the template's messages
 	Profile  *form
 	Picture  *form
+	Password *form
 	Sessions []sessionView
 }
 
 // The account page's forms, for renderAccount.
 const (
-	profileForm = "profile"
-	pictureForm = "picture"
+	profileForm  = "profile"
+	pictureForm  = "picture"
+	passwordForm = "password"
 )
 
 // sessionView is one of the caller's sessions.
@@ -116,14 +120,15 @@ func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, c *caller) 
 // renderAccount shows the account page, with the form named which shown
 // again as f, if f is not nil.
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *caller, status int, which string, f *form) error {
-	sessions, err := s.store.Sessions(r.Context(), c.user.ID, s.now())
+	sessions, err := s.liveSessions(r.Context(), *c)
 	if err != nil {
 		return err
 	}
 	v := accountView{
-		Done:    r.URL.Query().Get("done"),
-		Profile: &form{Values: url.Values{"username": {c.user.Username}, "email": {c.user.Email}}},
-		Picture: &form{ID: pictureForm},
+		Done:     r.URL.Query().Get("done"),
+		Profile:  &form{Values: url.Values{"username": {c.user.Username}, "email": {c.user.Email}}},
+		Picture:  &form{ID: pictureForm},
+		Password: &form{ID: passwordForm},
 	}
 	switch which {
 	case profileForm:
@@ -131,6 +136,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, c *caller
 	case pictureForm:
 		f.ID = pictureForm
 		v.Picture = f
+	case passwordForm:
+		f.ID = passwordForm
+		v.Password = f
 	}
 	for _, sess := range sessions {
 		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.session.ID})
@@ -190,11 +198,24 @@ func (s *Server) pageDeletePicture(w http.ResponseWriter, r *http.Request, c *ca
 	return seeOther(w, r, "/account?done=picture-removed#picture")
 }
 
-// pageEndSession ends one of the caller's other sessions:
-// POST /account/sessions/{session_id}/delete.
+// pageChangePassword sets a new password as PATCH /api/users/me/password
+// does, ending every other session: POST /account/password.
+func (s *Server) pageChangePassword(w http.ResponseWriter, r *http.Request, c *caller) error {
+	err := s.changePassword(r.Context(), *c, &formFields{values: r.PostForm})
+	if status, f, ok := formFailure(err, nil); ok {
+		return s.renderAccount(w, r, c, status, passwordForm, f)
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/account?done=password#password")
+}
+
+// pageEndSession ends one of the caller's sessions as DELETE
+// /api/users/me/sessions/{id} does: POST /account/sessions/{session_id}/delete.
 func (s *Server) pageEndSession(w http.ResponseWriter, r *http.Request, c *caller) error {
 	id := r.PathValue("session_id")
-	if err := s.store.DeleteSession(r.Context(), c.user.ID, id); err != nil {
+	if err := s.endSession(r.Context(), *c, id); err != nil {
 		return err
 	}
 	if id == c.session.ID {
@@ -235,4 +256,61 @@ func withoutPasswords(values url.Values) url.Values {
 		}
 	}
 	return out
+}
+
+// forgotView is the forgot-password page; Sent is true once a request
+// went through.
+type forgotView struct {
+	Sent    bool
+	Message string
+}
+
+// pageForgot shows the form that asks for a reset link: GET /forgot-password.
+func (s *Server) pageForgot(w http.ResponseWriter, r *http.Request, c *caller) error {
+	v := forgotView{Sent: r.URL.Query().Get("sent") == "1", Message: forgotAnswer.Detail}
+	return s.render(w, r, c, http.StatusOK, "forgot", view{Title: "Forgot your password?", Data: v})
+}
+
+// pageForgotPost asks for a reset link as POST /api/users/forgot-password
+// does, with the same answer whether or not the address has an account:
+// POST /forgot-password.
+func (s *Server) pageForgotPost(w http.ResponseWriter, r *http.Request, c *caller) error {
+	err := s.forgotPassword(r, &formFields{values: r.PostForm})
+	if status, f, ok := formFailure(err, r.PostForm); ok {
+		return s.render(w, r, c, status, "forgot", view{Title: "Forgot your password?", Form: f, Data: forgotView{}})
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/forgot-password?sent=1")
+}
+
+// resetView is the reset-password form; Token comes from the link.
+type resetView struct {
+	Token string
+}
+
+// pageReset shows the form that sets a new password with the token of a
+// reset link: GET /reset-password?token=…. The page sends no Referer, so
+// the token does not travel further.
+func (s *Server) pageReset(w http.ResponseWriter, r *http.Request, c *caller) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	return s.render(w, r, c, http.StatusOK, "reset", view{Title: "Choose a new password", Data: resetView{Token: r.URL.Query().Get("token")}})
+}
+
+// pageResetPost sets the new password as POST /api/users/reset-password
+// does, then sends you to log in with it: POST /reset-password.
+func (s *Server) pageResetPost(w http.ResponseWriter, r *http.Request, c *caller) error {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	err := s.resetPassword(r, &formFields{values: r.PostForm})
+	if status, f, ok := formFailure(err, nil); ok {
+		return s.render(w, r, c, status, "reset", view{Title: "Choose a new password", Form: f,
+			Data: resetView{Token: r.PostForm.Get("token")}})
+	}
+	if err != nil {
+		return err
+	}
+	// Every session of the account has ended; if this browser had one, its
+	// cookie goes on its next request.
+	return seeOther(w, r, "/login?done=reset")
 }

@@ -439,6 +439,7 @@ func TestPageCSRF(t *testing.T) {
 		{"/account", "username", "forged"},
 		{"/account/sessions/delete-others", "", ""},
 		{"/account/picture/delete", "", ""},
+		{"/account/password", "new_password", "forged-passphrase-77"},
 		{"/account/delete", "", ""},
 		{"/logout", "", ""},
 	}
@@ -484,6 +485,10 @@ func TestPageCSRF(t *testing.T) {
 	wantStatus(t, "log in without a token", res, http.StatusForbidden)
 	res, _ = anon.post("/register", url.Values{"username": {"mallory"}, "email": {"m@example.com"}, "password": {"a-long-passphrase-4"}})
 	wantStatus(t, "register without a token", res, http.StatusForbidden)
+	res, _ = anon.post("/forgot-password", url.Values{"email": {"alice@example.com"}})
+	wantStatus(t, "ask for a reset link without a token", res, http.StatusForbidden)
+	res, _ = anon.post("/reset-password", url.Values{"token": {"x"}, "new_password": {"a-long-passphrase-4"}})
+	wantStatus(t, "reset without a token", res, http.StatusForbidden)
 
 	// The legitimate form still works.
 	res, _ = alice.post("/posts/{alice_post}/edit", url.Values{"csrf_token": {aliceToken}, "title": {"Fine"}, "content": {"Fine."}})
@@ -618,4 +623,78 @@ func TestPagePicture(t *testing.T) {
 	if strings.Contains(body, picture[1]) {
 		t.Errorf("Alice's post still shows her removed picture")
 	}
+}
+
+func TestPagePasswordChange(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	v, other := newVisitor(t, f, srv), newVisitor(t, f, srv)
+	v.login("Alice", alicePassword)
+	other.login("Alice", alicePassword)
+
+	res, body := v.submit("/account", "/account/password", "current_password", leakCanary, "new_password", "a-brand-new-passphrase-5")
+	wantStatus(t, "change the password with a wrong current one", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, `<p class="error" id="password-current_password-error">Current password is incorrect</p>`)
+	res, body = v.submit("/account", "/account/password", "current_password", alicePassword, "new_password", "password123")
+	wantStatus(t, "change to a common password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the account page", body, `<p class="error" id="password-new_password-error">This password is too common`)
+
+	res, _ = v.submit("/account", "/account/password", "current_password", alicePassword, "new_password", "a-brand-new-passphrase-5")
+	wantRedirect(t, "change the password", res, "/account?done=password#password")
+	res, body = v.get("/account?done=password")
+	wantStatus(t, "this browser after the change", res, http.StatusOK)
+	wantContains(t, "the account page", body, "Your password is changed")
+	res, _ = other.get("/account")
+	wantRedirect(t, "the other browser after the change", res, "/login?next=%2Faccount")
+	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
+	if !f.passwordWorks(t, "alice", "a-brand-new-passphrase-5") || f.passwordWorks(t, "alice", alicePassword) {
+		t.Errorf("after the change the new password does not work, or the old one still does")
+	}
+}
+
+func TestPageForgotReset(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+
+	res, body := v.submit("/forgot-password", "/forgot-password", "email", "not-an-address")
+	wantStatus(t, "ask with a malformed address", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the forgot page", body, `<p class="error" id="email-error">value is not a valid email address`)
+	for _, email := range []string{"nobody@example.com", "ALICE@example.com"} {
+		res, _ = v.submit("/forgot-password", "/forgot-password", "email", email)
+		wantRedirect(t, "ask for "+email, res, "/forgot-password?sent=1")
+	}
+	_, body = v.get("/forgot-password?sent=1")
+	wantContains(t, "the forgot page", body, "If an account uses that email address, a link to reset its password is on its way.")
+	f.waitLog(t, "password reset mail sent")
+	tokens := f.mailedTokens()
+	if len(tokens) != 1 {
+		t.Fatalf("%d reset links were mailed, want 1 (for Alice only)", len(tokens))
+	}
+
+	res, body = v.get("/reset-password?token=" + tokens[0])
+	wantStatus(t, "open the link", res, http.StatusOK)
+	if got := res.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("the reset page's Referrer-Policy = %q, want no-referrer", got)
+	}
+	wantContains(t, "the reset page", body, `name="token" value="`+tokens[0]+`"`)
+	token := v.csrf("/reset-password?token=" + tokens[0])
+	post := func(resetToken, password string) (*http.Response, string) {
+		return v.post("/reset-password", url.Values{"csrf_token": {token}, "token": {resetToken}, "new_password": {password}})
+	}
+	res, body = post(tokens[0], "short")
+	wantStatus(t, "reset to a short password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the reset page", body, `<p class="error" id="new_password-error">String should have at least 8 characters</p>`)
+	res, body = post("not-the-token", "a-brand-new-passphrase-5")
+	wantStatus(t, "reset with a bad token", res, http.StatusBadRequest)
+	wantContains(t, "the reset page", body, `id="token-error">Invalid or expired reset token.`)
+
+	res, _ = post(tokens[0], "a-brand-new-passphrase-5")
+	wantRedirect(t, "reset", res, "/login?done=reset")
+	_, body = v.get("/login?done=reset")
+	wantContains(t, "the login page", body, "Your password has been reset.")
+	v.login("alice@example.com", "a-brand-new-passphrase-5")
+	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
+
+	res, _ = post(tokens[0], "another-new-passphrase-6")
+	wantStatus(t, "reuse the link", res, http.StatusBadRequest)
 }
