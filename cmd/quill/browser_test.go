@@ -7,11 +7,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +27,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/quill-blog/quill/internal/mail/mailpittest"
 )
 
 // The browser tests drive the real quill binary with Debian's Chromium,
@@ -53,6 +60,8 @@ func TestBrowser(t *testing.T) {
 	bin := buildQuill(t)
 
 	t.Run("PostLifecycle", func(t *testing.T) { browserPostLifecycle(t, startBinary(t, bin)) })
+	t.Run("Account", func(t *testing.T) { browserAccount(t, startBinary(t, bin)) })
+	t.Run("ForgotPassword", func(t *testing.T) { browserForgotPassword(t, bin) })
 	t.Run("Docs", func(t *testing.T) { browserDocs(t, startBinary(t, bin)) })
 	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t, bin)) })
 	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t, bin)) })
@@ -181,6 +190,17 @@ func newBrowser(t *testing.T, base string) *browser {
 	b := &browser{t: t, base: base}
 	b.ctx = b.watch(tabCtx)
 	return b
+}
+
+// newSession opens a tab in a new browser context of the same Chromium:
+// a second browser, with cookies of its own.
+func (b *browser) newSession() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	other := &browser{t: b.t, base: b.base}
+	other.ctx = other.watch(ctx)
+	return other
 }
 
 // watch starts the tab of ctx and records what it loads and reports.
@@ -385,6 +405,167 @@ func browserPostLifecycle(t *testing.T, base string) {
 	}
 	b.do("see the login form", chromedp.WaitVisible(chromedp.CSS("#password")))
 	b.screenshot("logged-out-account")
+}
+
+// browserAccount is flow 2: on the account page, rename, upload a picture
+// (and see it on your posts), change the password; log in from a second
+// browser, see both sessions, end the other one: the second browser is
+// logged out on its next action.
+func browserAccount(t *testing.T, base string) {
+	register(t, base, "frank", "frank@example.com", "a long passphrase 45")
+	apiCall(t, "POST", base+"/api/posts", apiLogin(t, base, "frank", "a long passphrase 45"),
+		`{"title":"Frank's post","content":"Hello."}`, http.StatusCreated)
+	photo := filepath.Join(t.TempDir(), "me.png")
+	writePNG(t, photo, 400, 300)
+
+	b := newBrowser(t, base)
+	b.open("/login")
+	b.do("log in", append(fill("#username", "frank", "#password", "a long passphrase 45"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#whoami")))...)
+
+	b.do("rename", append([]chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS("a.me")),
+		chromedp.WaitVisible(chromedp.CSS("#profile #username")),
+		chromedp.Clear(chromedp.CSS("#profile #username")),
+	}, append(fill("#profile #username", "frank.renamed"),
+		chromedp.Click(chromedp.CSS("#profile button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))...)...)
+	b.wantText("#whoami", "frank.renamed")
+
+	b.do("upload a picture",
+		chromedp.SetUploadFiles(chromedp.CSS("#picture-file"), []string{photo}),
+		chromedp.Click(chromedp.CSS("#picture button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/picture/delete"]`)))
+	b.wantText("p.notice", "Your new picture is saved.")
+	picture, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("picture-current").getAttribute("src")`))
+	if err != nil || !strings.HasPrefix(picture, "/media/profile_pics/") {
+		t.Fatalf("the account page shows the picture %q (%v), want an uploaded one", picture, err)
+	}
+	b.do("see it on my posts",
+		chromedp.Click(chromedp.CSS("#my-posts")),
+		chromedp.WaitVisible(chromedp.CSS("#posts")))
+	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#posts .post .avatar").getAttribute("src")`)); err != nil || got != picture {
+		t.Errorf("my post shows the picture %q (%v), want %q", got, err, picture)
+	}
+	// The picture really loads: 300×300, as the server makes them.
+	if w, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelector("#posts .post .avatar").naturalWidth`)); err != nil || w != 300 {
+		t.Errorf("the picture's natural width = %d (%v), want 300", w, err)
+	}
+
+	b.open("/account")
+	b.do("change the password", append(fill("#password-current_password", "a long passphrase 45", "#password-new_password", "an even longer passphrase 46"),
+		chromedp.Click(chromedp.CSS("#password button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))...)
+	b.wantText("p.notice", "Your password is changed; every other session is logged out.")
+
+	other := b.newSession()
+	other.open("/login")
+	other.do("log in from a second browser", append(fill("#username", "frank@example.com", "#password", "an even longer passphrase 46"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#whoami")))...)
+
+	b.open("/account")
+	sessions := func() int {
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li").length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := sessions(); n != 2 {
+		t.Fatalf("the account page lists %d sessions, want 2", n)
+	}
+	b.do("end the other session",
+		chromedp.Click(chromedp.CSS("#sessions li:not(.current) button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	b.wantText("p.notice", "That session is logged out.")
+	if n := sessions(); n != 1 {
+		t.Errorf("after ending the other session the page lists %d, want 1", n)
+	}
+
+	other.do("the second browser's next action",
+		chromedp.Click(chromedp.CSS(`header a[href="/posts/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#password")))
+	if got := other.location(); got != "/login?next=%2Fposts%2Fnew" {
+		t.Errorf("the second browser went to %s, want the login page", got)
+	}
+	other.do("the second browser is logged out", chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)))
+	other.screenshot("other-browser-logged-out")
+	b.screenshot("account")
+}
+
+// writePNG writes a w×h test image to path.
+func writePNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), 160, 255})
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browserForgotPassword is flow 3: forgot the password, read the mail
+// from an SMTP sink, open its link, set a new password, log in with it.
+func browserForgotPassword(t *testing.T, bin string) {
+	sink := mailpittest.Start(t, mailpittest.Options{})
+	// The link in the mail is made from PUBLIC_URL, which defaults to
+	// http://ADDR, so the port must be known before the server starts.
+	addr := freeLoopbackAddr(t)
+	base := startBinary(t, bin, "ADDR="+addr, "SMTP_URL=smtp://"+sink.SMTPAddr+"?starttls=never")
+	register(t, base, "grace", "grace@example.com", "a long passphrase 47")
+
+	b := newBrowser(t, base)
+	b.open("/login")
+	b.do("ask for a reset link", append([]chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`a[href="/forgot-password"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+	}, append(fill("#email", "Grace@Example.com"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#forgot-sent")))...)...)
+
+	msgs := sink.WaitMessages(t, 1)
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0].Address != "grace@example.com" {
+		t.Fatalf("the sink received %+v, want one mail to grace@example.com", msgs)
+	}
+	link := resetLinkRE.FindString(msgs[0].Text)
+	if !strings.HasPrefix(link, base+"/reset-password?token=") {
+		t.Fatalf("the mail has no reset link to %s:\n%s", base, msgs[0].Text)
+	}
+
+	b.do("open the link and set a new password", append([]chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS("#new_password")),
+	}, append(fill("#new_password", "a fresh passphrase 48"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#reset-done")))...)...)
+	b.do("log in with it", append(fill("#username", "grace", "#password", "a fresh passphrase 48"),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#whoami")))...)
+	b.wantText("#whoami", "grace")
+	b.screenshot("logged-in-after-reset")
+}
+
+var resetLinkRE = regexp.MustCompile(`http://[^\s]+/reset-password\?token=[A-Za-z0-9_-]+`)
+
+// freeLoopbackAddr is a 127.0.0.1 address with a port free right now.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // browserDocs is flow 4: on /docs, Authorize with a username and password
