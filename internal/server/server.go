@@ -66,7 +66,7 @@ type Server struct {
 	crossOrigin *http.CrossOriginProtection
 	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
 
-	pictureSlots chan struct{} // see pictureJobs
+	pictures *memoryBudget // shared by the picture uploads being decoded
 
 	mux      *http.ServeMux
 	lastUsed *lastUsed   // session use times not yet written
@@ -95,7 +95,7 @@ func NewServer(cfg Config) *Server {
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 
-		pictureSlots: make(chan struct{}, pictureJobs),
+		pictures: newMemoryBudget(pictureBudget, pictureWait),
 	}
 	s.crossOrigin = http.NewCrossOriginProtection()
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
