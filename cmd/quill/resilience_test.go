@@ -40,11 +40,11 @@ type quillProcess struct {
 
 var binaryListening = regexp.MustCompile(`msg="quill is listening" url=(http://[0-9.:]+)`)
 
-// startBinary runs the quill binary's serve in dir (its working directory: blog.db and
-// .env live there) with env on top of a minimal environment, and waits
-// until it answers /health. The process is killed when t ends, if still
+// serveBinary runs the quill binary's serve in dir (its working
+// directory: blog.db and .env live there) with env on top of a minimal
+// environment, and waits until it answers /health. The process is killed when t ends, if still
 // running.
-func startBinary(t *testing.T, dir string, env ...string) *quillProcess {
+func serveBinary(t *testing.T, dir string, env ...string) *quillProcess {
 	t.Helper()
 	cmd := exec.Command(quillBinary(t), "serve")
 	cmd.Dir = dir
@@ -157,7 +157,7 @@ const formType = "application/x-www-form-urlencoded"
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := startBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
+	p := serveBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
 
 	conn, err := net.Dial("tcp", p.addr)
 	if err != nil {
@@ -226,7 +226,7 @@ func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	env := []string{"SECRET_KEY=" + newSecretKey(t), "RATE_LIMITS=off"}
-	p := startBinary(t, dir, env...)
+	p := serveBinary(t, dir, env...)
 
 	const workers, enough = 4, 24
 	type account struct{ username, password string }
@@ -277,7 +277,7 @@ func TestCrashSafety(t *testing.T) {
 		return
 	}
 
-	p = startBinary(t, dir, env...)
+	p = serveBinary(t, dir, env...)
 	for _, a := range created {
 		status, body, err := call(client, "POST", p.url+"/api/users/token", formType, loginBody(a.username, a.password), nil)
 		if err != nil || status != http.StatusOK {
@@ -317,7 +317,7 @@ func exchange(t *testing.T, addr string, raw []string, pause time.Duration) stri
 func TestHostileHTTP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := startBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
+	p := serveBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
 	host := "Host: " + p.addr + "\r\n"
 	big := strings.Repeat("a", 2<<20)
 	tests := []struct {
@@ -377,7 +377,7 @@ func TestLogsKeepSecrets(t *testing.T) {
 	// writes mails to its log on purpose (development only).
 	mp := mailpittest.Start(t, mailpittest.Options{})
 	// No SECRET_KEY: quill generates one into .env, and must not log it.
-	p := startBinary(t, dir, "SMTP_URL=smtp://"+mp.SMTPAddr, "PUBLIC_URL=http://quill.test")
+	p := serveBinary(t, dir, "SMTP_URL=smtp://"+mp.SMTPAddr, "PUBLIC_URL=http://quill.test")
 	client := &http.Client{Timeout: 30 * time.Second}
 	secrets := map[string]string{}
 	secret := func(name string) string {

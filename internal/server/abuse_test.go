@@ -441,3 +441,46 @@ func TestRateLimitsOff(t *testing.T) {
 	}
 	f.wantLogin(t, "user0", "a-long-passphrase-4", http.StatusOK, "")
 }
+
+// TestPagesThrottled checks that the login, register and forgot-password
+// pages count against the same throttles as the API: they share its code,
+// and a browser form must not be a way around them.
+func TestPagesThrottled(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	v := newVisitor(t, f, srv)
+
+	for range blog.FreeLoginFailures {
+		res, _ := v.submit("/login", "/login", "username", "Alice", "password", leakCanary)
+		wantStatus(t, "a wrong password on the login page", res, http.StatusUnauthorized)
+	}
+	res, body := v.submit("/login", "/login", "username", "Alice", "password", alicePassword)
+	wantStatus(t, "the right password after five failures", res, http.StatusTooManyRequests)
+	wantContains(t, "the login page", body, "Too many failed login attempts")
+	if got, _ := f.loginFrom(t, testRemote, "Alice", alicePassword, nil); got != http.StatusTooManyRequests {
+		t.Errorf("API login after five failures on the page = %d, want 429 (one count)", got)
+	}
+
+	for range registrationsPerMinute {
+		res, _ := v.submit("/register", "/register", "username", "carol", "email", "not-an-address", "password", "a-long-passphrase-4")
+		wantStatus(t, "a bad registration form", res, http.StatusUnprocessableEntity)
+	}
+	res, _ = v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "a-long-passphrase-4")
+	wantStatus(t, "the 21st registration in a minute", res, http.StatusTooManyRequests)
+	if got := res.Header.Get("Retry-After"); got != "60" {
+		t.Errorf("the 21st registration: Retry-After = %q, want 60", got)
+	}
+
+	for range resetRequestsPerMinute {
+		res, _ := v.submit("/forgot-password", "/forgot-password", "email", "alice@example.com")
+		wantStatus(t, "a reset request", res, http.StatusSeeOther)
+	}
+	res, _ = v.submit("/forgot-password", "/forgot-password", "email", "alice@example.com")
+	wantStatus(t, "the 11th reset request in a minute", res, http.StatusTooManyRequests)
+}
+
+// The allowances, as the server package states them.
+const (
+	registrationsPerMinute = 20
+	resetRequestsPerMinute = 10
+)

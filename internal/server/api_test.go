@@ -223,6 +223,7 @@ func newTestServerWith(tb testing.TB, db testDB, configure func(*server.Config))
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
+		CSRF:       auth.NewCSRF([]byte("test-key-0123456789-abcdefghijklmnopq")),
 		PublicURL:  testPublicURL,
 
 		TrustedProxies: testProxies,
@@ -276,6 +277,7 @@ func (ts *testServer) doFrom(tb testing.TB, remote, method, path, body string, h
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checkResponse(tb, req, res, data) // every API response must match /openapi.json
 	return res, data
 }
 

@@ -81,14 +81,26 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, form url.V
 // account costs the same hash as a wrong password and gets the same bytes
 // back, so the endpoint does not tell which accounts exist.
 func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, form url.Values) error {
-	if err := s.allow(r, s.loginLimit); err != nil {
+	user, err := s.checkLogin(r, form)
+	if err != nil {
 		return err
+	}
+	return s.startSession(w, r, user)
+}
+
+// checkLogin checks a login form's username (or email) and password and
+// returns the user they name; the token endpoint and the login page share
+// it, and so the throttles of SPEC §6. Any mismatch is
+// blog.ErrBadCredentials.
+func (s *Server) checkLogin(r *http.Request, form url.Values) (*blog.User, error) {
+	if err := s.allow(r, s.loginLimit); err != nil {
+		return nil, err
 	}
 	var v blog.Validator
 	username := formField(&v, form, "username")
 	password := formField(&v, form, "password")
 	if err := v.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	ctx := r.Context()
 	key := blog.LoginKey(username)
@@ -97,39 +109,39 @@ func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, form url.
 		// throttled attempt costs no hash and reveals nothing.
 		wait, err := s.store.ClaimLoginAttempt(ctx, key, s.now(), blog.LoginDelay)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if wait > 0 {
-			return blog.TooManyLogins(wait)
+			return nil, blog.TooManyLogins(wait)
 		}
 	}
 	user, err := s.store.UserByLogin(ctx, key)
 	if errors.Is(err, blog.ErrUserNotFound) {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
-			return err
+			return nil, err
 		}
-		return blog.ErrBadCredentials
+		return nil, blog.ErrBadCredentials
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, user.PasswordHash)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
-		return blog.ErrBadCredentials
+		return nil, blog.ErrBadCredentials
 	}
 	if s.throttleLogins {
 		// A success resets the count for both ways of naming the account.
 		if err := s.store.ClearLoginFailures(ctx, key, blog.LoginKey(user.Username), user.Email); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if rehash {
 		s.upgradeHash(r, user, password)
 	}
-	return s.startSession(w, r, user)
+	return user, nil
 }
 
 // upgradeHash rehashes a legacy or weaker hash with the current
@@ -146,6 +158,20 @@ func (s *Server) upgradeHash(r *http.Request, u *blog.User, password string) {
 
 // startSession creates a session for u and answers with its tokens.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.User) error {
+	sess, refresh, err := s.newSession(r, u)
+	if err != nil {
+		return err
+	}
+	access, expires, err := s.tokens.Issue(u.ID, sess.ID)
+	if err != nil {
+		return err
+	}
+	return s.writeTokens(w, access, expires, refresh)
+}
+
+// newSession stores a new session (a login) for u and returns it with its
+// refresh token. API logins and page logins both make one.
+func (s *Server) newSession(r *http.Request, u *blog.User) (*blog.Session, string, error) {
 	now := s.now()
 	sess := &blog.Session{
 		ID:         s.sessionID(),
@@ -158,16 +184,12 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.Us
 	}
 	refresh, err := s.tokens.NewRefresh(sess.ID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := s.store.CreateSession(r.Context(), sess, auth.HashOpaque(refresh)); err != nil {
-		return err
+		return nil, "", err
 	}
-	access, expires, err := s.tokens.Issue(u.ID, sess.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(w, access, expires, refresh)
+	return sess, refresh, nil
 }
 
 // writeTokens writes the token response, which must never be cached.
