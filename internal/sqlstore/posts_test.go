@@ -439,3 +439,68 @@ func TestQueryPlans(t *testing.T) {
 		}
 	})
 }
+
+func TestInsertPosts(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		at := time.Date(2020, 1, 2, 3, 4, 5, 6000, time.UTC)
+		posts := []blog.Post{
+			{Title: "a1", Content: "c", AuthorID: alice.ID, DatePosted: at},
+			{ID: 100, Title: "b1", Content: "c", AuthorID: bob.ID, DatePosted: at.Add(time.Second)},
+			{Title: "a2", Content: "c", AuthorID: alice.ID}, // dated now
+		}
+		if err := s.InsertPosts(ctx, posts); err != nil {
+			t.Fatalf("InsertPosts() = %v", err)
+		}
+		if posts[0].ID <= 0 || posts[1].ID != 100 || posts[2].ID <= 100 {
+			t.Errorf("InsertPosts set IDs %d, %d, %d; want >0, 100 (kept), >100", posts[0].ID, posts[1].ID, posts[2].ID)
+		}
+		for _, want := range posts {
+			got, err := s.Post(ctx, want.ID)
+			if err != nil {
+				t.Fatalf("Post(%d) = %v", want.ID, err)
+			}
+			wantDate := want.DatePosted
+			if want.Title == "a2" {
+				wantDate = clock.Now()
+			}
+			if got.Title != want.Title || got.AuthorID != want.AuthorID || !got.DatePosted.Equal(wantDate) {
+				t.Errorf("Post(%d) = %q by %d at %v, want %q by %d at %v",
+					want.ID, got.Title, got.AuthorID, got.DatePosted, want.Title, want.AuthorID, wantDate)
+			}
+		}
+		for author, n := range map[int64]int64{0: 3, alice.ID: 2, bob.ID: 1} {
+			page, err := s.Posts(ctx, author, blog.PageRequest{})
+			if err != nil || page.Total != n {
+				t.Errorf("Posts(%d).Total = %v, %v; want %d", author, page, err, n)
+			}
+		}
+
+		t.Run("missing author inserts nothing", func(t *testing.T) {
+			err := s.InsertPosts(ctx, []blog.Post{
+				{Title: "x", Content: "c", AuthorID: alice.ID},
+				{Title: "y", Content: "c", AuthorID: 9999},
+			})
+			if !errors.Is(err, blog.ErrUserNotFound) {
+				t.Errorf("InsertPosts(missing author) = %v, want ErrUserNotFound", err)
+			}
+			if page, err := s.Posts(ctx, 0, blog.PageRequest{}); err != nil || page.Total != 3 {
+				t.Errorf("after a failed InsertPosts, Total = %v, %v; want 3", page, err)
+			}
+		})
+		t.Run("used id fails the batch", func(t *testing.T) {
+			err := s.InsertPosts(ctx, []blog.Post{
+				{Title: "x", Content: "c", AuthorID: alice.ID},
+				{ID: 100, Title: "y", Content: "c", AuthorID: alice.ID},
+			})
+			if err == nil {
+				t.Error("InsertPosts(used id) = nil, want an error")
+			}
+			if page, err := s.Posts(ctx, 0, blog.PageRequest{}); err != nil || page.Total != 3 {
+				t.Errorf("after a failed InsertPosts, Total = %v, %v; want 3", page, err)
+			}
+		})
+	})
+}
