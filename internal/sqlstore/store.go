@@ -106,7 +106,8 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	params := "_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(FULL)" // a 2xx response means the row survives power loss
+		"&_pragma=synchronous(FULL)" + // a 2xx response means the row survives power loss
+		"&_pragma=temp_store(memory)"
 	s := &Store{dialect: sqliteDialect, now: now}
 
 	if path == ":memory:" {
