@@ -47,6 +47,8 @@ type bench struct {
 	small, big *dataset
 	quill      *process // on the small database
 	bare       *process
+	before     *process // with -before: the older quill, on a copy of the small database
+	oldToken   string
 	procs      []*process
 	token      string
 
@@ -64,11 +66,15 @@ type row struct {
 type measure struct {
 	rate     float64 // per second
 	p50, p99 time.Duration
+	cpu      time.Duration // server CPU time per successful request, when known
 	detail   string
 }
 
 func (m measure) String() string {
 	s := fmt.Sprintf("%8.0f/s  p50 %-9s p99 %-9s", m.rate, ms(m.p50), ms(m.p99))
+	if m.cpu > 0 {
+		s += fmt.Sprintf(" cpu/req %-8s", us(m.cpu))
+	}
 	if m.detail != "" {
 		s += "  " + m.detail
 	}
@@ -82,6 +88,9 @@ func fromLoad(r loadResult) measure {
 	}
 	return m
 }
+
+// us formats a small duration in microseconds.
+func us(d time.Duration) string { return fmt.Sprintf("%.1fµs", float64(d)/1e3) }
 
 func ms(d time.Duration) string {
 	switch {
@@ -165,7 +174,11 @@ func (b *bench) run(ctx context.Context) error {
 	if b.token, err = b.login(b.quill, 0); err != nil {
 		return err
 	}
-	if o.want("me") || o.want("posts") {
+	if o.before != "" {
+		if err := b.startBefore(ctx); err != nil {
+			return err
+		}
+	} else if o.want("me") || o.want("posts") {
 		if err := b.startBare(ctx); err != nil {
 			return err
 		}
@@ -225,6 +238,42 @@ func (b *bench) startBare(ctx context.Context) error {
 	}
 	b.procs = append(b.procs, b.bare)
 	return nil
+}
+
+// startBefore builds quill at opts.before and starts it on a copy of the
+// small database, for before/after comparisons in one run.
+func (b *bench) startBefore(ctx context.Context) error {
+	bin := filepath.Join(b.tmp, "quill-before")
+	b.logf("building quill at %s", b.opts.before)
+	if err := buildQuillAt(ctx, b.root, b.opts.before, filepath.Join(b.tmp, "before-src"), bin); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(b.small.path)
+	if err != nil {
+		return err
+	}
+	dbPath := filepath.Join(b.tmp, "before.db")
+	if err := os.WriteFile(dbPath, data, 0o600); err != nil {
+		return err
+	}
+	p, err := startQuill(ctx, bin, b.tmp, dbPath, b.secret, false)
+	if err != nil {
+		return err
+	}
+	p.name = "quill@" + b.opts.before
+	b.procs = append(b.procs, p)
+	b.before = p
+	b.oldToken, err = b.login(p, 0)
+	return err
+}
+
+// versus returns the baseline of a request-rate figure: the bare handler,
+// or with -before the older quill (and its token).
+func (b *bench) versus() (p *process, token, name string) {
+	if b.before != nil {
+		return b.before, b.oldToken, b.before.name
+	}
+	return b.bare, b.token, "bare handler"
 }
 
 // runFunc measures one run of duration d.
@@ -300,11 +349,11 @@ func p50s(ms []measure) []float64 {
 }
 
 func medianMeasure(ms []measure) measure {
-	var p50, p99 []time.Duration
+	var p50, p99, cpu []time.Duration
 	for _, m := range ms {
-		p50, p99 = append(p50, m.p50), append(p99, m.p99)
+		p50, p99, cpu = append(p50, m.p50), append(p99, m.p99), append(cpu, m.cpu)
 	}
-	return measure{rate: median(rates(ms)), p50: medianDuration(p50), p99: medianDuration(p99)}
+	return measure{rate: median(rates(ms)), p50: medianDuration(p50), p99: medianDuration(p99), cpu: medianDuration(cpu)}
 }
 
 // atLeast is the verdict on a ratio that must be at least goal.
@@ -328,24 +377,44 @@ func atMost(v, goal float64) string {
 func (b *bench) rateRow(figure, unit, baseName string, ts, bs []measure, goal float64, target string) {
 	t, bl := medianMeasure(ts), medianMeasure(bs)
 	r := median(ratios(rates(ts), rates(bs)))
+	quill := fmt.Sprintf("%.0f %s (p50 %s, p99 %s)", t.rate, unit, ms(t.p50), ms(t.p99))
+	base := fmt.Sprintf("%s: %.0f %s", baseName, bl.rate, unit)
+	if t.cpu > 0 {
+		quill += fmt.Sprintf("; CPU %s/req", us(t.cpu))
+	}
+	if bl.cpu > 0 {
+		base += fmt.Sprintf("; CPU %s/req", us(bl.cpu))
+	}
 	b.rows = append(b.rows, row{
 		figure:   figure,
-		quill:    fmt.Sprintf("%.0f %s (p50 %s, p99 %s)", t.rate, unit, ms(t.p50), ms(t.p99)),
-		baseline: fmt.Sprintf("%s: %.0f %s", baseName, bl.rate, unit),
+		quill:    quill,
+		baseline: base,
 		ratio:    fmt.Sprintf("%.2f", r),
 		target:   target,
 		verdict:  atLeast(r, goal),
 	})
+	if b.before != nil {
+		last := &b.rows[len(b.rows)-1]
+		last.ratio += fmt.Sprintf(" (CPU/req before/after %.2f)", float64(bl.cpu)/float64(t.cpu))
+		last.target, last.verdict = "after/before", ""
+	}
 }
 
 // fixed sends the same request every time.
 func fixed(req []byte) requestFunc { return func(int, int) []byte { return req } }
 
-// rateRun drives addr with conns connections for d.
-func rateRun(addr string, conns int, next requestFunc) runFunc {
+// rateRun drives p with conns connections for d, and measures p's CPU
+// time per answered request: on a shared machine it drifts less than the
+// rate does.
+func rateRun(p *process, conns int, next requestFunc) runFunc {
 	return func(ctx context.Context, d time.Duration) (measure, error) {
-		r, err := load(ctx, addr, conns, d, 0, next)
-		return fromLoad(r), err
+		cpu0, cerr := p.cpuTime()
+		r, err := load(ctx, p.addr, conns, d, 0, next)
+		m := fromLoad(r)
+		if cpu1, cerr1 := p.cpuTime(); cerr == nil && cerr1 == nil && r.ok > 0 {
+			m.cpu = (cpu1 - cpu0) / time.Duration(r.ok)
+		}
+		return m, err
 	}
 }
 
@@ -353,14 +422,14 @@ func rateRun(addr string, conns int, next requestFunc) runFunc {
 // returning the same JSON.
 func (b *bench) figureMe(ctx context.Context) error {
 	b.logf("GET /api/users/me: quill vs a bare handler, %d connections", rateConns)
-	auth := "Authorization: Bearer " + b.token
+	vs, vsToken, vsName := b.versus()
 	ts, bs, err := b.alternate(ctx, "me", b.opts.dur, b.quill,
-		rateRun(b.quill.addr, rateConns, fixed(get(b.quill.addr, "/api/users/me", auth))),
-		rateRun(b.bare.addr, rateConns, fixed(get(b.bare.addr, "/api/users/me", auth))))
+		rateRun(b.quill, rateConns, fixed(get(b.quill.addr, "/api/users/me", "Authorization: Bearer "+b.token))),
+		rateRun(vs, rateConns, fixed(get(vs.addr, "/api/users/me", "Authorization: Bearer "+vsToken))))
 	if err != nil {
 		return err
 	}
-	b.rateRow("`GET /api/users/me` with a valid token", "req/s", "bare handler", ts, bs, 0.5, "≥ 0.5 (stretch 0.6)")
+	b.rateRow("`GET /api/users/me` with a valid token", "req/s", vsName, ts, bs, 0.5, "≥ 0.5 (stretch 0.6)")
 	return nil
 }
 
@@ -368,13 +437,14 @@ func (b *bench) figureMe(ctx context.Context) error {
 // the same JSON.
 func (b *bench) figurePosts(ctx context.Context) error {
 	b.logf("GET /api/posts?limit=10: quill vs a bare handler, %d connections", rateConns)
+	vs, _, vsName := b.versus()
 	ts, bs, err := b.alternate(ctx, "posts", b.opts.dur, b.quill,
-		rateRun(b.quill.addr, rateConns, fixed(get(b.quill.addr, "/api/posts?limit=10"))),
-		rateRun(b.bare.addr, rateConns, fixed(get(b.bare.addr, "/api/posts?limit=10"))))
+		rateRun(b.quill, rateConns, fixed(get(b.quill.addr, "/api/posts?limit=10"))),
+		rateRun(vs, rateConns, fixed(get(vs.addr, "/api/posts?limit=10"))))
 	if err != nil {
 		return err
 	}
-	b.rateRow("`GET /api/posts?limit=10`", "req/s", "bare handler", ts, bs, 0.35, "≥ 0.35")
+	b.rateRow("`GET /api/posts?limit=10`", "req/s", vsName, ts, bs, 0.35, "≥ 0.35")
 	return nil
 }
 
@@ -422,12 +492,16 @@ func (b *bench) figureLogin(ctx context.Context) error {
 		reqs[i] = post(b.quill.addr, "/api/users/token", "application/x-www-form-urlencoded", []byte(form))
 	}
 	next := func(conn, n int) []byte { return reqs[(conn+n)%len(reqs)] }
+	baseline, baseName := b.hashRate, "raw Argon2id"
+	if b.before != nil {
+		baseline, baseName = rateRun(b.before, hashConns, next), b.before.name
+	}
 	ts, bs, err := b.alternate(ctx, "login", b.opts.hashDur, b.quill,
-		rateRun(b.quill.addr, hashConns, next), b.hashRate)
+		rateRun(b.quill, hashConns, next), baseline)
 	if err != nil {
 		return err
 	}
-	b.rateRow("logins/s (correct password)", "/s", "raw Argon2id", ts, bs, 0.9, "≥ 0.9")
+	b.rateRow("logins/s (correct password)", "/s", baseName, ts, bs, 0.9, "≥ 0.9")
 	return nil
 }
 
@@ -440,11 +514,15 @@ func (b *bench) figureRegister(ctx context.Context) error {
 		body := fmt.Sprintf(`{"username":%q,"email":"%s@bench.example","password":%q}`, name, name, benchPassword)
 		return post(b.quill.addr, "/api/users", "application/json", []byte(body))
 	}
+	baseline, baseName := b.hashRate, "raw Argon2id"
+	if b.before != nil {
+		baseline, baseName = rateRun(b.before, hashConns, next), b.before.name
+	}
 	ts, bs, err := b.alternate(ctx, "register", b.opts.hashDur, b.quill,
-		rateRun(b.quill.addr, hashConns, next), b.hashRate)
+		rateRun(b.quill, hashConns, next), baseline)
 	if err != nil {
 		return err
 	}
-	b.rateRow("registrations/s", "/s", "raw Argon2id", ts, bs, 0.85, "≥ 0.85")
+	b.rateRow("registrations/s", "/s", baseName, ts, bs, 0.85, "≥ 0.85")
 	return nil
 }

@@ -146,7 +146,7 @@ func (b *bench) figureCreate(ctx context.Context) error {
 	req := post(b.quill.addr, "/api/posts", "application/json", body, auth)
 	var ms_ []measure
 	for range b.opts.rounds {
-		m, err := rateRun(b.quill.addr, writeConns, fixed(req))(ctx, b.opts.dur)
+		m, err := rateRun(b.quill, writeConns, fixed(req))(ctx, b.opts.dur)
 		if err != nil {
 			return err
 		}

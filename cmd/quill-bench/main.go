@@ -54,6 +54,7 @@ type options struct {
 	out       string        // BENCHMARKS.md to add the run to; "" for none
 	profile   string        // directory for CPU profiles of quill, or ""
 	keep      bool
+	before    string // a git revision to compare with instead of the baselines
 	only      map[string]bool
 	args      []string
 }
@@ -68,6 +69,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "a smaller, shorter run (100,000 posts, one round): a smoke test, not the figures of record")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "file to add this run's section to (\"\" for none)")
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of quill, one per figure, to this directory (builds quill with -tags quillpprof; the run is not recorded)")
+	fs.StringVar(&o.before, "before", "", "compare with quill built at this git revision instead of the usual baselines (me, posts, login, register, create; the run is not recorded)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory with the databases and logs")
 	only := fs.String("only", "", "comma-separated figures to run, of "+strings.Join(figureNames, ","))
 	fs.IntVar(&o.bigPosts, "posts", 1_000_000, "posts in the large database")
@@ -93,7 +95,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			o.only[n] = true
 		}
 	}
-	if o.profile != "" || o.only != nil {
+	if o.profile != "" || o.only != nil || o.before != "" {
 		o.out = "" // not a full run of record
 	}
 	return o, nil

@@ -34,6 +34,31 @@ func buildQuill(ctx context.Context, root, out string, profiling bool) error {
 	return nil
 }
 
+// buildQuillAt compiles ./cmd/quill as it was at the git revision rev into
+// out, from a copy of that revision's tree under dir.
+func buildQuillAt(ctx context.Context, root, rev, dir, out string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	archive := exec.CommandContext(ctx, "git", "-C", root, "archive", "--format=tar", rev)
+	untar := exec.CommandContext(ctx, "tar", "-x", "-C", dir)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	untar.Stdin = pipe
+	if err := archive.Start(); err != nil {
+		return fmt.Errorf("git archive %s: %w", rev, err)
+	}
+	if b, err := untar.CombinedOutput(); err != nil {
+		return fmt.Errorf("unpack %s: %v: %s", rev, err, b)
+	}
+	if err := archive.Wait(); err != nil {
+		return fmt.Errorf("git archive %s: %w", rev, err)
+	}
+	return buildQuill(ctx, dir, out, false)
+}
+
 // process is a server the bench started: quill, or the bare baseline.
 type process struct {
 	name    string
@@ -248,4 +273,30 @@ func runBare(args []string) error {
 	mux.Handle("GET /api/users/me", fixed(me))
 	mux.Handle("GET /api/posts", fixed(posts))
 	return http.ListenAndServe(args[0], mux)
+}
+
+// cpuTime returns the CPU time (user and system, all threads) the process
+// has used so far, from /proc/PID/stat, to clock-tick precision.
+func (p *process) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields count from
+	// the last ")". utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	const ticksPerSecond = 100 // USER_HZ, 100 on every Linux quill-bench runs on
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }
