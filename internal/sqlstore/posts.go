@@ -72,7 +72,7 @@ func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
 // blog.ErrPostNotFound.
 func (s *Store) Post(ctx context.Context, id int64) (*blog.Post, error) {
 	var p blog.Post
-	err := scanPost(s.read.QueryRowContext(ctx, `
+	err := scanPost(s.queryRow(ctx, s.read, `
 		SELECT `+postColumns+`
 		FROM posts p JOIN users u ON u.id = p.user_id
 		WHERE p.id = $1`, id), &p)
@@ -140,13 +140,22 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 	// One more row than the page says whether there is another page.
 	query, args := postsQuery(authorID, req.Cursor, page.Skip, page.Limit+1)
 
-	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if authorID != 0 {
-			err = tx.QueryRowContext(ctx, `SELECT post_count FROM users WHERE id = $1`, authorID).Scan(&page.Total)
-		} else {
-			err = tx.QueryRowContext(ctx, `SELECT n FROM post_total WHERE id = 1`).Scan(&page.Total)
-		}
+	countQuery, countArgs := `SELECT n FROM post_total WHERE id = 1`, []any(nil)
+	if authorID != 0 {
+		countQuery, countArgs = `SELECT post_count FROM users WHERE id = $1`, []any{authorID}
+	}
+	// Prepare before the transaction takes a connection: preparing needs
+	// one of its own, and an in-memory database has only one.
+	count, err := s.prepared(ctx, s.read, countQuery)
+	if err != nil {
+		return nil, fmt.Errorf("count posts: %w", err)
+	}
+	list, err := s.prepared(ctx, s.read, query)
+	if err != nil {
+		return nil, fmt.Errorf("select posts: %w", err)
+	}
+	err = s.inReadTx(ctx, func(tx *sql.Tx) error {
+		err := tx.StmtContext(ctx, count).QueryRowContext(ctx, countArgs...).Scan(&page.Total)
 		if errors.Is(err, sql.ErrNoRows) {
 			return blog.ErrUserNotFound
 		}
@@ -154,7 +163,7 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 			return fmt.Errorf("count posts: %w", err)
 		}
 
-		rows, err := tx.QueryContext(ctx, query, args...)
+		rows, err := tx.StmtContext(ctx, list).QueryContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("select posts: %w", err)
 		}

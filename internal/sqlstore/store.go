@@ -39,6 +39,7 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB // the same as write for an in-memory database
 	now     func() time.Time
+	stmts   stmts
 }
 
 // busyTimeout is how long a SQLite connection waits for a lock another
@@ -182,7 +183,7 @@ func createFile(path string) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := errors.Join(s.stmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
