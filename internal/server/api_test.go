@@ -48,7 +48,15 @@ func testDBs() []testDB {
 		name: "sqlite",
 		url: func(tb testing.TB) string {
 			tb.Helper()
-			return "sqlite:///" + filepath.Join(tb.TempDir(), "quill.db")
+			data, err := sqliteTemplate()
+			if err != nil {
+				tb.Fatalf("make the template database: %v", err)
+			}
+			path := filepath.Join(tb.TempDir(), "quill.db")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				tb.Fatal(err)
+			}
+			return "sqlite:///" + path
 		},
 	}}
 	if os.Getenv("QUILL_TEST_POSTGRES_URL") != "" {
@@ -64,6 +72,32 @@ func testDBs() []testDB {
 	}
 	return dbs
 }
+
+// sqliteTemplate is the file of a migrated, empty SQLite database, made
+// once and copied for each test: migrating a new file takes most of the
+// time a scenario needs. (The sqlstore tests cover migrating.)
+var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "quill-server-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "quill.db")
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite:///"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	// Closing the last connection checkpoints the WAL into the file.
+	if err := store.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
 
 // openTestStore is the one store factory of the server tests: a migrated
 // store on a new database of kind db, closed when tb ends.
@@ -139,6 +173,9 @@ type testServer struct {
 	tokens  *auth.Tokens
 	clock   *testClock
 	logs    *syncBuffer
+	// stop ends the server's background work, writing what it holds; it
+	// may be called more than once.
+	stop func()
 }
 
 // newTestServer returns a server on a new SQLite database.
@@ -150,6 +187,17 @@ func newTestServer(tb testing.TB) *testServer {
 // newTestServerOn returns a server on a new database of kind db.
 func newTestServerOn(tb testing.TB, db testDB) *testServer {
 	tb.Helper()
+	return newTestServerWith(tb, db, nil)
+}
+
+// testPublicURL is the test servers' PUBLIC_URL.
+const testPublicURL = "http://quill.test"
+
+// newTestServerWith returns a server on a new database of kind db, with
+// its configuration changed by configure (if not nil). Its background
+// work (Server.Run) runs until the test ends or stop is called.
+func newTestServerWith(tb testing.TB, db testDB, configure func(*server.Config)) *testServer {
+	tb.Helper()
 	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
 	ts := &testServer{
@@ -158,7 +206,7 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		clock:  clock,
 		logs:   logs,
 	}
-	ts.handler = server.NewServer(server.Config{
+	cfg := server.Config{
 		Store:      ts.store,
 		Hasher:     auth.NewHasher(testArgon2, 4, 5*time.Second, nil),
 		Policy:     testPolicy(),
@@ -166,7 +214,24 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
-	})
+		PublicURL:  testPublicURL,
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv := server.NewServer(cfg)
+	ts.handler = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	ts.stop = func() {
+		cancel()
+		<-done
+	}
+	tb.Cleanup(ts.stop) // before the store closes: cleanups run last first
 	return ts
 }
 
@@ -199,19 +264,29 @@ func (ts *testServer) do(tb testing.TB, method, path, body string, header http.H
 // login uses the password grant and returns the access token.
 func (ts *testServer) login(tb testing.TB, username, password string) string {
 	tb.Helper()
+	return ts.loginPair(tb, username, password).AccessToken
+}
+
+// tokenPair is the Token response.
+type tokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// loginPair uses the password grant and returns both tokens.
+func (ts *testServer) loginPair(tb testing.TB, username, password string) tokenPair {
+	tb.Helper()
 	form := url.Values{"username": {username}, "password": {password}}.Encode()
 	res, body := ts.do(tb, "POST", "/api/users/token", form,
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 	if res.StatusCode != http.StatusOK {
 		tb.Fatalf("login(%q) = %d %s, want 200", username, res.StatusCode, body)
 	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	var tok tokenPair
+	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" || tok.RefreshToken == "" {
+		tb.Fatalf("login(%q) body %s: no access_token or refresh_token (%v)", username, body, err)
 	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		tb.Fatalf("login(%q) body %s: no access_token (%v)", username, body, err)
-	}
-	return tok.AccessToken
+	return tok
 }
 
 // register creates an account through the API and returns its id.
@@ -262,6 +337,7 @@ type testUser struct {
 	ID                        int64
 	Username, Email, Password string
 	Token                     string // from a password-grant login
+	Refresh                   string // that login's refresh token
 }
 
 // Fixture passwords; the suite checks that no response or log line ever
@@ -306,10 +382,13 @@ func newFixture(tb testing.TB, db testDB) *fixture {
 func (f *fixture) addUser(tb testing.TB, name string, u *testUser) {
 	tb.Helper()
 	u.ID = f.register(tb, u.Username, u.Email, u.Password)
-	u.Token = f.login(tb, u.Username, u.Password)
+	pair := f.loginPair(tb, u.Username, u.Password)
+	u.Token, u.Refresh = pair.AccessToken, pair.RefreshToken
 	f.users[name] = u
 	f.set(name, fmt.Sprint(u.ID))
 	f.set(name+"_token", u.Token)
+	f.set(name+"_refresh", u.Refresh)
+	f.set(name+"_session", f.sessionOf(tb, name))
 	f.set(name+"_public", fmt.Sprintf(`{"id":%d,"username":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username))
 	f.set(name+"_private", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username, u.Email))
 }
@@ -536,9 +615,12 @@ func decodeBody(tb testing.TB, data []byte) any {
 
 var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
 
+// pictureName is the form of the random names of uploaded pictures.
+var pictureName = regexp.MustCompile(`^[0-9a-f]{32}\.jpg$`)
+
 // normalise replaces the values that differ from run to run, once they
 // have the right form: RFC 3339 UTC times become "<rfc3339>", tokens
-// "<token>" and cursors "<cursor>". A value of the wrong form is kept, so
+// "<token>", cursors "<cursor>" and picture names "<picture>". A value of the wrong form is kept, so
 // the diff shows it.
 func normalise(v any) any {
 	switch v := v.(type) {
@@ -552,6 +634,10 @@ func normalise(v any) any {
 				v[k] = "<token>"
 			case k == "next_cursor" && isString && s != "":
 				v[k] = "<cursor>"
+			case k == "image_file" && isString && pictureName.MatchString(s):
+				v[k] = "<picture>"
+			case k == "image_path" && isString && pictureName.MatchString(strings.TrimPrefix(s, "/media/profile_pics/")):
+				v[k] = "/media/profile_pics/<picture>"
 			default:
 				v[k] = normalise(x)
 			}
@@ -943,9 +1029,14 @@ func apiScenarios() []apiScenario {
 				"missing", body("password"), "Field required"),
 		},
 		{
+			// net/http reads a form body only when it says it is one; as
+			// in FastAPI, the fields are then missing.
 			name: "login without a content type", method: "POST", path: "/api/users/token",
 			body: form("username", "Alice", "password", alicePassword), headers: map[string]string{"Content-Type": ""},
 			wantStatus: http.StatusUnprocessableEntity,
+			wantJSON: problems(
+				"missing", body("username"), "Field required",
+				"missing", body("password"), "Field required"),
 		},
 		{
 			name: "login with NUL in the password", method: "POST", path: "/api/users/token",
@@ -1827,6 +1918,13 @@ func apiScenarios() []apiScenario {
 		},
 	}...)
 
+	// Refresh tokens, sessions, password change and reset (account_test.go).
+	rows = append(rows, accountScenarios()...)
+
+	// Profile pictures: PATCH and DELETE /api/users/{id}/picture, and
+	// GET /media/profile_pics/{name} (see pictures_test.go).
+	rows = append(rows, pictureRows()...)
+
 	// Health, static files, unknown paths and methods.
 	rows = append(rows, []apiScenario{
 		{
@@ -1849,6 +1947,20 @@ func apiScenarios() []apiScenario {
 		{
 			name: "a missing static file", method: "GET", path: "/static/profile_pics/nope.jpg",
 			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "the static directory", method: "GET", path: "/static/",
+			wantStatus:  http.StatusNotFound,
+			wantHeaders: map[string]string{"Location": "", "Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "the static directory without a slash", method: "GET", path: "/static",
+			wantStatus:  http.StatusNotFound,
+			wantHeaders: map[string]string{"Location": "", "Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "a static directory", method: "GET", path: "/static/profile_pics/",
+			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Location": ""},
 		},
 		{
 			name: "unknown API path", method: "GET", path: "/api/nope",
@@ -1973,8 +2085,10 @@ func TestRequestIDs(t *testing.T) {
 	}
 }
 
-// TestHealthDatabaseDown checks the one 5xx the API knows.
-func TestHealthDatabaseDown(t *testing.T) {
+// TestDatabaseDown checks the only 5xx answers there are: /health says
+// the database is unavailable, and other requests get a 500 that says
+// nothing internal while the log says what happened.
+func TestDatabaseDown(t *testing.T) {
 	ts := newTestServer(t)
 	ts.store.Close()
 	res, body := ts.do(t, "GET", "/health", "", nil)
@@ -1987,5 +2101,50 @@ func TestHealthDatabaseDown(t *testing.T) {
 	}
 	if got := res.Header.Get("Retry-After"); got == "" {
 		t.Errorf("GET /health with the database closed: no Retry-After")
+	}
+
+	res, body = ts.do(t, "GET", "/api/posts", "", nil)
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Errorf("GET /api/posts with the database closed = %d %s, want 500", res.StatusCode, body)
+	}
+	want = map[string]any{"detail": "Internal server error", "code": "internal_error"}
+	if diff := cmp.Diff(want, decodeBody(t, body)); diff != "" {
+		t.Errorf("GET /api/posts body with the database closed (-want +got):\n%s", diff)
+	}
+	id := res.Header.Get("X-Request-Id")
+	if logs := ts.logs.String(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "request_id="+id) {
+		t.Errorf("the 500 was not logged as an error with request id %q:\n%s", id, logs)
+	}
+}
+
+// TestConcurrentRegistration checks that when registrations of one name
+// race, one wins and every other gets the 400 of a taken name, also when
+// the race is lost inside the database.
+func TestConcurrentRegistration(t *testing.T) {
+	ts := newTestServer(t)
+	names := []string{"Dave", "dave", "DAVE", "Ｄａｖｅ", "dAvE", "ｄａｖｅ", "DaVe", "davE"}
+	statuses := make([]int, len(names))
+	bodies := make([]string, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			res, body := ts.do(t, "POST", "/api/users", fmt.Sprintf(
+				`{"username":%q,"email":"dave%d@example.com","password":"a-long-passphrase-4"}`, name, i), nil)
+			statuses[i], bodies[i] = res.StatusCode, string(body)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, status := range statuses {
+		switch {
+		case status == http.StatusCreated:
+			won++
+		case status == http.StatusBadRequest && strings.Contains(bodies[i], `"code":"username_taken"`):
+		default:
+			t.Errorf("register %q = %d %s, want 201 or 400 username_taken", names[i], status, bodies[i])
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d registrations of one name succeeded, want 1", won, len(names))
 	}
 }

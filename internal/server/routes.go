@@ -18,11 +18,18 @@ func (s *Server) routes() {
 	m.Handle("POST /api/users/token", s.handle(s.handleToken))
 	m.Handle("POST /api/users/logout", s.authed(s.handleLogout))
 	m.Handle("GET /api/users/me", s.authed(s.handleMe))
+	m.Handle("GET /api/users/me/sessions", s.authed(s.handleSessions))
+	m.Handle("DELETE /api/users/me/sessions/{session_id}", s.authed(s.handleDeleteSession))
+	m.Handle("PATCH /api/users/me/password", s.authed(s.handleChangePassword))
+	m.Handle("POST /api/users/forgot-password", s.handle(s.handleForgotPassword))
+	m.Handle("POST /api/users/reset-password", s.handle(s.handleResetPassword))
 	m.Handle("GET /api/users/{user_id}", s.handle(s.handleUser))
 	m.Handle("PATCH /api/users/{user_id}", s.authed(s.handlePatchUser))
 	m.Handle("PUT /api/users/{user_id}", s.authed(s.handlePutUser))
 	m.Handle("DELETE /api/users/{user_id}", s.authed(s.handleDeleteUser))
 	m.Handle("GET /api/users/{user_id}/posts", s.handle(s.handleUserPosts))
+	m.Handle("PATCH /api/users/{user_id}/picture", s.authed(s.handlePatchPicture))
+	m.Handle("DELETE /api/users/{user_id}/picture", s.authed(s.handleDeletePicture))
 
 	m.Handle("GET /api/posts", s.handle(s.handlePosts))
 	m.Handle("POST /api/posts", s.authed(s.handleCreatePost))
@@ -35,6 +42,10 @@ func (s *Server) routes() {
 
 	static, _ := fs.Sub(web.Static, "static") // "static" is embedded: cannot fail
 	m.Handle("GET /static/", s.page(s.staticFiles(static)))
+	// ServeHTTP folds "/static/" to "/static"; unless that is registered,
+	// the mux redirects it back to "/static/", forever. Nothing is listed.
+	m.Handle("GET /static", s.page(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
+	m.Handle("GET /media/profile_pics/{name}", s.page(s.handlePicture))
 
 	// Everything else: 404, or 405 with Allow when the path exists under
 	// another method. JSON under /api/, an HTML page elsewhere.

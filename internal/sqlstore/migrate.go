@@ -35,7 +35,7 @@ type migration struct {
 	file    string
 }
 
-// migrations lists the dialect's migrations in order.
+// migrationList lists the dialect's migrations in order.
 func (d dialect) migrationList() ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFiles, d.migrations)
 	if err != nil {

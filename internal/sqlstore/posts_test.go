@@ -129,15 +129,6 @@ func TestPostNotFound(t *testing.T) {
 	})
 }
 
-// postIDs lists the ids of posts.
-func postIDs(posts []blog.Post) []int64 {
-	ids := make([]int64, len(posts))
-	for i, p := range posts {
-		ids[i] = p.ID
-	}
-	return ids
-}
-
 func TestPostsPaging(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()

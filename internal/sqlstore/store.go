@@ -71,11 +71,17 @@ func Open(ctx context.Context, databaseURL string, now func() time.Time) (*Store
 		return openSQLite(ctx, databaseURL, now)
 	case "postgres", "postgresql":
 		return nil, errors.New("database URL: PostgreSQL is not supported yet; use sqlite:///path/to/file.db")
-	default:
-		// Never echo the URL itself: it may hold a password.
-		return nil, fmt.Errorf("database URL: unknown scheme %q; use sqlite:///path/to/file.db or postgres://…", scheme)
 	}
+	// Never echo the URL, nor anything that may not be a scheme: it may hold
+	// a password.
+	if strings.IndexFunc(scheme, func(r rune) bool { return !strings.ContainsRune(schemeChars, r) }) >= 0 {
+		return nil, errors.New("database URL: unknown scheme; use sqlite:///path/to/file.db or postgres://…")
+	}
+	return nil, fmt.Errorf("database URL: unknown scheme %q; use sqlite:///path/to/file.db or postgres://…", scheme)
 }
+
+// schemeChars are the characters of a URL scheme (RFC 3986).
+const schemeChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
 
 // sqlitePath returns the file named by a sqlite:// URL, or ":memory:".
 func sqlitePath(databaseURL string) (string, error) {
@@ -122,9 +128,9 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 		db.SetConnMaxIdleTime(0)
 		db.SetConnMaxLifetime(0)
 		s.write, s.read = db, db
-		if err := s.Ping(ctx); err != nil {
+		if err := db.PingContext(ctx); err != nil {
 			db.Close()
-			return nil, err
+			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		return s, nil
 	}
@@ -154,9 +160,11 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	// Connect now (the write pool first: it switches a new file to WAL), so
 	// a bad path or a file that is not a database fails here, not on the
 	// first request.
-	if err := s.Ping(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	for _, db := range []*sql.DB{s.write, s.read} {
+		if err := db.PingContext(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
 	}
 	return s, nil
 }
@@ -176,7 +184,7 @@ func createFile(path string) error {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("create database file: %w", err)
+		return fmt.Errorf("open database file: %w", err)
 	}
 	return f.Close()
 }
@@ -190,15 +198,11 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Ping checks that the database answers, for health checks.
+// Ping checks that the database answers, for health checks. It uses a
+// reading connection, so it never queues behind a write.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
+	if err := s.read.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
-	}
-	if s.read != s.write {
-		if err := s.read.PingContext(ctx); err != nil {
-			return fmt.Errorf("ping database: %w", err)
-		}
 	}
 	return nil
 }
@@ -247,23 +251,6 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros is the UTC time a stored value means.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-// nullMicros is a nullable stored time; the zero Time is NULL.
-func nullMicros(t time.Time) sql.Null[int64] {
-	if t.IsZero() {
-		return sql.Null[int64]{}
-	}
-	return sql.Null[int64]{V: t.UnixMicro(), Valid: true}
-}
-
-// fromNullMicros is the time a nullable stored value means; NULL is the
-// zero Time.
-func fromNullMicros(n sql.Null[int64]) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return fromMicros(n.V)
-}
 
 // nullString is s, with "" stored as NULL.
 func nullString(s string) sql.Null[string] {

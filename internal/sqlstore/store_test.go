@@ -121,6 +121,7 @@ func TestOpenURLs(t *testing.T) {
 		{name: "postgresql", url: "postgresql://u:secretpw@localhost/quill", wantErr: "not supported yet"},
 		{name: "unknown scheme", url: "mysql://u:secretpw@localhost/quill", wantErr: `unknown scheme "mysql"`},
 		{name: "no scheme", url: "blog.db", wantErr: "database URL must look like"},
+		{name: "not a scheme", url: "pg:secretpw@host://x", wantErr: "unknown scheme;"},
 		{name: "host instead of path", url: "sqlite://blog.db", wantErr: "use sqlite:///relative/path"},
 		{name: "no file name", url: "sqlite:///", wantErr: "no file name"},
 		{name: "directory", url: "sqlite:///" + dir + "/", wantErr: "no file name"},
