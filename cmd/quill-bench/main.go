@@ -73,6 +73,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory with the databases and logs")
 	only := fs.String("only", "", "comma-separated figures to run, of "+strings.Join(figureNames, ","))
 	fs.IntVar(&o.bigPosts, "posts", 1_000_000, "posts in the large database")
+	rounds := fs.Int("rounds", 0, "target/baseline pairs per figure (default 3, or 1 with -quick)")
+	dur := fs.Duration("dur", 0, "length of one request-rate run (default 3s, or 1.5s with -quick)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -86,6 +88,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		}
 		o.rounds, o.dur, o.hashDur = 1, 1500*time.Millisecond, 2*time.Second
 	}
+	if *rounds > 0 {
+		o.rounds = *rounds
+	}
+	if *dur > 0 {
+		o.dur = *dur
+	}
 	if *only != "" {
 		o.only = map[string]bool{}
 		for _, n := range strings.Split(*only, ",") {
@@ -95,7 +103,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			o.only[n] = true
 		}
 	}
-	if o.profile != "" || o.only != nil || o.before != "" {
+	if o.profile != "" || o.only != nil || o.before != "" || *rounds > 0 || *dur > 0 {
 		o.out = "" // not a full run of record
 	}
 	return o, nil
