@@ -217,6 +217,24 @@ func postsQuery(authorID int64, cursor *blog.Cursor, skip int64, limit int) (str
 	return query, args
 }
 
+// insertChunk is how many posts one INSERT of InsertPosts adds: 5 values
+// each stays far below any database's limit on parameters.
+const insertChunk = 100
+
+// insertPostsQuery inserts n posts with their ids.
+func insertPostsQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO posts (id, user_id, title, content, date_posted) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		k := 5 * i
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5)
+	}
+	return b.String()
+}
+
 // InsertPosts adds many posts at once, for seeding and importing: one
 // transaction and one prepared statement for the whole slice, instead of a
 // transaction (and an fsync) per post. A post with a zero ID gets the next
@@ -251,38 +269,71 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) error {
 			}
 			checked[id] = true
 		}
-		// Two statements: RETURNING costs a result set per row, so it is
-		// used only for posts that need an id assigned.
-		withID, err := tx.PrepareContext(ctx, `
-			INSERT INTO posts (id, user_id, title, content, date_posted)
-			VALUES ($1, $2, $3, $4, $5)`)
-		if err != nil {
-			return fmt.Errorf("insert posts: %w", err)
+		// Posts with ids go in multi-row statements of up to insertChunk
+		// rows: one statement per row spent more on statement overhead
+		// than on the insert. Posts without go one at a time, since
+		// RETURNING does not promise to report rows in VALUES order.
+		var pending []int // indexes of posts with ids, not yet inserted
+		chunkStmts := map[int]*sql.Stmt{}
+		flush := func() error {
+			if len(pending) == 0 {
+				return nil
+			}
+			st, ok := chunkStmts[len(pending)]
+			if !ok {
+				var err error
+				if st, err = tx.PrepareContext(ctx, insertPostsQuery(len(pending))); err != nil {
+					return fmt.Errorf("insert posts: %w", err)
+				}
+				chunkStmts[len(pending)] = st // closed with the transaction
+			}
+			args := make([]any, 0, 5*len(pending))
+			for _, i := range pending {
+				p := &posts[i]
+				args = append(args, p.ID, p.AuthorID, p.Title, p.Content, micros(p.DatePosted))
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("insert posts %d to %d of %d: %w", pending[0]+1, pending[len(pending)-1]+1, len(posts), err)
+			}
+			pending = pending[:0]
+			return nil
 		}
-		defer withID.Close()
-		newID, err := tx.PrepareContext(ctx, `
-			INSERT INTO posts (user_id, title, content, date_posted)
-			VALUES ($1, $2, $3, $4)
-			RETURNING id`)
-		if err != nil {
-			return fmt.Errorf("insert posts: %w", err)
-		}
-		defer newID.Close()
+		var newID *sql.Stmt
 		for i := range posts {
 			p := &posts[i]
-			posted := p.DatePosted.UTC().Truncate(time.Microsecond)
 			if p.DatePosted.IsZero() {
-				posted = now
+				p.DatePosted = now
+			} else {
+				p.DatePosted = p.DatePosted.UTC().Truncate(time.Microsecond)
 			}
 			if p.ID != 0 {
-				_, err = withID.ExecContext(ctx, p.ID, p.AuthorID, p.Title, p.Content, micros(posted))
-			} else {
-				err = newID.QueryRowContext(ctx, p.AuthorID, p.Title, p.Content, micros(posted)).Scan(&p.ID)
+				if pending = append(pending, i); len(pending) == insertChunk {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				continue
 			}
+			if err := flush(); err != nil { // keep the order of inserts
+				return err
+			}
+			if newID == nil {
+				var err error
+				newID, err = tx.PrepareContext(ctx, `
+					INSERT INTO posts (user_id, title, content, date_posted)
+					VALUES ($1, $2, $3, $4)
+					RETURNING id`)
+				if err != nil {
+					return fmt.Errorf("insert posts: %w", err)
+				}
+			}
+			err := newID.QueryRowContext(ctx, p.AuthorID, p.Title, p.Content, micros(p.DatePosted)).Scan(&p.ID)
 			if err != nil {
 				return fmt.Errorf("insert post %d of %d: %w", i+1, len(posts), err)
 			}
-			p.DatePosted = posted
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		return nil
 	})

@@ -493,5 +493,28 @@ func TestInsertPosts(t *testing.T) {
 				t.Errorf("after a failed InsertPosts, Total = %v, %v; want 3", page, err)
 			}
 		})
+		t.Run("many, in chunks, with an id-less post among them", func(t *testing.T) {
+			var many []blog.Post
+			for i := range 250 {
+				many = append(many, blog.Post{ID: int64(1000 + i), Title: fmt.Sprint("m", i), Content: "c",
+					AuthorID: bob.ID, DatePosted: at.Add(time.Duration(i) * time.Minute)})
+			}
+			many[120].ID = 0
+			if err := s.InsertPosts(ctx, many); err != nil {
+				t.Fatalf("InsertPosts(250 posts) = %v", err)
+			}
+			for _, i := range []int{0, 99, 100, 119, 120, 121, 249} {
+				got, err := s.Post(ctx, many[i].ID)
+				if err != nil || got.Title != many[i].Title || !got.DatePosted.Equal(many[i].DatePosted) {
+					t.Errorf("post %d: Post(%d) = %+v, %v; want %q at %v", i, many[i].ID, got, err, many[i].Title, many[i].DatePosted)
+				}
+			}
+			if many[120].ID <= 1119 {
+				t.Errorf("the id-less post got id %d, want one after the ids inserted before it", many[120].ID)
+			}
+			if page, err := s.Posts(ctx, bob.ID, blog.PageRequest{}); err != nil || page.Total != 251 {
+				t.Errorf("Posts(bob).Total = %v, %v; want 251", page, err)
+			}
+		})
 	})
 }
