@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -215,13 +216,81 @@ func (t *Tokens) parseIssued(token string) (c claims, handled bool, err error) {
 	if err != nil {
 		return claims{}, true, errInvalid
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return claims{}, true, errInvalid
+	var laidOut bool
+	if c, laidOut = issuedClaims(raw); !laidOut {
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return claims{}, true, errInvalid
+		}
 	}
 	if err := t.validator.Validate(&c); err != nil {
 		return claims{}, true, errInvalid
 	}
 	return c, true, nil
+}
+
+// issuedClaims decodes claims laid out exactly as Issue writes them,
+// {"iss":"quill","sub":"…","exp":…,"iat":…,"jti":"…","sid":"…"} with digits
+// and base64url characters only, into what json.Unmarshal would make of
+// them; ok is false for any other payload, which json.Unmarshal then
+// decodes. The payload's signature has been checked, so it is one Issue
+// wrote; this is only about speed: json.Unmarshal was half of parsing a
+// token in profiles of GET /api/users/me.
+func issuedClaims(p []byte) (c claims, ok bool) {
+	rest, ok := bytes.CutPrefix(p, []byte(`{"iss":"quill","sub":"`))
+	if !ok {
+		return claims{}, false
+	}
+	var sub, jti, sid []byte
+	var exp, iat int64
+	if sub, rest, ok = cutField(rest, isDigit, `","exp":`); !ok {
+		return claims{}, false
+	}
+	if exp, rest, ok = cutSeconds(rest, `,"iat":`); !ok {
+		return claims{}, false
+	}
+	if iat, rest, ok = cutSeconds(rest, `,"jti":"`); !ok {
+		return claims{}, false
+	}
+	if jti, rest, ok = cutField(rest, isBase64URL, `","sid":"`); !ok {
+		return claims{}, false
+	}
+	if sid, rest, ok = cutField(rest, isBase64URL, `"}`); !ok || len(rest) != 0 {
+		return claims{}, false
+	}
+	c.Issuer, c.Subject, c.ID, c.SessionID = issuer, string(sub), string(jti), string(sid)
+	// As jwt.NumericDate.UnmarshalJSON makes them.
+	c.ExpiresAt, c.IssuedAt = jwt.NewNumericDate(time.Unix(exp, 0)), jwt.NewNumericDate(time.Unix(iat, 0))
+	return c, true
+}
+
+// cutField splits off a non-empty run of bytes for which valid holds, and
+// then the literal next.
+func cutField(b []byte, valid func(byte) bool, next string) (field, rest []byte, ok bool) {
+	i := 0
+	for i < len(b) && valid(b[i]) {
+		i++
+	}
+	rest, ok = bytes.CutPrefix(b[i:], []byte(next))
+	return b[:i], rest, ok && i > 0
+}
+
+// cutSeconds splits off a JSON integer of at most 12 digits (no sign, no
+// leading zero), and then the literal next.
+func cutSeconds(b []byte, next string) (n int64, rest []byte, ok bool) {
+	digits, rest, ok := cutField(b, isDigit, next)
+	if !ok || len(digits) > 12 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, nil, false
+	}
+	for _, d := range digits {
+		n = n*10 + int64(d-'0')
+	}
+	return n, rest, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // keyFor always returns our key: header fields such as jwk, jku, kid and

@@ -585,6 +585,13 @@ func TestParseIssuedAgrees(t *testing.T) {
 		"four segments":          good + ".x",
 		"no signature":           parts[0] + "." + parts[1],
 		"empty signature":        parts[0] + "." + parts[1] + ".",
+		"layout, exp 0":          signRaw(`{"iss":"quill","sub":"42","exp":0,"iat":0,"jti":"j","sid":"s"}`, testKey),
+		"layout, exp leading 0":  signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":0%d,"iat":%d,"jti":"j","sid":"s"}`, exp, iat), testKey),
+		"layout, empty jti":      signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"","sid":"s"}`, exp, iat), testKey),
+		"layout, sub 007":        signRaw(fmt.Sprintf(`{"iss":"quill","sub":"007","exp":%d,"iat":%d,"jti":"j","sid":"s"}`, exp, iat), testKey),
+		"layout, escaped sid":    signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"j","sid":"\u0073"}`, exp, iat), testKey),
+		"layout, 13-digit exp":   signRaw(`{"iss":"quill","sub":"42","exp":1234567890123,"iat":0,"jti":"j","sid":"s"}`, testKey),
+		"layout, trailing space": signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"j","sid":"s"} `, exp, iat), testKey),
 		"other header, our key":  forge(t, hs256Header(map[string]any{"kid": "x"}), goodClaims(nil), sha256.New, testKey),
 		"alg none, issued shape": issuedHeader + "." + parts[1] + ".",
 	}
@@ -596,12 +603,36 @@ func TestParseIssuedAgrees(t *testing.T) {
 	}
 }
 
+// TestIssuedClaimsLayout checks that tokens Issue writes take the
+// laid-out path of parseIssued, so a change in how the jwt package
+// marshals claims cannot quietly make every request slower.
+func TestIssuedClaimsLayout(t *testing.T) {
+	tk, _ := newTokens(t)
+	token, _, err := tk.Issue(42, "Zm9v-_bar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+	got, ok := issuedClaims(payload)
+	if !ok {
+		t.Fatalf("issuedClaims(%s) did not match the layout Issue writes", payload)
+	}
+	var want claims
+	if err := json.Unmarshal(payload, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("issuedClaims(%s) differs from json.Unmarshal (-want +got):\n%s", payload, diff)
+	}
+}
+
 func FuzzParseIssuedAgrees(f *testing.F) {
 	c := &clock{now: epoch}
 	tk := NewTokens(testKey, time.Hour, c.Now, nil)
 	f.Add(fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","iat":%d,"exp":%d}`, epoch.Unix(), epoch.Add(time.Hour).Unix()), int64(0))
 	f.Add(`{"iss":"quill","sub":"42","sid":"s","exp":1e300,"nbf":-1e300}`, int64(0))
 	f.Add(`{"exp":"1","aud":[1]}`, int64(-61))
+	f.Add(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"abc","sid":"s-1"}`, epoch.Add(time.Hour).Unix(), epoch.Unix()), int64(0))
 	f.Fuzz(func(t *testing.T, claimsJSON string, skew int64) {
 		c.Set(epoch.Add(time.Duration(skew) * time.Second))
 		checkAgrees(t, tk, signRaw(claimsJSON, testKey))
