@@ -74,7 +74,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	only := fs.String("only", "", "comma-separated figures to run, of "+strings.Join(figureNames, ","))
 	fs.IntVar(&o.bigPosts, "posts", 1_000_000, "posts in the large database")
 	rounds := fs.Int("rounds", 0, "target/baseline pairs per figure (default 3, or 1 with -quick)")
-	dur := fs.Duration("dur", 0, "length of one request-rate run (default 3s, or 1.5s with -quick)")
+	dur := fs.Duration("dur", 0, "length of one request-rate run (default 3s, or 1s with -quick)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -86,7 +86,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		if !flagSet(fs, "posts") {
 			o.bigPosts = 100_000
 		}
-		o.rounds, o.dur, o.hashDur = 1, 1500*time.Millisecond, 2*time.Second
+		o.rounds, o.dur, o.hashDur = 1, time.Second, 1500*time.Millisecond
 	}
 	if *rounds > 0 {
 		o.rounds = *rounds
