@@ -81,8 +81,14 @@ func seed(ctx context.Context, path string, n int, hash string, w io.Writer) (*d
 				DatePosted: seedEpoch.Add(time.Duration(i) * time.Second),
 			})
 		}
-		if err := store.InsertPosts(ctx, batch); err != nil {
+		results, err := store.InsertPosts(ctx, batch)
+		if err != nil {
 			return nil, err
+		}
+		for j, r := range results {
+			if r.Outcome != sqlstore.Inserted {
+				return nil, fmt.Errorf("seed post %d: outcome %d, want inserted", batch[j].ID, r.Outcome)
+			}
 		}
 		if n >= 100_000 && (i%100_000 == 0 || i == n) {
 			el := time.Since(start)

@@ -22,6 +22,13 @@ type dialect struct {
 	// uniqueViolation reports whether err is a unique-index violation and, if
 	// so, which column it was on, as "table.column".
 	uniqueViolation func(err error) (column string, ok bool)
+	// advanceIDs, if not nil, returns SQL that makes the ids the database
+	// generates for table continue after the largest id in it, after rows
+	// were inserted with explicit ids (InsertUsers, InsertPosts). SQLite
+	// needs none: AUTOINCREMENT raises sqlite_sequence on every insert,
+	// explicit ids included. PostgreSQL needs
+	// SELECT setval(pg_get_serial_sequence('<table>', 'id'), MAX(id)) FROM <table>.
+	advanceIDs func(table string) string
 }
 
 var sqliteDialect = dialect{

@@ -138,7 +138,11 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	if err := createFile(path); err != nil {
 		return nil, err
 	}
-	s.write, err = sql.Open("sqlite", path+"?"+params+"&_txlock=immediate")
+	// The one writer gets a page cache of up to 64 MiB (the default is
+	// 2 MiB): every insert updates several indexes and, by trigger, the
+	// author's row, and with a small cache each of those is a read from the
+	// file (a million-post import ran about a fifth faster with it).
+	s.write, err = sql.Open("sqlite", path+"?"+params+"&_pragma=cache_size(-65536)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
