@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -32,6 +33,8 @@ const (
 	// 5 MiB) meanwhile; uploads are rare enough that a short queue costs
 	// nobody.
 	pictureWait = 2 * time.Second
+	// maxUploadField is the largest other field of an upload that is kept.
+	maxUploadField = 1 << 10
 )
 
 var (
@@ -51,25 +54,35 @@ func (s *Server) handlePatchPicture(w http.ResponseWriter, r *http.Request, c ca
 	if err := ownAccount(r, c, errNotYourAccount); err != nil {
 		return err
 	}
-	data, err := readPictureUpload(w, r)
+	data, _, err := readPictureUpload(w, r)
 	if err != nil {
 		return err
 	}
-	jpg, err := s.processPicture(r, data)
+	u, err := s.setPicture(r, c, data)
 	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, privateUser(u))
+	return nil
+}
+
+// setPicture makes data the caller's picture and returns the user with it;
+// the API and the account page share it.
+func (s *Server) setPicture(r *http.Request, c caller, data []byte) (*blog.User, error) {
+	jpg, err := s.processPicture(r, data)
+	if err != nil {
+		return nil, err
 	}
 	name, err := s.pictureName()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.store.SavePicture(r.Context(), c.user.ID, name, jpg); err != nil {
-		return err
+		return nil, err
 	}
 	u := *c.user
 	u.ImageFile = name
-	writeJSON(w, http.StatusOK, privateUser(&u))
-	return nil
+	return &u, nil
 }
 
 // handleDeletePicture puts the caller back to the default avatar:
@@ -88,7 +101,9 @@ func (s *Server) handleDeletePicture(w http.ResponseWriter, r *http.Request, c c
 }
 
 // readPictureUpload reads the multipart body of a picture upload and
-// returns the content of its "file" field (the first, if several).
+// returns the content of its "file" field (the first, if several), and
+// the first value of each other field under maxUploadField bytes (the
+// account page's form sends its CSRF token so).
 //
 // The file is read whole into memory, at most picture.MaxBytes of it: a
 // larger one is refused as soon as it is seen to be larger. The body is
@@ -96,15 +111,16 @@ func (s *Server) handleDeletePicture(w http.ResponseWriter, r *http.Request, c c
 // truncated or malformed body is refused even after the file. A file over
 // 5 MiB is the SPEC's 400 "too large"; a body over maxPictureBody for
 // other reasons is 413, like every other body over its route's limit.
-func readPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func readPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, url.Values, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return nil, errUnsupportedMedia
+		return nil, nil, errUnsupportedMedia
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
-		return nil, errMalformedMultipart
+		return nil, nil, errMalformedMultipart
 	}
+	fields := url.Values{}
 	body := newClosingWatch(http.MaxBytesReader(w, r.Body, maxPictureBody), boundary)
 	mr := multipart.NewReader(body, boundary)
 	var file []byte
@@ -115,29 +131,37 @@ func readPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, multipartError(err)
+			return nil, nil, multipartError(err)
 		}
 		if part.FormName() == "file" && !found {
 			found = true
 			file, err = io.ReadAll(io.LimitReader(part, picture.MaxBytes+1))
 			if err != nil {
-				return nil, multipartError(err)
+				return nil, nil, multipartError(err)
 			}
 			if len(file) > picture.MaxBytes {
-				return nil, picture.ErrFileTooLarge
+				return nil, nil, picture.ErrFileTooLarge
+			}
+		} else if name := part.FormName(); name != "" && name != "file" && part.FileName() == "" && !fields.Has(name) {
+			v, err := io.ReadAll(io.LimitReader(part, maxUploadField+1))
+			if err != nil {
+				return nil, nil, multipartError(err)
+			}
+			if len(v) <= maxUploadField {
+				fields.Set(name, string(v))
 			}
 		}
 		if _, err := io.Copy(io.Discard, part); err != nil {
-			return nil, multipartError(err)
+			return nil, nil, multipartError(err)
 		}
 	}
 	if !body.closed {
-		return nil, errMalformedMultipart // cut short, perhaps inside a part's headers
+		return nil, nil, errMalformedMultipart // cut short, perhaps inside a part's headers
 	}
 	if !found {
-		return nil, errMissingFile
+		return nil, nil, errMissingFile
 	}
-	return file, nil
+	return file, fields, nil
 }
 
 // closingWatch reads a multipart body and notes whether its closing
