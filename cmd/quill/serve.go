@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/quill-blog/quill/internal/auth"
@@ -74,7 +75,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer ln.Close()
 
-	slots := hashSlots()
+	slots := setProcessors()
 	handler := server.NewServer(server.Config{
 		Store:      store,
 		Hasher:     auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
@@ -130,14 +131,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// hashSlots is how many Argon2 computations may run at once: one fewer
-// than GOMAXPROCS (at least one), so that however many logins arrive, one
-// processor is left for everything else and authenticated reads keep their
-// speed. (SPEC §6 sets GOMAXPROCS as the most; RELIABILITY.md has the
-// figures that led to one fewer.)
-func hashSlots() int {
-	return max(1, runtime.GOMAXPROCS(0)-1)
-}
+// setProcessors raises GOMAXPROCS by one and returns how many Argon2
+// computations may run at once: as many as there were processors. Argon2 is
+// pure CPU, so with a hash slot for every processor a login flood leaves
+// every other request only the 10 ms slices Go's scheduler hands out between
+// hashes (2-5% of the idle read throughput on 2 CPUs; RELIABILITY.md). With
+// one processor more than the slots, other requests always have one, and
+// the kernel shares the CPUs between it and the hashing threads; logins
+// still use every CPU when nothing else runs. SPEC §6 caps the slots at
+// GOMAXPROCS; this is GOMAXPROCS - 1. Only the first call changes
+// anything: tests run serve many times in one process.
+var setProcessors = sync.OnceValue(func() (hashSlots int) {
+	n := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(n + 1)
+	return n
+})
 
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,
 // the development sender that writes mails to the log.
