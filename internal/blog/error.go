@@ -56,6 +56,12 @@ var (
 	ErrNoPicture        = &Error{Kind: Invalid, Code: "no_picture", Message: "No profile picture to delete"}
 	ErrPictureNotFound  = &Error{Kind: NotFound, Code: "picture_not_found", Message: "Picture not found"}
 	ErrInvalidReset     = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "Invalid or expired reset token"}
+
+	// ErrUnavailable is the store's answer when the database cannot be
+	// reached or cannot serve now (PostgreSQL down or restarting, SQLite
+	// locked by another process past the busy timeout): the client should
+	// try again after RetryAfter.
+	ErrUnavailable = &Error{Kind: Unavailable, Code: "database_unavailable", Message: "Database unavailable", RetryAfter: 5 * time.Second}
 )
 
 // Forbid returns a 403 error with the given message, such as

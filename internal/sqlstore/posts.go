@@ -56,6 +56,9 @@ func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
 			RETURNING id`,
 			p.AuthorID, p.Title, p.Content, micros(posted),
 		).Scan(&p.ID)
+		if s.dialect.foreignKeyViolation(err) {
+			return blog.ErrUserNotFound // deleted since the select above
+		}
 		if err != nil {
 			return fmt.Errorf("insert post: %w", err)
 		}
@@ -145,7 +148,9 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 		if authorID != 0 {
 			err = tx.QueryRowContext(ctx, `SELECT post_count FROM users WHERE id = $1`, authorID).Scan(&page.Total)
 		} else {
-			err = tx.QueryRowContext(ctx, `SELECT n FROM post_total WHERE id = 1`).Scan(&page.Total)
+			// One row on SQLite; several on PostgreSQL, where one would
+			// make concurrent posts queue (see its migration).
+			err = tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total`).Scan(&page.Total)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return blog.ErrUserNotFound
