@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,6 +24,7 @@ import (
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
+	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
 )
 
 // This file is the API contract (SPEC §3–§5) as a table of scenarios, in the
@@ -41,28 +41,19 @@ type testDB struct {
 	url func(tb testing.TB) string
 }
 
-// testDBs lists the databases the suite runs on: SQLite always, and
-// PostgreSQL when QUILL_TEST_POSTGRES_URL is set.
+// testDBs lists the databases the suite runs on: SQLite, and PostgreSQL,
+// which skips with a message unless QUILL_TEST_POSTGRES_URL is set.
 func testDBs() []testDB {
-	dbs := []testDB{{
+	return []testDB{{
 		name: "sqlite",
 		url: func(tb testing.TB) string {
 			tb.Helper()
 			return "sqlite:///" + filepath.Join(tb.TempDir(), "quill.db")
 		},
+	}, {
+		name: "postgres",
+		url:  sqltest.PostgresURL,
 	}}
-	if os.Getenv("QUILL_TEST_POSTGRES_URL") != "" {
-		dbs = append(dbs, testDB{
-			name: "postgres",
-			url: func(tb testing.TB) string {
-				// Hook for the PostgreSQL dialect: create a fresh schema (or
-				// database) on that server for tb and drop it in tb.Cleanup.
-				tb.Skip("QUILL_TEST_POSTGRES_URL is set, but the postgres dialect is not implemented yet")
-				return ""
-			},
-		})
-	}
-	return dbs
 }
 
 // openTestStore is the one store factory of the server tests: a migrated

@@ -28,6 +28,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		e := s.classify(r, err)
 		status, msg = statusOf[e.Kind], e.Message
+		setRetryAfter(w.Header(), e.RetryAfter)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")

@@ -35,6 +35,9 @@ type dialect struct {
 	// again as it is (serialisation failure, deadlock); nil if the database
 	// never does that.
 	conflict func(err error) bool
+	// rejected reports whether err is the database's own answer to a
+	// statement (so the statement had no effect); nil if it cannot tell.
+	rejected func(err error) bool
 	// retryLostConn: a transaction that lost its connection may be run
 	// again on a new one (the database is a server that may be back).
 	retryLostConn bool
@@ -53,7 +56,7 @@ type dialect struct {
 // faults returns how the dialect's connections report failures, for a
 // pool that only reads or not.
 func (d dialect) faults(readOnly bool) *connFaults {
-	return &connFaults{unavailable: d.unavailable, broken: d.broken, conflict: d.conflict, readOnly: readOnly}
+	return &connFaults{unavailable: d.unavailable, broken: d.broken, conflict: d.conflict, rejected: d.rejected, readOnly: readOnly}
 }
 
 var sqliteDialect = dialect{

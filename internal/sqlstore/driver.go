@@ -18,10 +18,13 @@ import (
 //     blog.ErrUnavailable for errors.Is and errors.As, so the HTTP layer
 //     answers 503 with Retry-After instead of 500, however the store method
 //     wrapped it. The driver's error stays in the chain for the log.
-//   - On a read-only pool, a query that failed because its connection broke
-//     is also driver.ErrBadConn, so database/sql runs it again on another
-//     connection: a read is safe to repeat. Writes are not repeated here
-//     (the server may have applied them), except as below.
+//   - Such a failure of a statement outside a transaction is also
+//     driver.ErrBadConn, so database/sql runs the statement again on another
+//     connection (a new one, if need be), when that is safe: on a read-only
+//     pool, and for writes when the database answered with an error (a
+//     PostgreSQL server shutting down sends one), which means the statement
+//     had no effect. A write whose connection just broke may have been
+//     applied, and is not repeated.
 //   - A statement outside a transaction that the database aborted as a
 //     deadlock or serialisation failure had no effect, so it is run again,
 //     a few times. Transactions are retried whole by Store.inTx.
@@ -40,6 +43,9 @@ type connFaults struct {
 	// conflict reports whether the database aborted a transaction that is
 	// safe to run again: a serialisation failure or a deadlock.
 	conflict func(err error) bool
+	// rejected reports whether err is the database's answer to a
+	// statement, which therefore had no effect; nil if it cannot tell.
+	rejected func(err error) bool
 	// readOnly: the pool only reads, so any query may be repeated.
 	readOnly bool
 }
@@ -73,7 +79,7 @@ func (f *connFaults) classify(ctx context.Context, c *faultConn, err error) erro
 	}
 	// database/sql retries only statements outside transactions; inside
 	// one, ErrBadConn would be wrong.
-	retry := f.readOnly && c != nil && !c.inTx
+	retry := c != nil && !c.inTx && (f.readOnly || f.rejected != nil && f.rejected(err))
 	return &unavailableError{err: err, badConn: retry || errors.Is(err, driver.ErrBadConn)}
 }
 

@@ -37,6 +37,7 @@ var postgresDialect = dialect{
 		code := pgCode(err)
 		return code == "40001" || code == "40P01" // serialization_failure, deadlock_detected
 	},
+	rejected:      func(err error) bool { return pgCode(err) != "" },
 	retryLostConn: true,
 	broken: func(conn driver.Conn) bool {
 		c, ok := conn.(*stdlib.Conn)
