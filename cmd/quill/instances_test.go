@@ -251,3 +251,14 @@ func waitFor(tb testing.TB, what string, deadline time.Duration, cond func() boo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// grepLines is the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -96,6 +96,11 @@ func (s *Server) classify(r *http.Request, err error) *blog.Error {
 		}
 		return e
 	}
+	if r.Context().Err() != nil {
+		// The client went away: nobody reads the answer, nothing is broken.
+		s.log(r).Info("request abandoned by the client", "err", err)
+		return errInternal
+	}
 	s.log(r).Error("request failed", "err", err)
 	return errInternal
 }
