@@ -284,8 +284,8 @@ func readDotenv(path string) (map[string]string, error) {
 			return nil, fmt.Errorf("%s line %d is not KEY=VALUE; fix or remove it", path, n)
 		}
 		val = strings.TrimSpace(val)
-		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
-			val = val[1 : len(val)-1]
+		if v, ok := quotedValue(val); ok {
+			val = v
 		} else if i := strings.Index(val, " #"); i >= 0 {
 			val = strings.TrimSpace(val[:i])
 		}
@@ -295,4 +295,21 @@ func readDotenv(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return out, nil
+}
+
+// quotedValue returns what is between the quotes of a .env value that
+// starts with one: "v", 'v', or "v" # comment. Without it a comment after
+// a quoted key would leave the key with a stray quote, silently.
+func quotedValue(val string) (string, bool) {
+	if len(val) < 2 || (val[0] != '"' && val[0] != '\'') {
+		return "", false
+	}
+	q := val[0]
+	if end := strings.IndexByte(val[1:], q) + 1; end > 0 && strings.HasPrefix(strings.TrimSpace(val[end+1:]), "#") {
+		return val[1:end], true
+	}
+	if val[len(val)-1] == q {
+		return val[1 : len(val)-1], true
+	}
+	return "", false
 }

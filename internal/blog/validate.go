@@ -236,8 +236,14 @@ func (v *Validator) postText(s, field string, max int) string {
 	if !v.text(s, field) || !v.length(s, field, 1, max) {
 		return s
 	}
-	if strings.TrimFunc(s, unicode.IsSpace) == "" {
+	if strings.TrimFunc(s, invisible) == "" {
 		v.Add("string_too_short", "String should not be only whitespace", "body", field)
 	}
 	return s
+}
+
+// invisible reports whether r shows nothing: white space, or a format
+// character such as U+200B ZERO WIDTH SPACE. A title of only these is blank.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
 }

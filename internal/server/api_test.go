@@ -48,13 +48,47 @@ func testDBs() []testDB {
 		name: "sqlite",
 		url: func(tb testing.TB) string {
 			tb.Helper()
-			return "sqlite:///" + filepath.Join(tb.TempDir(), "quill.db")
+			data, err := sqliteTemplate()
+			if err != nil {
+				tb.Fatalf("make the template database: %v", err)
+			}
+			path := filepath.Join(tb.TempDir(), "quill.db")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				tb.Fatal(err)
+			}
+			return "sqlite:///" + path
 		},
 	}, {
 		name: "postgres",
 		url:  sqltest.PostgresURL,
 	}}
 }
+
+// sqliteTemplate is the file of a migrated, empty SQLite database, made
+// once and copied for each test: migrating a new file takes most of the
+// time a scenario needs. (The sqlstore tests cover migrating.)
+var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "quill-server-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "quill.db")
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, "sqlite:///"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	// Closing the last connection checkpoints the WAL into the file.
+	if err := store.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
 
 // openTestStore is the one store factory of the server tests: a migrated
 // store on a new database of kind db, closed when tb ends.
@@ -934,9 +968,14 @@ func apiScenarios() []apiScenario {
 				"missing", body("password"), "Field required"),
 		},
 		{
+			// net/http reads a form body only when it says it is one; as
+			// in FastAPI, the fields are then missing.
 			name: "login without a content type", method: "POST", path: "/api/users/token",
 			body: form("username", "Alice", "password", alicePassword), headers: map[string]string{"Content-Type": ""},
 			wantStatus: http.StatusUnprocessableEntity,
+			wantJSON: problems(
+				"missing", body("username"), "Field required",
+				"missing", body("password"), "Field required"),
 		},
 		{
 			name: "login with NUL in the password", method: "POST", path: "/api/users/token",
@@ -1842,6 +1881,20 @@ func apiScenarios() []apiScenario {
 			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
 		},
 		{
+			name: "the static directory", method: "GET", path: "/static/",
+			wantStatus:  http.StatusNotFound,
+			wantHeaders: map[string]string{"Location": "", "Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "the static directory without a slash", method: "GET", path: "/static",
+			wantStatus:  http.StatusNotFound,
+			wantHeaders: map[string]string{"Location": "", "Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "a static directory", method: "GET", path: "/static/profile_pics/",
+			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Location": ""},
+		},
+		{
 			name: "unknown API path", method: "GET", path: "/api/nope",
 			wantStatus: http.StatusNotFound, wantJSON: notFound, wantHeaders: map[string]string{"Allow": ""},
 		},
@@ -1964,8 +2017,10 @@ func TestRequestIDs(t *testing.T) {
 	}
 }
 
-// TestHealthDatabaseDown checks the one 5xx the API knows.
-func TestHealthDatabaseDown(t *testing.T) {
+// TestDatabaseDown checks the only 5xx answers there are: /health says
+// the database is unavailable, and other requests get a 500 that says
+// nothing internal while the log says what happened.
+func TestDatabaseDown(t *testing.T) {
 	ts := newTestServer(t)
 	ts.store.Close()
 	res, body := ts.do(t, "GET", "/health", "", nil)
@@ -1978,5 +2033,50 @@ func TestHealthDatabaseDown(t *testing.T) {
 	}
 	if got := res.Header.Get("Retry-After"); got == "" {
 		t.Errorf("GET /health with the database closed: no Retry-After")
+	}
+
+	res, body = ts.do(t, "GET", "/api/posts", "", nil)
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Errorf("GET /api/posts with the database closed = %d %s, want 500", res.StatusCode, body)
+	}
+	want = map[string]any{"detail": "Internal server error", "code": "internal_error"}
+	if diff := cmp.Diff(want, decodeBody(t, body)); diff != "" {
+		t.Errorf("GET /api/posts body with the database closed (-want +got):\n%s", diff)
+	}
+	id := res.Header.Get("X-Request-Id")
+	if logs := ts.logs.String(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "request_id="+id) {
+		t.Errorf("the 500 was not logged as an error with request id %q:\n%s", id, logs)
+	}
+}
+
+// TestConcurrentRegistration checks that when registrations of one name
+// race, one wins and every other gets the 400 of a taken name, also when
+// the race is lost inside the database.
+func TestConcurrentRegistration(t *testing.T) {
+	ts := newTestServer(t)
+	names := []string{"Dave", "dave", "DAVE", "Ｄａｖｅ", "dAvE", "ｄａｖｅ", "DaVe", "davE"}
+	statuses := make([]int, len(names))
+	bodies := make([]string, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			res, body := ts.do(t, "POST", "/api/users", fmt.Sprintf(
+				`{"username":%q,"email":"dave%d@example.com","password":"a-long-passphrase-4"}`, name, i), nil)
+			statuses[i], bodies[i] = res.StatusCode, string(body)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, status := range statuses {
+		switch {
+		case status == http.StatusCreated:
+			won++
+		case status == http.StatusBadRequest && strings.Contains(bodies[i], `"code":"username_taken"`):
+		default:
+			t.Errorf("register %q = %d %s, want 201 or 400 username_taken", names[i], status, bodies[i])
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d registrations of one name succeeded, want 1", won, len(names))
 	}
 }

@@ -35,6 +35,9 @@ func (s *Server) routes() {
 
 	static, _ := fs.Sub(web.Static, "static") // "static" is embedded: cannot fail
 	m.Handle("GET /static/", s.page(s.staticFiles(static)))
+	// ServeHTTP folds "/static/" to "/static"; unless that is registered,
+	// the mux redirects it back to "/static/", forever. Nothing is listed.
+	m.Handle("GET /static", s.page(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 
 	// Everything else: 404, or 405 with Allow when the path exists under
 	// another method. JSON under /api/, an HTML page elsewhere.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/quill-blog/quill/internal/auth"
@@ -112,7 +113,7 @@ func (s *Server) writeTokens(w http.ResponseWriter, u *blog.User, sess *blog.Ses
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken:  access,
 		TokenType:    "bearer",
-		ExpiresIn:    int64(expires.Sub(s.now()).Seconds()),
+		ExpiresIn:    int64(expires.Sub(s.now()).Round(time.Second).Seconds()),
 		RefreshToken: refresh,
 	})
 	return nil
