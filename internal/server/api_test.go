@@ -61,8 +61,21 @@ func testDBs() []testDB {
 		},
 	}, {
 		name: "postgres",
-		url:  sqltest.PostgresURL,
+		url: func(tb testing.TB) string {
+			tb.Helper()
+			return sqltest.MigratedPostgresURL(tb, migrateURL)
+		},
 	}}
+}
+
+// migrateURL migrates the database at url.
+func migrateURL(ctx context.Context, url string) error {
+	store, err := sqlstore.Open(ctx, url, nil)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return store.Migrate(ctx)
 }
 
 // sqliteTemplate is the file of a migrated, empty SQLite database, made

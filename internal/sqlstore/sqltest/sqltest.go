@@ -3,9 +3,10 @@
 // dialects.
 //
 // The server is the one QUILL_TEST_POSTGRES_URL names (scripts/pg-test-cluster.sh
-// starts a throwaway one). Each test gets a new schema of its own on it,
-// named at random and dropped when the test ends, so tests run in parallel
-// without seeing each other's rows.
+// starts a throwaway one). Each test gets a schema of its own on it, so
+// tests run in parallel without seeing each other's rows: a new one from
+// PostgresURL, dropped when the test ends, or a migrated one from
+// MigratedPostgresURL, given back for reuse.
 package sqltest
 
 import (
@@ -37,6 +38,9 @@ func ServerURL(tb testing.TB) string {
 	if u == "" {
 		tb.Skip(SkipReason)
 	}
+	if _, err := url.Parse(u); err != nil {
+		tb.Fatalf("%s is not a URL: %v", EnvPostgresURL, err)
+	}
 	return u
 }
 
@@ -57,10 +61,6 @@ func PostgresURL(tb testing.TB) string {
 	if admin.err != nil {
 		tb.Fatalf("%s: %v", EnvPostgresURL, admin.err)
 	}
-	u, err := url.Parse(server)
-	if err != nil {
-		tb.Fatalf("%s is not a URL: %v", EnvPostgresURL, err)
-	}
 	schema := "quill_test_" + hex.EncodeToString(randomBytes(tb, 8))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -74,10 +74,7 @@ func PostgresURL(tb testing.TB) string {
 			tb.Errorf("drop test schema %s: %v", schema, err)
 		}
 	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return schemaURL(server, schema)
 }
 
 func randomBytes(tb testing.TB, n int) []byte {
