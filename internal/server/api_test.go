@@ -575,9 +575,12 @@ func decodeBody(tb testing.TB, data []byte) any {
 
 var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
 
+// pictureName is the form of the random names of uploaded pictures.
+var pictureName = regexp.MustCompile(`^[0-9a-f]{32}\.jpg$`)
+
 // normalise replaces the values that differ from run to run, once they
 // have the right form: RFC 3339 UTC times become "<rfc3339>", tokens
-// "<token>" and cursors "<cursor>". A value of the wrong form is kept, so
+// "<token>", cursors "<cursor>" and picture names "<picture>". A value of the wrong form is kept, so
 // the diff shows it.
 func normalise(v any) any {
 	switch v := v.(type) {
@@ -591,6 +594,10 @@ func normalise(v any) any {
 				v[k] = "<token>"
 			case k == "next_cursor" && isString && s != "":
 				v[k] = "<cursor>"
+			case k == "image_file" && isString && pictureName.MatchString(s):
+				v[k] = "<picture>"
+			case k == "image_path" && isString && pictureName.MatchString(strings.TrimPrefix(s, "/media/profile_pics/")):
+				v[k] = "/media/profile_pics/<picture>"
 			default:
 				v[k] = normalise(x)
 			}
@@ -1870,6 +1877,10 @@ func apiScenarios() []apiScenario {
 			wantStatus: http.StatusUnauthorized, wantJSON: notAuthn, wantHeaders: wantNotAuthn,
 		},
 	}...)
+
+	// Profile pictures: PATCH and DELETE /api/users/{id}/picture, and
+	// GET /media/profile_pics/{name} (see pictures_test.go).
+	rows = append(rows, pictureRows()...)
 
 	// Health, static files, unknown paths and methods.
 	rows = append(rows, []apiScenario{

@@ -23,6 +23,8 @@ func (s *Server) routes() {
 	m.Handle("PUT /api/users/{user_id}", s.authed(s.handlePutUser))
 	m.Handle("DELETE /api/users/{user_id}", s.authed(s.handleDeleteUser))
 	m.Handle("GET /api/users/{user_id}/posts", s.handle(s.handleUserPosts))
+	m.Handle("PATCH /api/users/{user_id}/picture", s.authed(s.handlePatchPicture))
+	m.Handle("DELETE /api/users/{user_id}/picture", s.authed(s.handleDeletePicture))
 
 	m.Handle("GET /api/posts", s.handle(s.handlePosts))
 	m.Handle("POST /api/posts", s.authed(s.handleCreatePost))
@@ -38,6 +40,7 @@ func (s *Server) routes() {
 	// ServeHTTP folds "/static/" to "/static"; unless that is registered,
 	// the mux redirects it back to "/static/", forever. Nothing is listed.
 	m.Handle("GET /static", s.page(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
+	m.Handle("GET /media/profile_pics/{name}", s.page(s.handlePicture))
 
 	// Everything else: 404, or 405 with Allow when the path exists under
 	// another method. JSON under /api/, an HTML page elsewhere.

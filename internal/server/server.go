@@ -41,6 +41,8 @@ type Server struct {
 	now        func() time.Time
 	random     io.Reader
 
+	pictureSlots chan struct{} // see pictureJobs
+
 	mux *http.ServeMux
 }
 
@@ -56,6 +58,8 @@ func NewServer(cfg Config) *Server {
 		now:        cfg.Now,
 		random:     cfg.Random,
 		mux:        http.NewServeMux(),
+
+		pictureSlots: make(chan struct{}, pictureJobs),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -65,6 +65,37 @@ func TestPictures(t *testing.T) {
 	})
 }
 
+// TestSavePictureFailsWhole checks that a SavePicture that fails leaves
+// the previous picture in place: the delete, insert and update are one
+// transaction.
+func TestSavePictureFailsWhole(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		if _, err := s.SavePicture(ctx, alice.ID, "alice.jpg", []byte("alice's")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SavePicture(ctx, bob.ID, "bob.jpg", []byte("bob's")); err != nil {
+			t.Fatal(err)
+		}
+
+		// The name is taken (by Alice's picture): the insert fails after
+		// Bob's old picture was deleted in the same transaction.
+		if _, err := s.SavePicture(ctx, bob.ID, "alice.jpg", []byte("new")); err == nil {
+			t.Fatal("SavePicture(a taken name) = nil, want an error")
+		}
+		for _, want := range []struct{ name, data string }{{"alice.jpg", "alice's"}, {"bob.jpg", "bob's"}} {
+			if data, _, err := s.Picture(ctx, want.name); err != nil || string(data) != want.data {
+				t.Errorf("Picture(%q) after the failed save = %q, %v, want %q", want.name, data, err, want.data)
+			}
+		}
+		if u, err := s.User(ctx, bob.ID); err != nil || u.ImageFile != "bob.jpg" {
+			t.Errorf("Bob's ImageFile after the failed save = %q (%v), want bob.jpg", u.ImageFile, err)
+		}
+	})
+}
+
 func TestLoginFailures(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
