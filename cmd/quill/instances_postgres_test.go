@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/quill-blog/quill/internal/picture/picturetest"
 	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
 )
 
@@ -31,8 +35,8 @@ func instanceEnv(databaseURL string) map[string]string {
 
 // TestInstancesSharePostgres runs two quill processes on one PostgreSQL
 // database, as behind a load balancer, and checks that a client cannot
-// tell which one it talks to: tokens, logouts, uniqueness and login
-// throttling hold across both.
+// tell which one it talks to: tokens, logouts, pictures, uniqueness and
+// login throttling hold across both.
 func TestInstancesSharePostgres(t *testing.T) {
 	databaseURL := sqltest.PostgresURL(t)
 	bin := buildQuill(t)
@@ -70,6 +74,35 @@ func TestInstancesSharePostgres(t *testing.T) {
 				t.Errorf("GET /api/users/me on %s after logout on A = %d %s, want 401 invalid_token", in.name, status, body)
 			}
 		}
+	})
+
+	t.Run("pictures", func(t *testing.T) {
+		id := a.register(t, "pia", "pia@example.com", password)
+		token := a.login(t, "pia", password)
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", "me.png")
+		fw.Write(picturetest.PNG(picturetest.Quadrants(64, 64, picturetest.Upright)))
+		mw.Close()
+		header := bearer(token)
+		header.Set("Content-Type", mw.FormDataContentType())
+		status, data := a.call(t, "PATCH", fmt.Sprintf("/api/users/%d/picture", id), body.String(), header)
+		if status != http.StatusOK {
+			t.Fatalf("upload a picture on A = %d %s, want 200", status, data)
+		}
+		var u struct {
+			ImagePath string `json:"image_path"`
+		}
+		json.Unmarshal(data, &u)
+		status, data = b.call(t, "GET", u.ImagePath, "", nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET %s on B = %d, want 200", u.ImagePath, status)
+		}
+		m, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("the picture B serves is not a JPEG: %v", err)
+		}
+		picturetest.CheckQuadrants(t, m, picturetest.Upright)
 	})
 
 	t.Run("one name, 32 registrations at once", func(t *testing.T) {

@@ -9,7 +9,9 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/picture"
@@ -202,7 +204,9 @@ const maxPictureName = 255
 // HTML pages, as for every path outside /api/.
 func (s *Server) handlePicture(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if name == "" || len(name) > maxPictureName {
+	// No stored name has invalid UTF-8 or a NUL, and PostgreSQL refuses to
+	// even compare such text: it never reaches the store.
+	if name == "" || len(name) > maxPictureName || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
 		return blog.ErrPictureNotFound
 	}
 	data, created, err := s.store.Picture(r.Context(), name)
