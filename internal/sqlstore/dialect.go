@@ -56,7 +56,13 @@ type dialect struct {
 // faults returns how the dialect's connections report failures, for a
 // pool that only reads or not.
 func (d dialect) faults(readOnly bool) *connFaults {
-	return &connFaults{unavailable: d.unavailable, broken: d.broken, conflict: d.conflict, rejected: d.rejected, readOnly: readOnly}
+	return &connFaults{
+		unavailable: d.unavailable,
+		broken:      d.broken,
+		conflict:    d.conflict,
+		rejected:    d.rejected,
+		repeatReads: readOnly && d.retryLostConn,
+	}
 }
 
 var sqliteDialect = dialect{

@@ -20,11 +20,11 @@ import (
 //     wrapped it. The driver's error stays in the chain for the log.
 //   - Such a failure of a statement outside a transaction is also
 //     driver.ErrBadConn, so database/sql runs the statement again on another
-//     connection (a new one, if need be), when that is safe: on a read-only
-//     pool, and for writes when the database answered with an error (a
-//     PostgreSQL server shutting down sends one), which means the statement
-//     had no effect. A write whose connection just broke may have been
-//     applied, and is not repeated.
+//     connection (a new one, if need be), when that is safe: a read from a
+//     database server, or a write the server answered with an error (as a
+//     PostgreSQL server shutting down does), which means it had no effect.
+//     A write whose connection just broke may have been applied, and is
+//     not repeated.
 //   - A statement outside a transaction that the database aborted as a
 //     deadlock or serialisation failure had no effect, so it is run again,
 //     a few times. Transactions are retried whole by Store.inTx.
@@ -46,8 +46,10 @@ type connFaults struct {
 	// rejected reports whether err is the database's answer to a
 	// statement, which therefore had no effect; nil if it cannot tell.
 	rejected func(err error) bool
-	// readOnly: the pool only reads, so any query may be repeated.
-	readOnly bool
+	// repeatReads: the pool only reads, from a server that may be reached
+	// on another connection, so any query that failed for want of one may
+	// be repeated. (SQLite's busy timeout has waited already.)
+	repeatReads bool
 }
 
 // maxStatementRetries bounds the reruns of one aborted statement.
@@ -79,7 +81,7 @@ func (f *connFaults) classify(ctx context.Context, c *faultConn, err error) erro
 	}
 	// database/sql retries only statements outside transactions; inside
 	// one, ErrBadConn would be wrong.
-	retry := c != nil && !c.inTx && (f.readOnly || f.rejected != nil && f.rejected(err))
+	retry := c != nil && !c.inTx && (f.repeatReads || f.rejected != nil && f.rejected(err))
 	return &unavailableError{err: err, badConn: retry || errors.Is(err, driver.ErrBadConn)}
 }
 
