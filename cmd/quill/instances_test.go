@@ -70,17 +70,9 @@ func (b *lockedBuffer) String() string {
 
 var listening = regexp.MustCompile(`msg="quill is listening" url=(http://\S+)`)
 
-// startInstance runs bin serve with env (and ADDR=127.0.0.1:0) in a new
-// working folder, waits until it listens, and stops it when tb ends,
-// checking that it exits cleanly and never panicked.
-func startInstance(tb testing.TB, name, bin string, env map[string]string) *instance {
-	tb.Helper()
-	in := launchInstance(tb, name, bin, env)
-	in.waitReady(tb)
-	return in
-}
-
-// launchInstance is startInstance without the wait: several instances
+// launchInstance runs bin serve with env (and ADDR=127.0.0.1:0) in a new
+// working folder, and stops it when tb ends, checking that it exits cleanly
+// and never panicked. It does not wait (see waitReady): several instances
 // launched one after the other start at once.
 func launchInstance(tb testing.TB, name, bin string, env map[string]string) *instance {
 	tb.Helper()
