@@ -259,7 +259,12 @@ func jsonNumber(v any) string {
 // existing .env without disturbing it.
 func TestServeAppendsToDotenv(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if err := os.WriteFile(".env", []byte("# settings\nLOG_FORMAT=json"), 0o600); err != nil {
+	// The tutorial's .env is usually world-readable; once it holds our key
+	// it must not be.
+	if err := os.WriteFile(".env", []byte("# settings\nLOG_FORMAT=json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(".env", 0o644); err != nil { // past the umask
 		t.Fatal(err)
 	}
 	s := startQuill(t, nil)
@@ -272,6 +277,9 @@ func TestServeAppendsToDotenv(t *testing.T) {
 	got, _ := os.ReadFile(".env")
 	if !regexp.MustCompile(`^# settings\nLOG_FORMAT=json\nSECRET_KEY=[0-9a-f]{64}\n$`).Match(got) {
 		t.Errorf(".env = %q, want the old lines and then SECRET_KEY=…", got)
+	}
+	if info, err := os.Stat(".env"); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf(".env mode = %v (%v), want 0600", info.Mode().Perm(), err)
 	}
 }
 

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -54,6 +56,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("generated a new SECRET_KEY and saved it to .env (mode 0600); keep that file private")
 	}
 
+	mailer, err := newMailer(cfg, logger)
+	if err != nil {
+		return err
+	}
+
 	store, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -73,7 +80,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:     logger,
 		SessionTTL: cfg.RefreshTTL,
+		PublicURL:  cfg.PublicURL,
+		Mailer:     mailer,
 	})
+	// Background work (batched session-use writes, reset mails) stops
+	// after the HTTP server: see the end of this function.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	backgroundDone := make(chan struct{})
+	go func() {
+		defer close(backgroundDone)
+		handler.Run(background)
+	}()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -98,7 +116,29 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
 	}
+	// No request can record anything now: write what is held, send the
+	// queued mails (bounded), then the deferred store.Close runs.
+	stopBackground()
+	<-backgroundDone
 	return nil
+}
+
+// newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,
+// the development sender that writes mails to the log.
+func newMailer(cfg config, logger *slog.Logger) (server.Mailer, error) {
+	if cfg.SMTPURL == "" {
+		logger.Warn("SMTP_URL is unset: emails, password reset links included, are written to this log instead of being sent (development only)")
+		return mail.NewLog(logger), nil
+	}
+	host := "localhost"
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	sender, err := mail.NewSMTP(cfg.SMTPURL, mail.Options{From: "quill <noreply@" + host + ">", HelloName: host})
+	if err != nil {
+		return nil, fmt.Errorf("%v; check SMTP_URL", err)
+	}
+	return sender, nil
 }
 
 // openStore opens the database and applies any pending migrations.
@@ -154,6 +194,12 @@ func appendSecret(path string) (string, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("cannot save a generated SECRET_KEY to %s: %v; set SECRET_KEY yourself (see `quill secret`)", path, err)
+	}
+	// An existing .env (the tutorial's is often 0644) keeps its mode on
+	// open; a file holding the key must be the owner's alone.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return "", fmt.Errorf("cannot make %s private (mode 0600): %v", path, err)
 	}
 	if _, err := f.WriteString(line); err != nil {
 		f.Close()

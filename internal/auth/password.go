@@ -47,7 +47,7 @@ const (
 	maxMemory      = 256 * 1024 // KiB
 	maxIterations  = 10
 	maxParallelism = 16
-	maxBcryptCost  = 16
+	maxBcryptCost  = 13
 
 	minSaltLen = 8  // the Argon2 RFC's minimum
 	maxSaltLen = 64 // far beyond any library's default of 16

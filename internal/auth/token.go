@@ -34,6 +34,8 @@ type Tokens struct {
 	now    func() time.Time
 	random io.Reader
 	parser *jwt.Parser
+
+	refresh refreshKeys // derived from key; see refresh.go
 }
 
 // NewTokens returns Tokens that sign with key, issue tokens valid for ttl,
@@ -49,10 +51,11 @@ func NewTokens(key []byte, ttl time.Duration, now func() time.Time, random io.Re
 		random = rand.Reader
 	}
 	return &Tokens{
-		key:    append([]byte(nil), key...), // the caller may reuse its slice
-		ttl:    ttl,
-		now:    now,
-		random: random,
+		key:     append([]byte(nil), key...), // the caller may reuse its slice
+		ttl:     ttl,
+		now:     now,
+		random:  random,
+		refresh: deriveRefreshKeys(key),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
@@ -82,6 +85,25 @@ type claims struct {
 // Issue returns a signed access token for the user's session and when it
 // expires (whole seconds, as in the token).
 func (t *Tokens) Issue(userID int64, sessionID string) (token string, expires time.Time, err error) {
+	jti := make([]byte, 16)
+	if _, err := io.ReadFull(t.random, jti); err != nil {
+		return "", time.Time{}, fmt.Errorf("issue token: read token id: %w", err)
+	}
+	return t.issue(userID, sessionID, t.now(), base64.RawURLEncoding.EncodeToString(jti))
+}
+
+// IssueAt returns the access token Issue would have made at issuedAt with
+// the token id jti: the same bytes every time it is called with the same
+// arguments. A refresh retried within the grace window gets the very pair
+// the first attempt returned (see Tokens.AccessID).
+func (t *Tokens) IssueAt(userID int64, sessionID string, issuedAt time.Time, jti string) (token string, expires time.Time, err error) {
+	if jti == "" {
+		return "", time.Time{}, errors.New("issue token: empty token id")
+	}
+	return t.issue(userID, sessionID, issuedAt, jti)
+}
+
+func (t *Tokens) issue(userID int64, sessionID string, issuedAt time.Time, jti string) (token string, expires time.Time, err error) {
 	switch {
 	case len(t.key) == 0:
 		return "", time.Time{}, errors.New("issue token: empty signing key")
@@ -90,13 +112,9 @@ func (t *Tokens) Issue(userID int64, sessionID string) (token string, expires ti
 	case sessionID == "":
 		return "", time.Time{}, errors.New("issue token: empty session id")
 	}
-	jti := make([]byte, 16)
-	if _, err := io.ReadFull(t.random, jti); err != nil {
-		return "", time.Time{}, fmt.Errorf("issue token: read token id: %w", err)
-	}
 	// JWT times are whole seconds; truncate first so the returned expiry is
 	// exactly what the token says.
-	now := t.now().Truncate(time.Second)
+	now := issuedAt.Truncate(time.Second)
 	expires = now.Add(t.ttl)
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -104,7 +122,7 @@ func (t *Tokens) Issue(userID int64, sessionID string) (token string, expires ti
 			Subject:   strconv.FormatInt(userID, 10),
 			ExpiresAt: jwt.NewNumericDate(expires),
 			IssuedAt:  jwt.NewNumericDate(now),
-			ID:        base64.RawURLEncoding.EncodeToString(jti),
+			ID:        jti,
 		},
 		SessionID: sessionID,
 	}

@@ -56,6 +56,11 @@ var (
 	ErrNoPicture        = &Error{Kind: Invalid, Code: "no_picture", Message: "No profile picture to delete"}
 	ErrPictureNotFound  = &Error{Kind: NotFound, Code: "picture_not_found", Message: "Picture not found"}
 	ErrInvalidReset     = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "Invalid or expired reset token"}
+	ErrInvalidRefresh   = &Error{Kind: Unauthenticated, Code: "invalid_refresh_token", Message: "Invalid or expired refresh token"}
+	// ErrRefreshReused is what a client sees when it presents a refresh
+	// token that was already used: the same answer as ErrInvalidRefresh
+	// (the session has just ended), but the server can tell and log it.
+	ErrRefreshReused = &Error{Kind: Unauthenticated, Code: ErrInvalidRefresh.Code, Message: ErrInvalidRefresh.Message}
 
 	// ErrUnavailable is the store's answer when the database cannot be
 	// reached or cannot serve now (PostgreSQL down or restarting, SQLite

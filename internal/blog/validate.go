@@ -165,7 +165,7 @@ func emailProblem(s string) string {
 	}
 	for _, r := range local {
 		if !localRune(r) {
-			return fmt.Sprintf("the part before the @-sign contains a character that is not allowed (%s)", describeRune(r))
+			return "the part before the @-sign contains a character that is not allowed"
 		}
 	}
 	if domain == "" {
@@ -181,7 +181,7 @@ func emailProblem(s string) string {
 		}
 		for _, r := range l {
 			if r != '-' && !unicode.In(r, unicode.L, unicode.Mn, unicode.Mc, unicode.Nd) {
-				return fmt.Sprintf("the part after the @-sign contains a character that is not allowed (%s)", describeRune(r))
+				return "the part after the @-sign contains a character that is not allowed"
 			}
 		}
 	}
@@ -200,14 +200,6 @@ func localRune(r rune) bool {
 			strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r)
 	}
 	return unicode.In(r, unicode.L, unicode.Mn, unicode.Mc, unicode.Nd)
-}
-
-// describeRune names a character without echoing control characters.
-func describeRune(r rune) string {
-	if unicode.IsPrint(r) && r != ' ' {
-		return fmt.Sprintf("%q", r)
-	}
-	return fmt.Sprintf("U+%04X", r)
 }
 
 // Password checks a password's length and returns it in NFC, the form that

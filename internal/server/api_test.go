@@ -178,6 +178,9 @@ type testServer struct {
 	tokens  *auth.Tokens
 	clock   *testClock
 	logs    *syncBuffer
+	// stop ends the server's background work, writing what it holds; it
+	// may be called more than once.
+	stop func()
 }
 
 // newTestServer returns a server on a new SQLite database.
@@ -189,6 +192,17 @@ func newTestServer(tb testing.TB) *testServer {
 // newTestServerOn returns a server on a new database of kind db.
 func newTestServerOn(tb testing.TB, db testDB) *testServer {
 	tb.Helper()
+	return newTestServerWith(tb, db, nil)
+}
+
+// testPublicURL is the test servers' PUBLIC_URL.
+const testPublicURL = "http://quill.test"
+
+// newTestServerWith returns a server on a new database of kind db, with
+// its configuration changed by configure (if not nil). Its background
+// work (Server.Run) runs until the test ends or stop is called.
+func newTestServerWith(tb testing.TB, db testDB, configure func(*server.Config)) *testServer {
+	tb.Helper()
 	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
 	ts := &testServer{
@@ -197,7 +211,7 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		clock:  clock,
 		logs:   logs,
 	}
-	ts.handler = server.NewServer(server.Config{
+	cfg := server.Config{
 		Store:      ts.store,
 		Hasher:     auth.NewHasher(testArgon2, 4, 5*time.Second, nil),
 		Policy:     testPolicy(),
@@ -205,7 +219,24 @@ func newTestServerOn(tb testing.TB, db testDB) *testServer {
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
-	})
+		PublicURL:  testPublicURL,
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv := server.NewServer(cfg)
+	ts.handler = srv
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	ts.stop = func() {
+		cancel()
+		<-done
+	}
+	tb.Cleanup(ts.stop) // before the store closes: cleanups run last first
 	return ts
 }
 
@@ -238,19 +269,29 @@ func (ts *testServer) do(tb testing.TB, method, path, body string, header http.H
 // login uses the password grant and returns the access token.
 func (ts *testServer) login(tb testing.TB, username, password string) string {
 	tb.Helper()
+	return ts.loginPair(tb, username, password).AccessToken
+}
+
+// tokenPair is the Token response.
+type tokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// loginPair uses the password grant and returns both tokens.
+func (ts *testServer) loginPair(tb testing.TB, username, password string) tokenPair {
+	tb.Helper()
 	form := url.Values{"username": {username}, "password": {password}}.Encode()
 	res, body := ts.do(tb, "POST", "/api/users/token", form,
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 	if res.StatusCode != http.StatusOK {
 		tb.Fatalf("login(%q) = %d %s, want 200", username, res.StatusCode, body)
 	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	var tok tokenPair
+	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" || tok.RefreshToken == "" {
+		tb.Fatalf("login(%q) body %s: no access_token or refresh_token (%v)", username, body, err)
 	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		tb.Fatalf("login(%q) body %s: no access_token (%v)", username, body, err)
-	}
-	return tok.AccessToken
+	return tok
 }
 
 // register creates an account through the API and returns its id.
@@ -301,6 +342,7 @@ type testUser struct {
 	ID                        int64
 	Username, Email, Password string
 	Token                     string // from a password-grant login
+	Refresh                   string // that login's refresh token
 }
 
 // Fixture passwords; the suite checks that no response or log line ever
@@ -345,10 +387,13 @@ func newFixture(tb testing.TB, db testDB) *fixture {
 func (f *fixture) addUser(tb testing.TB, name string, u *testUser) {
 	tb.Helper()
 	u.ID = f.register(tb, u.Username, u.Email, u.Password)
-	u.Token = f.login(tb, u.Username, u.Password)
+	pair := f.loginPair(tb, u.Username, u.Password)
+	u.Token, u.Refresh = pair.AccessToken, pair.RefreshToken
 	f.users[name] = u
 	f.set(name, fmt.Sprint(u.ID))
 	f.set(name+"_token", u.Token)
+	f.set(name+"_refresh", u.Refresh)
+	f.set(name+"_session", f.sessionOf(tb, name))
 	f.set(name+"_public", fmt.Sprintf(`{"id":%d,"username":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username))
 	f.set(name+"_private", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username, u.Email))
 }
@@ -1877,6 +1922,9 @@ func apiScenarios() []apiScenario {
 			wantStatus: http.StatusUnauthorized, wantJSON: notAuthn, wantHeaders: wantNotAuthn,
 		},
 	}...)
+
+	// Refresh tokens, sessions, password change and reset (account_test.go).
+	rows = append(rows, accountScenarios()...)
 
 	// Profile pictures: PATCH and DELETE /api/users/{id}/picture, and
 	// GET /media/profile_pics/{name} (see pictures_test.go).

@@ -51,6 +51,7 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 	if user.ID != claims.UserID {
 		return caller{}, blog.ErrInvalidToken
 	}
+	s.touch(sess)
 	return caller{user: user, session: sess}, nil
 }
 

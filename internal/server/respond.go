@@ -58,7 +58,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.classify(r, err)
 	h := w.Header()
 	switch e.Code {
-	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code:
+	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
 		h.Set("WWW-Authenticate", "Bearer")
 	case blog.ErrInvalidToken.Code:
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -69,7 +69,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Detail = e.Problems
 	}
 	switch e.Code {
-	case blog.ErrBadCredentials.Code:
+	case blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
 		body.Error = "invalid_grant"
 	case errUnsupportedGrant.Code:
 		body.Error = "unsupported_grant_type"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -28,6 +29,18 @@ type Config struct {
 	SessionTTL time.Duration    // how long a login lasts (the refresh token's life)
 	Now        func() time.Time // optional; time.Now
 	Random     io.Reader        // optional; crypto/rand.Reader
+
+	// PublicURL is the site's address as users reach it, without a
+	// trailing slash: the base of links in emails.
+	PublicURL string
+	// Mailer sends email; optional: nil writes every mail, links
+	// included, to Logger (development only).
+	Mailer Mailer
+}
+
+// Mailer sends one email. mail.SMTP and mail.Log are the two kinds.
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
 }
 
 // Server serves quill over HTTP. Create it with NewServer.
@@ -40,10 +53,14 @@ type Server struct {
 	sessionTTL time.Duration
 	now        func() time.Time
 	random     io.Reader
+	publicURL  string
+	mailer     Mailer
 
 	pictureSlots chan struct{} // see pictureJobs
 
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	lastUsed *lastUsed   // session use times not yet written
+	resets   *resetQueue // password reset mails not yet sent
 }
 
 // NewServer returns a Server with every route registered.
@@ -57,9 +74,16 @@ func NewServer(cfg Config) *Server {
 		sessionTTL: cfg.SessionTTL,
 		now:        cfg.Now,
 		random:     cfg.Random,
+		publicURL:  strings.TrimSuffix(cfg.PublicURL, "/"),
+		mailer:     cfg.Mailer,
 		mux:        http.NewServeMux(),
+		lastUsed:   newLastUsed(),
+		resets:     newResetQueue(),
 
 		pictureSlots: make(chan struct{}, pictureJobs),
+	}
+	if s.mailer == nil {
+		s.mailer = mail.NewLog(s.logger)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -17,9 +17,16 @@ import (
 	"github.com/quill-blog/quill/internal/blog"
 )
 
+// refreshGrace is how long after a refresh token is rotated away a client
+// may present it again and get the same new pair, instead of having its
+// session ended for reuse: long enough for a retry after a lost response,
+// short enough that a stolen token is of little use (SPEC §4: at most 10 s).
+const refreshGrace = 10 * time.Second
+
 // handleToken is the OAuth2 token endpoint: POST /api/users/token with a
 // form body. grant_type=password (or none) logs in with a username or
-// email and a password.
+// email and a password; grant_type=refresh_token renews the tokens of a
+// session.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	form, err := parseForm(w, r)
 	if err != nil {
@@ -28,9 +35,47 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	switch form.Get("grant_type") {
 	case "", "password":
 		return s.passwordGrant(w, r, form)
+	case "refresh_token":
+		return s.refreshGrant(w, r, form)
 	default:
 		return errUnsupportedGrant
 	}
+}
+
+// refreshGrant rotates a session's refresh token and issues a new access
+// token for the same session. Each refresh token works once; within
+// refreshGrace of its use, presenting it again returns the very same pair
+// (the next token is derived from it, and the access token is issued at
+// the rotation's time with an id derived from the next token). Later, it
+// is reuse, a sign the token was stolen: the session ends. Every failure
+// gets the same answer.
+func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, form url.Values) error {
+	var v blog.Validator
+	token := formField(&v, form, "refresh_token")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	sessionID, ok := s.tokens.RefreshSession(token)
+	if !ok {
+		return blog.ErrInvalidRefresh
+	}
+	next, err := s.tokens.NextRefresh(token)
+	if err != nil {
+		return err
+	}
+	rot, err := s.store.RotateRefresh(r.Context(), sessionID, auth.HashOpaque(token), auth.HashOpaque(next), s.now(), refreshGrace)
+	if errors.Is(err, blog.ErrRefreshReused) {
+		s.log(r).Warn("a used refresh token was presented again: its session has ended", "session_id", sessionID)
+	}
+	if err != nil {
+		return err
+	}
+	s.touch(&rot.Session) // a refresh is a use of the session
+	access, expires, err := s.tokens.IssueAt(rot.Session.UserID, sessionID, rot.IssuedAt, s.tokens.AccessID(next))
+	if err != nil {
+		return err
+	}
+	return s.writeTokens(w, access, expires, next)
 }
 
 // passwordGrant checks the credentials and starts a session. An unknown
@@ -82,10 +127,6 @@ func (s *Server) upgradeHash(r *http.Request, u *blog.User, password string) {
 // startSession creates a session for u and answers with its tokens.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.User) error {
 	now := s.now()
-	refresh, refreshHash, err := auth.NewOpaqueToken(s.random)
-	if err != nil {
-		return err
-	}
 	sess := &blog.Session{
 		ID:         s.sessionID(),
 		UserID:     u.ID,
@@ -95,19 +136,22 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.Us
 		UserAgent:  clip(r.UserAgent(), 256),
 		IP:         clientIP(r),
 	}
-	if err := s.store.CreateSession(r.Context(), sess, refreshHash); err != nil {
+	refresh, err := s.tokens.NewRefresh(sess.ID)
+	if err != nil {
 		return err
 	}
-	return s.writeTokens(w, u, sess, refresh)
-}
-
-// writeTokens issues an access token for the session and writes the
-// token response, which must never be cached.
-func (s *Server) writeTokens(w http.ResponseWriter, u *blog.User, sess *blog.Session, refresh string) error {
+	if err := s.store.CreateSession(r.Context(), sess, auth.HashOpaque(refresh)); err != nil {
+		return err
+	}
 	access, expires, err := s.tokens.Issue(u.ID, sess.ID)
 	if err != nil {
 		return err
 	}
+	return s.writeTokens(w, access, expires, refresh)
+}
+
+// writeTokens writes the token response, which must never be cached.
+func (s *Server) writeTokens(w http.ResponseWriter, access string, expires time.Time, refresh string) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, tokenResponse{

@@ -127,7 +127,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, c calle
 // handlePutUser is the tutorial's full update: PUT /api/users/{user_id}
 // with username and email, and optionally a new password. Changing the
 // email or the password needs the current password; a new password ends
-// every other session.
+// every other session and any password reset link.
 func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller) error {
 	if err := ownAccount(r, c, errNotYourAccount); err != nil {
 		return err
@@ -157,8 +157,9 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller)
 			return err
 		}
 	}
+	var newHash string
 	if changePassword {
-		if u.PasswordHash, err = s.hasher.Hash(r.Context(), newPassword); err != nil {
+		if newHash, err = s.hasher.Hash(r.Context(), newPassword); err != nil {
 			return err
 		}
 	}
@@ -166,9 +167,12 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller)
 		return err
 	}
 	if changePassword {
-		if err := s.store.DeleteSessions(r.Context(), u.ID, c.session.ID); err != nil {
+		// With the rest of what a new password means: every other session
+		// and any reset link end.
+		if err := s.store.SetPassword(r.Context(), u.ID, u.PasswordHash, newHash, c.session.ID); err != nil {
 			return err
 		}
+		u.PasswordHash = newHash
 	}
 	writeJSON(w, http.StatusOK, privateUser(&u))
 	return nil

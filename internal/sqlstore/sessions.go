@@ -1,12 +1,14 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/quill-blog/quill/internal/blog"
@@ -154,4 +156,88 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return n, nil
+}
+
+// Rotation is the outcome of RotateRefresh.
+type Rotation struct {
+	Session blog.Session
+	// IssuedAt is when the session's current refresh token was issued: now
+	// after a rotation, the first attempt's time after a retry.
+	IssuedAt time.Time
+	// Retry is true when the presented token was the one rotated away at
+	// most the grace period ago: nothing changed, and the client is owed
+	// the same answer the first attempt got.
+	Retry bool
+}
+
+// RotateRefresh uses the refresh token whose hash is presented on session
+// sessionID, and makes next the session's refresh token hash, in one
+// transaction:
+//
+//   - presented is the current hash: rotate. The session keeps its expiry
+//     (refreshing never extends a login).
+//   - presented is the previous hash, rotated at most grace ago, and next is
+//     the current one: a retry (Rotation.Retry); nothing changes.
+//   - any other hash on a live session is an older token used again: the
+//     session is deleted and the error is blog.ErrRefreshReused.
+//   - a missing or expired session is blog.ErrInvalidRefresh.
+//
+// Of two concurrent calls with the same token, exactly one rotates; the
+// other sees its rotation. The caller must have checked that presented is
+// the hash of a token minted for this session (auth.Tokens.RefreshSession):
+// otherwise anyone who knew a session id could end it.
+func (s *Store) RotateRefresh(ctx context.Context, sessionID string, presented, next []byte, now time.Time, grace time.Duration) (*Rotation, error) {
+	var (
+		rot    Rotation
+		reused bool
+	)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The conditional UPDATE is the compare-and-swap: it takes the row
+		// lock, so a concurrent rotation with the same token finds
+		// refresh_hash changed and falls through to the checks below.
+		err := scanSession(tx.QueryRowContext(ctx, `
+			UPDATE sessions
+			SET prev_refresh_hash = refresh_hash, refresh_hash = $1, rotated_at = $2
+			WHERE id = $3 AND refresh_hash = $4 AND expires_at > $2
+			RETURNING `+strings.ReplaceAll(sessionColumns, "s.", ""),
+			next, micros(now), sessionID, presented), &rot.Session)
+		if err == nil {
+			rot.IssuedAt = fromMicros(micros(now))
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		var (
+			current, prev []byte
+			rotatedAt     sql.Null[int64]
+		)
+		err = scanSession(tx.QueryRowContext(ctx, `
+			SELECT `+sessionColumns+`, s.refresh_hash, s.prev_refresh_hash, s.rotated_at
+			FROM sessions s WHERE s.id = $1 AND s.expires_at > $2`,
+			sessionID, micros(now)), &rot.Session, &current, &prev, &rotatedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return blog.ErrInvalidRefresh
+		}
+		if err != nil {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		if rotatedAt.Valid && bytes.Equal(prev, presented) && bytes.Equal(current, next) &&
+			now.Sub(fromMicros(rotatedAt.V)) <= grace {
+			rot.IssuedAt, rot.Retry = fromMicros(rotatedAt.V), true
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, sessionID); err != nil {
+			return fmt.Errorf("end session after refresh token reuse: %w", err)
+		}
+		reused = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		return nil, blog.ErrRefreshReused
+	}
+	return &rot, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,6 +273,153 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		}
 		if diff := cmp.Diff([]string{"live"}, sessionIDs(t, s, alice.ID, now.Add(-24*time.Hour))); diff != "" {
 			t.Errorf("sessions left mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestRotateRefresh(t *testing.T) {
+	const grace = 10 * time.Second
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		alice := createUser(t, s, "alice")
+		h := func(s string) []byte { return []byte("hash " + s) }
+
+		// step is one call and what it must give.
+		type step struct {
+			name          string
+			advance       time.Duration
+			presented     string // the hash is "refresh hash of <id>" for "first"
+			next          string
+			wantErr       error
+			wantRetry     bool
+			wantIssuedAgo time.Duration // IssuedAt is now minus this
+		}
+		tests := []struct {
+			name  string
+			steps []step
+			alive bool // the session exists after the last step
+		}{
+			{
+				name: "rotate, then rotate the new one",
+				steps: []step{
+					{name: "first use", presented: "first", next: "t1"},
+					{name: "use of the new token", advance: time.Hour, presented: "t1", next: "t2"},
+				},
+				alive: true,
+			},
+			{
+				name: "retry within the grace window",
+				steps: []step{
+					{name: "first use", presented: "first", next: "t1"},
+					{name: "retry", advance: grace - time.Second, presented: "first", next: "t1", wantRetry: true, wantIssuedAgo: grace - time.Second},
+					{name: "retry at the window's end", advance: time.Second, presented: "first", next: "t1", wantRetry: true, wantIssuedAgo: grace},
+					{name: "the new token still works", presented: "t1", next: "t2"},
+				},
+				alive: true,
+			},
+			{
+				name: "reuse after the grace window",
+				steps: []step{
+					{name: "first use", presented: "first", next: "t1"},
+					{name: "reuse", advance: grace + time.Microsecond, presented: "first", next: "t1", wantErr: blog.ErrRefreshReused},
+					{name: "the new token died with the session", presented: "t1", next: "t2", wantErr: blog.ErrInvalidRefresh},
+				},
+			},
+			{
+				name: "reuse of a token two rotations old",
+				steps: []step{
+					{name: "first use", presented: "first", next: "t1"},
+					{name: "second use", presented: "t1", next: "t2"},
+					{name: "reuse of the first", presented: "first", next: "t1", wantErr: blog.ErrRefreshReused},
+				},
+			},
+			{
+				name: "the previous token with another successor",
+				steps: []step{
+					{name: "first use", presented: "first", next: "t1"},
+					{name: "retry claiming another successor", presented: "first", next: "other", wantErr: blog.ErrRefreshReused},
+				},
+			},
+			{
+				name: "the current token after its session expired",
+				steps: []step{
+					{name: "use at expiry", advance: 24 * time.Hour, presented: "first", next: "t1", wantErr: blog.ErrInvalidRefresh},
+				},
+			},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				id := fmt.Sprintf("session%d", i)
+				sess := createSession(t, s, alice, id, clock.Now(), 24*time.Hour)
+				hash := func(name string) []byte {
+					if name == "first" {
+						return []byte("refresh hash of " + id)
+					}
+					return h(id + name)
+				}
+				for _, st := range tt.steps {
+					now := clock.Advance(st.advance)
+					rot, err := s.RotateRefresh(ctx, id, hash(st.presented), hash(st.next), now, grace)
+					if !errors.Is(err, st.wantErr) {
+						t.Fatalf("%s: RotateRefresh() error = %v, want %v", st.name, err, st.wantErr)
+					}
+					if err != nil {
+						continue
+					}
+					if rot.Retry != st.wantRetry || !rot.IssuedAt.Equal(now.Add(-st.wantIssuedAgo)) {
+						t.Errorf("%s: RotateRefresh() = retry %v issued %v, want retry %v issued %v",
+							st.name, rot.Retry, rot.IssuedAt, st.wantRetry, now.Add(-st.wantIssuedAgo))
+					}
+					if diff := cmp.Diff(*sess, rot.Session); diff != "" {
+						t.Errorf("%s: session mismatch (-want +got); refreshing must not extend it:\n%s", st.name, diff)
+					}
+				}
+				_, _, err := s.SessionUser(ctx, id, clock.Now())
+				if alive := err == nil; alive != tt.alive {
+					t.Errorf("after the steps, SessionUser() = %v; want alive %v", err, tt.alive)
+				}
+			})
+		}
+		if _, err := s.RotateRefresh(ctx, "missing", []byte("x"), []byte("y"), clock.Now(), grace); !errors.Is(err, blog.ErrInvalidRefresh) {
+			t.Errorf("RotateRefresh(missing session) = %v, want ErrInvalidRefresh", err)
+		}
+	})
+}
+
+// TestRotateRefreshConcurrent checks that concurrent uses of one token
+// rotate it once: every other caller sees a retry of that rotation.
+func TestRotateRefreshConcurrent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		alice := createUser(t, s, "alice")
+		createSession(t, s, alice, "s", clock.Now(), time.Hour)
+		const n = 16
+		var (
+			wg               sync.WaitGroup
+			mu               sync.Mutex
+			rotated, retried int
+			errs             []error
+		)
+		for range n {
+			wg.Go(func() {
+				rot, err := s.RotateRefresh(ctx, "s", []byte("refresh hash of s"), []byte("next"), clock.Now(), 10*time.Second)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					errs = append(errs, err)
+				case rot.Retry:
+					retried++
+				default:
+					rotated++
+				}
+			})
+		}
+		wg.Wait()
+		if rotated != 1 || retried != n-1 || len(errs) > 0 {
+			t.Errorf("%d concurrent RotateRefresh: %d rotated, %d retries, errors %v; want 1, %d, none", n, rotated, retried, errs, n-1)
 		}
 	})
 }

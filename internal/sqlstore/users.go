@@ -96,9 +96,12 @@ func (s *Store) UserByLogin(ctx context.Context, key string) (*blog.User, error)
 	return &u, nil
 }
 
-// UpdateUser stores u's username, email, password hash and image file.
-// Conflicts are reported as by CreateUser; a missing user is
-// blog.ErrUserNotFound.
+// UpdateUser changes the user's username and email. It applies only while
+// the stored password hash is still u.PasswordHash, the one the caller read
+// when it authenticated: a request that was authenticated before a password
+// change or reset (whose session that change ended) must not write
+// afterwards. Then the error is blog.ErrInvalidToken. The password hash and
+// picture are never written here: SetPassword and SavePicture own them.
 func (s *Store) UpdateUser(ctx context.Context, u *blog.User) error {
 	key, email, err := keys(u)
 	if err != nil {
@@ -106,9 +109,9 @@ func (s *Store) UpdateUser(ctx context.Context, u *blog.User) error {
 	}
 	res, err := s.write.ExecContext(ctx, `
 		UPDATE users
-		SET username = $1, username_key = $2, email = $3, password_hash = $4, image_file = $5
-		WHERE id = $6`,
-		u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), u.ID)
+		SET username = $1, username_key = $2, email = $3
+		WHERE id = $4 AND password_hash = $5`,
+		u.Username, key, email, u.ID, u.PasswordHash)
 	if err != nil {
 		if taken := s.taken(err); taken != nil {
 			return taken
@@ -118,10 +121,19 @@ func (s *Store) UpdateUser(ctx context.Context, u *blog.User) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	} else if n == 0 {
-		return blog.ErrUserNotFound
+		return s.staleUser(ctx, u.ID)
 	}
 	u.Email = email
 	return nil
+}
+
+// staleUser explains why a conditional update of user id changed no row:
+// the user is gone, or its password changed since the caller read it.
+func (s *Store) staleUser(ctx context.Context, id int64) error {
+	if _, err := s.User(ctx, id); err != nil {
+		return err
+	}
+	return blog.ErrInvalidToken
 }
 
 // SetPasswordHash replaces the user's password hash with newHash if it is

@@ -139,8 +139,9 @@ func TestUpdateUser(t *testing.T) {
 			{name: "own name in another case", change: func(u *blog.User) { u.Username = "ALICE" }},
 			{name: "new name", change: func(u *blog.User) { u.Username = "Alicia" }},
 			{name: "new email, lower-cased", change: func(u *blog.User) { u.Email = "New@Example.com" }},
-			{name: "hash and picture", change: func(u *blog.User) { u.PasswordHash, u.ImageFile = "$argon2id$new", "p.jpg" }},
-			{name: "remove picture", change: func(u *blog.User) { u.ImageFile = "" }},
+			// A caller that read the user before a password change must
+			// not write after it.
+			{name: "password changed since read", change: func(u *blog.User) { u.PasswordHash, u.Username = "$argon2id$other", "stale" }, want: blog.ErrInvalidToken},
 			{name: "taken name", change: func(u *blog.User) { u.Username = "Bob" }, want: blog.ErrUsernameTaken},
 			{name: "taken name full width", change: func(u *blog.User) { u.Username = "ｂｏｂ" }, want: blog.ErrUsernameTaken},
 			{name: "taken email", change: func(u *blog.User) { u.Email = "BOB@example.com" }, want: blog.ErrEmailTaken},
