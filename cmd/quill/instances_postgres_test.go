@@ -76,6 +76,38 @@ func TestInstancesSharePostgres(t *testing.T) {
 		}
 	})
 
+	t.Run("refresh and password change", func(t *testing.T) {
+		b.register(t, "bea", "bea@example.com", password)
+		form := "username=bea&password=" + password
+		status, data := a.call(t, "POST", "/api/users/token", form, formHeader)
+		if status != http.StatusOK {
+			t.Fatalf("login on A = %d %s", status, data)
+		}
+		var first struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+		}
+		json.Unmarshal(data, &first)
+
+		// A refresh token from A rotates on B: the session is one row.
+		refresh := "grant_type=refresh_token&refresh_token=" + first.RefreshToken
+		if status, data := b.call(t, "POST", "/api/users/token", refresh, formHeader); status != http.StatusOK {
+			t.Fatalf("refresh on B with A's refresh token = %d %s, want 200", status, data)
+		}
+		// A password change on B ends every other session, A's included.
+		other := b.login(t, "bea", password)
+		body := fmt.Sprintf(`{"current_password":%q,"new_password":"copper-meadow-falcon-71"}`, password)
+		if status, data := b.call(t, "PATCH", "/api/users/me/password", body, bearer(other)); status != http.StatusOK {
+			t.Fatalf("password change on B = %d %s, want 200", status, data)
+		}
+		if status, data := a.call(t, "GET", "/api/users/me", "", bearer(first.AccessToken)); status != http.StatusUnauthorized {
+			t.Errorf("GET /api/users/me on A with a session the change on B ended = %d %s, want 401", status, data)
+		}
+		if status, data := a.call(t, "GET", "/api/users/me", "", bearer(other)); status != http.StatusOK {
+			t.Errorf("GET /api/users/me on A with the session that changed the password = %d %s, want 200", status, data)
+		}
+	})
+
 	t.Run("pictures", func(t *testing.T) {
 		id := a.register(t, "pia", "pia@example.com", password)
 		token := a.login(t, "pia", password)
