@@ -57,8 +57,9 @@ const maxStatementRetries = 3
 
 // unavailableError is a failure of the database itself.
 type unavailableError struct {
-	err     error
-	badConn bool // also driver.ErrBadConn: database/sql may retry elsewhere
+	err        error
+	badConn    bool // also driver.ErrBadConn: database/sql may retry elsewhere
+	connecting bool // no connection could be made: the database is down
 }
 
 func (e *unavailableError) Error() string { return "database unavailable: " + e.err.Error() }
@@ -82,7 +83,7 @@ func (f *connFaults) classify(ctx context.Context, c *faultConn, err error) erro
 	// database/sql retries only statements outside transactions; inside
 	// one, ErrBadConn would be wrong.
 	retry := c != nil && !c.inTx && (f.repeatReads || f.rejected != nil && f.rejected(err))
-	return &unavailableError{err: err, badConn: retry || errors.Is(err, driver.ErrBadConn)}
+	return &unavailableError{err: err, badConn: retry || errors.Is(err, driver.ErrBadConn), connecting: c == nil}
 }
 
 // faultConnector opens wrapped connections.

@@ -308,10 +308,15 @@ func (s *Store) conflict(err error) bool {
 
 // retryable reports whether a transaction that failed with err before its
 // COMMIT may be run again: after a conflict, or after a lost connection to
-// a server (a new connection may work; SQLite's busy timeout has waited
-// already).
+// a server, which a new connection may replace. Not when no connection
+// could be made at all: the server is down, and the client had better
+// hear so now (nor after SQLite's busy timeout, which has waited already).
 func (s *Store) retryable(err error) bool {
-	return s.conflict(err) || (s.dialect.retryLostConn && errors.Is(err, blog.ErrUnavailable))
+	if s.conflict(err) {
+		return true
+	}
+	var ue *unavailableError
+	return s.dialect.retryLostConn && errors.As(err, &ue) && !ue.connecting
 }
 
 // taken maps a unique violation to the error a client sees, or returns nil.
