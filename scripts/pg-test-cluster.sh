@@ -54,11 +54,17 @@ as() {
   fi
 }
 
-# free_port prints a port on 127.0.0.1 that nothing listens on.
+# free_port prints a port on 127.0.0.1 that nothing listens on, below the
+# range the kernel hands out to outgoing connections (whose local ports
+# would collide with a listener's).
 free_port() {
-  local port
+  local port low=32768
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  fi
+  [ "$low" -gt 11000 ] || low=65535
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
@@ -67,10 +73,14 @@ free_port() {
   die "no free port found"
 }
 
+# pg_start starts the cluster in $1 on the port in $1/port.
 pg_start() {
-  local dir=$1
-  as "$BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
-    { tail -n 20 "$dir/postgres.log" >&2 || true; die "pg_ctl start failed; see $dir/postgres.log"; }
+  as "$BIN/pg_ctl" -D "$1/data" -l "$1/postgres.log" -o "-p $(cat "$1/port")" -w -t 60 start >/dev/null
+}
+
+pg_start_failed() {
+  tail -n 20 "$1/postgres.log" >&2 || true
+  die "pg_ctl start failed; see $1/postgres.log"
 }
 
 cmd=${1:-}
@@ -86,23 +96,33 @@ start)
     [ -n "$OWNER" ] && chown "$OWNER" "$dir"
     as "$BIN/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-    port=$(free_port)
     # Listen on loopback only, sockets in the cluster's own folder. fsync off:
     # this data is thrown away, and a crash of PostgreSQL (not of the
     # machine) loses no committed transaction without it.
     as tee -a "$dir/data/postgresql.conf" >/dev/null <<EOF
 listen_addresses = '127.0.0.1'
-port = $port
 unix_socket_directories = '$dir'
 max_connections = 300
 fsync = off
 full_page_writes = off
 log_min_messages = warning
 EOF
-    echo "$port" >"$dir/port"
+    # A port found free may be taken before the server binds it: try others.
+    for attempt in 1 2 3 4 5; do
+      free_port >"$dir/port"
+      rm -f "$dir/postgres.log"
+      if pg_start "$dir"; then
+        break
+      fi
+      if [ "$attempt" = 5 ] || ! grep -q "Address already in use" "$dir/postgres.log"; then
+        pg_start_failed "$dir"
+      fi
+    done
+  else
+    # Started again: on the same port, which its clients know.
+    pg_start "$dir" || pg_start_failed "$dir"
   fi
   port=$(cat "$dir/port")
-  pg_start "$dir"
   echo "export QUILL_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable'"
   echo "export QUILL_TEST_POSTGRES_DIR='$dir'"
   ;;

@@ -98,7 +98,7 @@ func postgresUnavailable(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// Pool sizes: each instance opens at most poolMaxConns connections by
+// Pool sizes: each instance opens at most defaultPoolMaxConns connections by
 // default, half for writes and half for reads. The URL parameter
 // pool_max_conns (pgxpool's name for it) changes that; size it so that all
 // instances together stay below the server's max_connections.
