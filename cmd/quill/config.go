@@ -82,8 +82,26 @@ const dotenvPath = ".env"
 // loadConfig reads every source and checks every value. The returned
 // FlagSet has been parsed; its remaining arguments are the command's.
 func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extraUsage string) (config, *flag.FlagSet, error) {
-	fs := flag.NewFlagSet("quill "+name, flag.ContinueOnError)
+	return loadCommandConfig(command{name: name, args: extraUsage}, args, getenv, stderr)
+}
+
+// command describes a subcommand to loadCommandConfig.
+type command struct {
+	name  string // "user create"
+	args  string // what its usage line shows after [flags], such as " PATH"
+	about string // optional: what it does, shown by --help
+	// flags, if not nil, defines the command's own flags on fs.
+	flags func(fs *flag.FlagSet)
+}
+
+// loadCommandConfig is loadConfig for a command with flags of its own.
+// Flags may come before, between or after the command's arguments.
+func loadCommandConfig(cmd command, args []string, getenv func(string) string, stderr io.Writer) (config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("quill "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
 	flags := make(map[string]*string, len(settings))
 	for _, s := range settings {
 		help := s.help + " (env " + s.env + ")"
@@ -93,10 +111,14 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		flags[s.env] = fs.String(s.flag(), "", help)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: quill %s [flags]%s\n\nFlags (each also read from the environment and ./.env):\n", name, extraUsage)
+		fmt.Fprintf(stderr, "Usage: quill %s [flags]%s\n\n", cmd.name, cmd.args)
+		if cmd.about != "" {
+			fmt.Fprintf(stderr, "%s\n\n", cmd.about)
+		}
+		fmt.Fprintln(stderr, "Flags (configuration flags are also read from the environment and ./.env):")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterleaved(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config{}, nil, errHelp
 		}
@@ -128,6 +150,31 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 	})
 	cfg, err := parseConfig(values)
 	return cfg, fs, err
+}
+
+// parseInterleaved parses fs's flags wherever they are among args, so
+// `quill import-fastapi old.db --media DIR` works as well as with the flags
+// first; after "--" everything is an argument. fs.Args() then returns the
+// arguments in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parsing "--" and the arguments alone leaves the flags as they were
+	// set and makes fs.Args() the arguments.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // parseConfig checks and converts the merged values. Each error names the

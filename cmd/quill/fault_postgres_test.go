@@ -64,7 +64,7 @@ func newTestCluster(tb testing.TB) *testCluster {
 // again without a restart, every post they acknowledged still there.
 func TestPostgresOutage(t *testing.T) {
 	pg := newTestCluster(t)
-	bin := buildQuill(t)
+	bin := buildRaceableQuill(t)
 	a := launchInstance(t, "A", bin, instanceEnv(pg.url))
 	b := launchInstance(t, "B", bin, instanceEnv(pg.url))
 	a.waitReady(t)

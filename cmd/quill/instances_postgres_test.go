@@ -39,7 +39,7 @@ func instanceEnv(databaseURL string) map[string]string {
 // login throttling hold across both.
 func TestInstancesSharePostgres(t *testing.T) {
 	databaseURL := sqltest.PostgresURL(t)
-	bin := buildQuill(t)
+	bin := buildRaceableQuill(t)
 	// Launched together: both migrate the new database at once.
 	a := launchInstance(t, "A", bin, instanceEnv(databaseURL))
 	b := launchInstance(t, "B", bin, instanceEnv(databaseURL))

@@ -24,9 +24,9 @@ import (
 // processes: several instances on one database, as in production behind a
 // load balancer.
 
-// buildQuill builds the quill binary into a temporary folder, with the race
+// buildRaceableQuill builds the quill binary into a temporary folder, with the race
 // detector when the tests run with it, and returns its path.
-func buildQuill(tb testing.TB) string {
+func buildRaceableQuill(tb testing.TB) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "quill")
 	args := []string{"build", "-o", bin}

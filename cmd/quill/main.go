@@ -46,9 +46,19 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `quill is a blog server.
 
 Usage:
-  quill [serve] [flags]        run the server (the default)
-  quill migrate [up|status]    apply or list database migrations
-  quill secret                 print a new random SECRET_KEY
+  quill [serve] [flags]               run the server (the default)
+  quill migrate [up|status]           apply or list database migrations
+  quill secret                        print a new random SECRET_KEY
+  quill user create --username U --email E
+                                      create an account (the password is prompted for)
+  quill user set-password (--username U | --email E | --id N)
+                                      set a new password; ends the account's sessions
+  quill user delete (--username U | --email E | --id N)
+                                      delete an account with its posts
+  quill user sessions [--revoke-all] (--username U | --email E | --id N)
+                                      list, or end, the account's sessions
+  quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
+                                      import the FastAPI blog tutorial's database
 
 Run "quill COMMAND --help" for a command's flags.
 `
@@ -70,6 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "secret":
 		return secret(args, stdout, stderr)
+	case "user":
+		return user(ctx, args, getenv, stdin, stdout, stderr)
+	case "import-fastapi":
+		return importFastAPI(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

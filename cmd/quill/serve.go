@@ -80,6 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:     logger,
 		SessionTTL: cfg.RefreshTTL,
+		CSRF:       auth.NewCSRF([]byte(cfg.SecretKey)),
 		PublicURL:  cfg.PublicURL,
 		Mailer:     mailer,
 	})

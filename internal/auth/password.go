@@ -217,6 +217,17 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 	return false, false, nil
 }
 
+// Recognizes reports whether encoded is a hash Verify can check: a
+// well-formed Argon2 or bcrypt string within the cost caps. It computes
+// nothing, so an import can tell cheaply which users will be able to log in.
+func (h *Hasher) Recognizes(encoded string) bool {
+	if strings.HasPrefix(encoded, "$argon2") {
+		_, ok := parsePHC(encoded, h.limits)
+		return ok
+	}
+	return isBcrypt(encoded, h.limits)
+}
+
 // VerifyDummy spends the time of verifying password against a hash made with
 // the current parameters. Login calls it for an unknown user, so that a
 // missing account costs the same as a wrong password. Its only error is

@@ -668,3 +668,31 @@ func FuzzVerifyPHC(f *testing.F) {
 		}
 	})
 }
+
+func TestRecognizes(t *testing.T) {
+	h := newHasher(t, DefaultParams)
+	for _, row := range loadLegacy(t) {
+		if !h.Recognizes(row.Hash) {
+			t.Errorf("Recognizes(%s hash %q) = false, want true", row.Name, row.Hash)
+		}
+	}
+	own, err := newHasher(t, tiny).Hash(t.Context(), "password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Recognizes(own) {
+		t.Errorf("Recognizes(%q) = false, want true", own)
+	}
+	for _, s := range []string{
+		"",
+		"plaintext",
+		"$pbkdf2-sha256$29000$N2bMGaN0rjXmnDNGiBEiRA$Yk.hhnhlTNf3yy1URGtaR.ppoYy2b8kLRxzFrSwK4XM",
+		"$argon2id$v=19$m=1048576,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", // 1 GiB: beyond the cap
+		"$argon2d$v=19$m=1024,t=2,p=2$c29tZXNhbHRzYWx0$RdescudvJCsgt3ub+b+dWRWJTmaaJObGt0sT1S+dZ4Q",
+		"$2b$31$" + strings.Repeat("a", 53),
+	} {
+		if h.Recognizes(s) {
+			t.Errorf("Recognizes(%q) = true, want false", s)
+		}
+	}
+}

@@ -85,11 +85,11 @@ type claims struct {
 // Issue returns a signed access token for the user's session and when it
 // expires (whole seconds, as in the token).
 func (t *Tokens) Issue(userID int64, sessionID string) (token string, expires time.Time, err error) {
-	jti := make([]byte, 16)
-	if _, err := io.ReadFull(t.random, jti); err != nil {
-		return "", time.Time{}, fmt.Errorf("issue token: read token id: %w", err)
+	jti, err := t.newJTI()
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	return t.issue(userID, sessionID, t.now(), base64.RawURLEncoding.EncodeToString(jti))
+	return t.issue(userID, sessionID, t.now(), t.ttl, jti)
 }
 
 // IssueAt returns the access token Issue would have made at issuedAt with
@@ -100,10 +100,37 @@ func (t *Tokens) IssueAt(userID int64, sessionID string, issuedAt time.Time, jti
 	if jti == "" {
 		return "", time.Time{}, errors.New("issue token: empty token id")
 	}
-	return t.issue(userID, sessionID, issuedAt, jti)
+	return t.issue(userID, sessionID, issuedAt, t.ttl, jti)
 }
 
-func (t *Tokens) issue(userID int64, sessionID string, issuedAt time.Time, jti string) (token string, expires time.Time, err error) {
+// IssueUntil is Issue for a token that expires at until instead of after
+// the configured lifetime. Pages keep their token in a cookie for as long as
+// the session lasts; it is checked against the session on every request,
+// so logging out still ends it at once.
+func (t *Tokens) IssueUntil(userID int64, sessionID string, until time.Time) (token string, expires time.Time, err error) {
+	now := t.now()
+	ttl := until.Sub(now.Truncate(time.Second)).Truncate(time.Second)
+	if ttl <= 0 {
+		return "", time.Time{}, fmt.Errorf("issue token: expiry %v is not in the future", until)
+	}
+	jti, err := t.newJTI()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return t.issue(userID, sessionID, now, ttl, jti)
+}
+
+// newJTI is a new random token id.
+func (t *Tokens) newJTI() (string, error) {
+	jti := make([]byte, 16)
+	if _, err := io.ReadFull(t.random, jti); err != nil {
+		return "", fmt.Errorf("issue token: read token id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(jti), nil
+}
+
+// issue signs a token issued at issuedAt and valid for ttl.
+func (t *Tokens) issue(userID int64, sessionID string, issuedAt time.Time, ttl time.Duration, jti string) (token string, expires time.Time, err error) {
 	switch {
 	case len(t.key) == 0:
 		return "", time.Time{}, errors.New("issue token: empty signing key")
@@ -115,7 +142,7 @@ func (t *Tokens) issue(userID int64, sessionID string, issuedAt time.Time, jti s
 	// JWT times are whole seconds; truncate first so the returned expiry is
 	// exactly what the token says.
 	now := issuedAt.Truncate(time.Second)
-	expires = now.Add(t.ttl)
+	expires = now.Add(ttl)
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,

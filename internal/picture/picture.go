@@ -52,13 +52,16 @@ type format struct {
 	name         string
 	decodeConfig func(io.Reader) (image.Config, error)
 	decode       func(io.Reader) (image.Image, error)
+	// cost is the memory decode takes for a file (data) whose header
+	// says w×h; see Cost.
+	cost func(data []byte, w, h int64) int64
 }
 
 var (
-	formatJPEG = &format{"jpeg", jpeg.DecodeConfig, jpeg.Decode}
-	formatPNG  = &format{"png", png.DecodeConfig, png.Decode}
-	formatGIF  = &format{"gif", gif.DecodeConfig, gif.Decode} // gif.Decode reads the first frame only
-	formatWebP = &format{"webp", webp.DecodeConfig, webp.Decode}
+	formatJPEG = &format{"jpeg", jpeg.DecodeConfig, jpeg.Decode, jpegCost}
+	formatPNG  = &format{"png", png.DecodeConfig, png.Decode, pngCost}
+	formatGIF  = &format{"gif", gif.DecodeConfig, gif.Decode, gifCost} // gif.Decode reads the first frame only
+	formatWebP = &format{"webp", webp.DecodeConfig, webp.Decode, webpCost}
 )
 
 // sniff recognises the format from the file's first bytes, or returns nil.
@@ -84,27 +87,14 @@ func sniff(b []byte) *format {
 // (no EXIF, so no GPS position). Every refusal is a *blog.Error of kind
 // Invalid saying what is wrong.
 //
-// The dimensions are read from the header and checked before anything is
-// decoded, so a small file that claims a huge image (a decompression bomb)
-// costs nothing. Decoding an accepted image still takes memory in
-// proportion to its pixels (up to 4 bytes each, 8 for 16-bit PNG): callers
-// bound how many run at once.
+// The dimensions and the memory decoding would take are worked out from
+// the header and checked before anything is decoded, so a small file
+// that claims a huge image (a decompression bomb) costs nothing, and an
+// accepted one takes at most Cost(data) ≤ MaxCost bytes: callers bound
+// how many run at once by the sum of their costs.
 func Process(data []byte) ([]byte, error) {
-	switch {
-	case len(data) == 0:
-		return nil, ErrEmpty
-	case len(data) > MaxBytes:
-		return nil, ErrFileTooLarge
-	}
-	f := sniff(data)
-	if f == nil {
-		return nil, ErrNotImage
-	}
-	cfg, err := f.decodeConfig(bytes.NewReader(data))
+	f, cfg, _, err := inspect(data)
 	if err != nil {
-		return nil, ErrCorrupt
-	}
-	if err := checkDimensions(cfg.Width, cfg.Height); err != nil {
 		return nil, err
 	}
 	img, err := f.decode(bytes.NewReader(data))
@@ -127,6 +117,33 @@ func Process(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encode picture: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// inspect reads data's header and checks it: its format, its image
+// config and the memory decoding it would take (see Cost).
+func inspect(data []byte) (*format, image.Config, int64, error) {
+	switch {
+	case len(data) == 0:
+		return nil, image.Config{}, 0, ErrEmpty
+	case len(data) > MaxBytes:
+		return nil, image.Config{}, 0, ErrFileTooLarge
+	}
+	f := sniff(data)
+	if f == nil {
+		return nil, image.Config{}, 0, ErrNotImage
+	}
+	cfg, err := f.decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, image.Config{}, 0, ErrCorrupt
+	}
+	if err := checkDimensions(cfg.Width, cfg.Height); err != nil {
+		return nil, image.Config{}, 0, err
+	}
+	n := cost(f, data, cfg.Width, cfg.Height)
+	if n > MaxCost {
+		return nil, image.Config{}, n, ErrTooCostly
+	}
+	return f, cfg, n, nil
 }
 
 func checkDimensions(w, h int) error {

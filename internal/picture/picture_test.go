@@ -197,6 +197,7 @@ func TestProcessRefuses(t *testing.T) {
 		{"jpeg 65535×65535", pt.JPEGWithSize(jpgData, 65535, 65535), ErrTooLarge},
 		{"gif 65535×65535", pt.GIFWithScreen(gifData, 65535, 65535), ErrTooLarge},
 		{"webp 16384×16384", pt.WebPBomb(16384, 16384), ErrTooLarge},
+		{"progressive CMYK jpeg 6320×6320, within 40 megapixels", pt.ProgressiveJPEG(6320, 6320, 4), ErrTooCostly},
 		{"webp, animated", readTestdata(t, "animated.webp"), ErrAnimatedWebP},
 	}
 	for _, tc := range tests {

@@ -219,6 +219,7 @@ func newTestServerWith(tb testing.TB, db testDB, configure func(*server.Config))
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		SessionTTL: testSessionTTL,
 		Now:        clock.Now,
+		CSRF:       auth.NewCSRF([]byte("test-key-0123456789-abcdefghijklmnopq")),
 		PublicURL:  testPublicURL,
 	}
 	if configure != nil {
@@ -263,6 +264,7 @@ func (ts *testServer) do(tb testing.TB, method, path, body string, header http.H
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checkResponse(tb, req, res, data) // every API response must match /openapi.json
 	return res, data
 }
 

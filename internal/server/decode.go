@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,12 +20,52 @@ const (
 	maxJSONBody = 1 << 20 // 1 MiB for JSON and form bodies
 )
 
+// fields is a request body's string fields and the problems found in
+// them: a JSON object for the API (jsonObject), a form for the pages
+// (formFields). The code behind both reads through it, so a page and its
+// API route apply the same rules and report the same messages.
+type fields interface {
+	// field reads the field name. ok is true when it is present and a
+	// string without NUL bytes; otherwise a problem is recorded, unless the
+	// field is absent and not required.
+	field(name string, required bool) (s string, ok bool)
+	// validator collects the problems of the whole body.
+	validator() *blog.Validator
+}
+
 // jsonObject is a decoded JSON request body: its top-level fields, still
 // raw, so each handler states which fields it reads and how (present,
 // absent or null), and unknown fields are ignored without being stored.
 type jsonObject struct {
 	fields map[string]json.RawMessage
 	v      blog.Validator
+}
+
+func (o *jsonObject) validator() *blog.Validator { return &o.v }
+
+// formFields is a submitted page form, read like a JSON body. Browsers
+// send every input, empty or not, so an empty value is present.
+type formFields struct {
+	values url.Values
+	v      blog.Validator
+}
+
+func (f *formFields) validator() *blog.Validator { return &f.v }
+
+func (f *formFields) field(name string, required bool) (string, bool) {
+	vals, present := f.values[name]
+	if !present || len(vals) == 0 {
+		if required {
+			f.v.Add("missing", "Field required", "body", name)
+		}
+		return "", false
+	}
+	s := vals[0]
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		f.v.Add("string_type", "Input should be a valid string without NUL bytes", "body", name)
+		return "", false
+	}
+	return s, true
 }
 
 // decodeJSON reads a JSON object from r: the content type must be JSON (or

@@ -36,7 +36,18 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	v := &body.v
+	if err := s.changePassword(r.Context(), c, body); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, detail{"Password changed successfully"})
+	return nil
+}
+
+// changePassword checks the body's current_password and new_password and
+// sets the new one, ending the user's other sessions; the API and the
+// account page share it.
+func (s *Server) changePassword(ctx context.Context, c caller, body fields) error {
+	v := body.validator()
 	current, _ := body.field("current_password", true)
 	next, ok := body.field("new_password", true)
 	if ok {
@@ -45,22 +56,18 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err := v.Err(); err != nil {
 		return err
 	}
-	ok, _, err = s.hasher.Verify(r.Context(), current, c.user.PasswordHash)
+	ok, _, err := s.hasher.Verify(ctx, current, c.user.PasswordHash)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return blog.ErrWrongPassword
 	}
-	hash, err := s.hasher.Hash(r.Context(), next)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(r.Context(), c.user.ID, c.user.PasswordHash, hash, c.session.ID); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, detail{"Password changed successfully"})
-	return nil
+	return s.store.SetPassword(ctx, c.user.ID, c.user.PasswordHash, hash, c.session.ID)
 }
 
 // detail is a success body with a message only.
@@ -83,7 +90,17 @@ func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	v := &body.v
+	if err := s.forgotPassword(r, body); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, forgotAnswer)
+	return nil
+}
+
+// forgotPassword checks the body's email and queues a reset mail for it;
+// the API and the forgot-password page share it.
+func (s *Server) forgotPassword(r *http.Request, body fields) error {
+	v := body.validator()
 	var email string
 	if e, ok := body.field("email", true); ok {
 		email = v.Email(e)
@@ -99,7 +116,6 @@ func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request) er
 	case resetQueueFull:
 		s.log(r).Error("password reset not queued: the mail queue is full; the user can ask again")
 	}
-	writeJSON(w, http.StatusAccepted, forgotAnswer)
 	return nil
 }
 
@@ -111,7 +127,17 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	v := &body.v
+	if err := s.resetPassword(r, body); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, detail{"Password has been reset"})
+	return nil
+}
+
+// resetPassword checks the body's token and new_password and sets the
+// password; the API and the reset-password page share it.
+func (s *Server) resetPassword(r *http.Request, body fields) error {
+	v := body.validator()
 	token, _ := body.field("token", true)
 	password, ok := body.field("new_password", true)
 	if ok {
@@ -149,7 +175,6 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	s.log(r).Info("password reset", "user_id", u.ID)
-	writeJSON(w, http.StatusOK, detail{"Password has been reset"})
 	return nil
 }
 

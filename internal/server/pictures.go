@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -9,9 +10,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/picture"
@@ -22,11 +26,17 @@ const (
 	// maxPictureBody is the largest multipart body: the file and room for
 	// the boundaries, part headers and a few small fields.
 	maxPictureBody = picture.MaxBytes + 64<<10
-	// pictureJobs is how many uploads are decoded at once. Decoding takes
-	// memory in proportion to the pixels (up to 320 MB for a 40-megapixel
-	// 16-bit PNG), so this bounds the memory uploads can take however many
-	// arrive together; uploads are rare enough that a queue costs nobody.
-	pictureJobs = 2
+	// pictureBudget is the memory, in bytes, all the uploads being decoded
+	// at once may take by picture.Cost: one costly image or several small
+	// ones, however many arrive together. No single image costs more.
+	pictureBudget = picture.MaxCost
+	// pictureWait is how long an upload waits for its share of the
+	// budget before it is turned away with 503, holding its body (up to
+	// 5 MiB) meanwhile; uploads are rare enough that a short queue costs
+	// nobody.
+	pictureWait = 2 * time.Second
+	// maxUploadField is the largest other field of an upload that is kept.
+	maxUploadField = 1 << 10
 )
 
 var (
@@ -35,7 +45,7 @@ var (
 	errMissingFile = &blog.Error{Kind: blog.Unprocessable, Code: "validation_error", Message: "Validation failed",
 		Problems: []blog.Problem{{Type: "missing", Loc: []any{"body", "file"}, Msg: "Field required"}}}
 	errPicturesBusy = &blog.Error{Kind: blog.Unavailable, Code: "busy", Message: "Too many pictures are being processed; try again",
-		RetryAfter: time.Second}
+		RetryAfter: 2 * time.Second}
 )
 
 // handlePatchPicture sets the caller's profile picture from the multipart
@@ -46,25 +56,35 @@ func (s *Server) handlePatchPicture(w http.ResponseWriter, r *http.Request, c ca
 	if err := ownAccount(r, c, errNotYourAccount); err != nil {
 		return err
 	}
-	data, err := readPictureUpload(w, r)
+	data, _, err := readPictureUpload(w, r)
 	if err != nil {
 		return err
 	}
-	jpg, err := s.processPicture(r, data)
+	u, err := s.setPicture(r, c, data)
 	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, privateUser(u))
+	return nil
+}
+
+// setPicture makes data the caller's picture and returns the user with it;
+// the API and the account page share it.
+func (s *Server) setPicture(r *http.Request, c caller, data []byte) (*blog.User, error) {
+	jpg, err := s.processPicture(r, data)
+	if err != nil {
+		return nil, err
 	}
 	name, err := s.pictureName()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.store.SavePicture(r.Context(), c.user.ID, name, jpg); err != nil {
-		return err
+		return nil, err
 	}
 	u := *c.user
 	u.ImageFile = name
-	writeJSON(w, http.StatusOK, privateUser(&u))
-	return nil
+	return &u, nil
 }
 
 // handleDeletePicture puts the caller back to the default avatar:
@@ -83,7 +103,9 @@ func (s *Server) handleDeletePicture(w http.ResponseWriter, r *http.Request, c c
 }
 
 // readPictureUpload reads the multipart body of a picture upload and
-// returns the content of its "file" field (the first, if several).
+// returns the content of its "file" field (the first, if several), and
+// the first value of each other field under maxUploadField bytes (the
+// account page's form sends its CSRF token so).
 //
 // The file is read whole into memory, at most picture.MaxBytes of it: a
 // larger one is refused as soon as it is seen to be larger. The body is
@@ -91,15 +113,16 @@ func (s *Server) handleDeletePicture(w http.ResponseWriter, r *http.Request, c c
 // truncated or malformed body is refused even after the file. A file over
 // 5 MiB is the SPEC's 400 "too large"; a body over maxPictureBody for
 // other reasons is 413, like every other body over its route's limit.
-func readPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func readPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, url.Values, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return nil, errUnsupportedMedia
+		return nil, nil, errUnsupportedMedia
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
-		return nil, errMalformedMultipart
+		return nil, nil, errMalformedMultipart
 	}
+	fields := url.Values{}
 	body := newClosingWatch(http.MaxBytesReader(w, r.Body, maxPictureBody), boundary)
 	mr := multipart.NewReader(body, boundary)
 	var file []byte
@@ -110,29 +133,37 @@ func readPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, multipartError(err)
+			return nil, nil, multipartError(err)
 		}
 		if part.FormName() == "file" && !found {
 			found = true
 			file, err = io.ReadAll(io.LimitReader(part, picture.MaxBytes+1))
 			if err != nil {
-				return nil, multipartError(err)
+				return nil, nil, multipartError(err)
 			}
 			if len(file) > picture.MaxBytes {
-				return nil, picture.ErrFileTooLarge
+				return nil, nil, picture.ErrFileTooLarge
+			}
+		} else if name := part.FormName(); name != "" && name != "file" && part.FileName() == "" && !fields.Has(name) {
+			v, err := io.ReadAll(io.LimitReader(part, maxUploadField+1))
+			if err != nil {
+				return nil, nil, multipartError(err)
+			}
+			if len(v) <= maxUploadField {
+				fields.Set(name, string(v))
 			}
 		}
 		if _, err := io.Copy(io.Discard, part); err != nil {
-			return nil, multipartError(err)
+			return nil, nil, multipartError(err)
 		}
 	}
 	if !body.closed {
-		return nil, errMalformedMultipart // cut short, perhaps inside a part's headers
+		return nil, nil, errMalformedMultipart // cut short, perhaps inside a part's headers
 	}
 	if !found {
-		return nil, errMissingFile
+		return nil, nil, errMissingFile
 	}
-	return file, nil
+	return file, fields, nil
 }
 
 // closingWatch reads a multipart body and notes whether its closing
@@ -171,17 +202,58 @@ func multipartError(err error) error {
 	return errMalformedMultipart
 }
 
-// processPicture runs picture.Process once one of the pictureJobs slots is
-// free. The body has been read by then, so a slow client holds no slot.
+// processPicture runs picture.Process once the memory it takes fits in
+// the budget. The body has been read by then, so a slow client holds no
+// share of it.
 func (s *Server) processPicture(r *http.Request, data []byte) ([]byte, error) {
-	select {
-	case s.pictureSlots <- struct{}{}:
-	case <-r.Context().Done():
-		return nil, errPicturesBusy // the client has gone or the server is stopping
+	n, err := picture.Cost(data)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-s.pictureSlots }()
+	if err := s.pictures.acquire(r.Context(), n); err != nil {
+		return nil, err
+	}
+	defer s.pictures.release(n)
 	return picture.Process(data)
 }
+
+// memoryBudget shares a number of bytes among the pictures being decoded.
+// It is safe for concurrent use.
+type memoryBudget struct {
+	sem  *semaphore.Weighted // first come, first served: a large share is not starved by small ones
+	size int64
+	wait time.Duration
+}
+
+func newMemoryBudget(size int64, wait time.Duration) *memoryBudget {
+	return &memoryBudget{sem: semaphore.NewWeighted(size), size: size, wait: wait}
+}
+
+// acquire takes n bytes of the budget, waiting at most b.wait for them,
+// and less if ctx ends first (the client has gone or the server is
+// stopping): then it is errPicturesBusy. More than the whole budget is
+// picture.ErrTooCostly, at once. The wait uses the real clock: it bounds
+// how long a request is held, which no test asserts on.
+func (b *memoryBudget) acquire(ctx context.Context, n int64) error {
+	if n > b.size {
+		return picture.ErrTooCostly
+	}
+	if ctx.Err() != nil {
+		return errPicturesBusy
+	}
+	if b.sem.TryAcquire(n) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.wait)
+	defer cancel()
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return errPicturesBusy
+	}
+	return nil
+}
+
+// release gives back n bytes taken by acquire.
+func (b *memoryBudget) release(n int64) { b.sem.Release(n) }
 
 // pictureName is a new random file name for a picture: 128 bits, so names
 // are never reused and a cached picture never goes stale.

@@ -312,6 +312,8 @@ func pictureRows() []apiScenario {
 			http.StatusBadRequest, refused("corrupt_image", "Image is corrupt or truncated")),
 		refuseFile("upload a truncated JPEG", photoJPEG[:len(photoJPEG)/2],
 			http.StatusBadRequest, refused("corrupt_image", "Image is corrupt or truncated")),
+		refuseFile("upload a progressive CMYK JPEG of 6320×6320, costly to decode", pt.ProgressiveJPEG(6320, 6320, 4),
+			http.StatusBadRequest, refused("image_too_large", "Image is too large to process; try a smaller image or a baseline JPEG")),
 		refuseFile("upload a 20000×20000 PNG", pt.PNGBomb(20000, 20000),
 			http.StatusBadRequest, refused("image_too_large", "Image is too large (max 40 megapixels)")),
 		refuseFile("upload a JPEG claiming 65535×65535", pt.JPEGWithSize(photoJPEG, 65535, 65535),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/quill-blog/quill/internal/blog"
@@ -46,16 +47,7 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, c call
 		return err
 	}
 	p := &blog.Post{AuthorID: c.user.ID}
-	if title, ok := body.field("title", true); ok {
-		p.Title = body.v.Title(title)
-	}
-	if content, ok := body.field("content", true); ok {
-		p.Content = body.v.Content(content)
-	}
-	if err := body.v.Err(); err != nil {
-		return err
-	}
-	if err := s.store.CreatePost(r.Context(), p); err != nil {
+	if err := s.writePost(r.Context(), p, body, true); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, postOf(p))
@@ -83,20 +75,31 @@ func (s *Server) updatePost(w http.ResponseWriter, r *http.Request, c caller, fu
 	if err != nil {
 		return err
 	}
-	if title, ok := body.field("title", full); ok {
-		p.Title = body.v.Title(title)
-	}
-	if content, ok := body.field("content", full); ok {
-		p.Content = body.v.Content(content)
-	}
-	if err := body.v.Err(); err != nil {
-		return err
-	}
-	if err := s.store.UpdatePost(r.Context(), p); err != nil {
+	if err := s.writePost(r.Context(), p, body, full); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, postOf(p))
 	return nil
+}
+
+// writePost checks the body's title and content (both required when full)
+// and stores p with them: a new post when p.ID is 0, else an update. The
+// API and the post form share it.
+func (s *Server) writePost(ctx context.Context, p *blog.Post, body fields, full bool) error {
+	v := body.validator()
+	if title, ok := body.field("title", full); ok {
+		p.Title = v.Title(title)
+	}
+	if content, ok := body.field("content", full); ok {
+		p.Content = v.Content(content)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if p.ID == 0 {
+		return s.store.CreatePost(ctx, p)
+	}
+	return s.store.UpdatePost(ctx, p)
 }
 
 // handleDeletePost deletes a post: DELETE /api/posts/{post_id}.

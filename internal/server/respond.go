@@ -142,8 +142,8 @@ func (s *Server) log(r *http.Request) *slog.Logger {
 	return s.logger
 }
 
-// isAPI reports whether path is under /api/ (or is /api): errors there are
-// JSON, elsewhere HTML pages.
+// isAPI reports whether path is under /api/ (or is /api), or is /health:
+// errors there are JSON, elsewhere HTML pages.
 func isAPI(path string) bool {
-	return path == "/api" || strings.HasPrefix(path, "/api/")
+	return path == "/api" || strings.HasPrefix(path, "/api/") || path == "/health"
 }

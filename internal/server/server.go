@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,11 +32,16 @@ type Config struct {
 	Random     io.Reader        // optional; crypto/rand.Reader
 
 	// PublicURL is the site's address as users reach it, without a
-	// trailing slash: the base of links in emails.
+	// trailing slash: the base of links in emails. An https URL also makes
+	// page cookies Secure behind a TLS-terminating proxy, and its origin is
+	// trusted for form posts.
 	PublicURL string
 	// Mailer sends email; optional: nil writes every mail, links
 	// included, to Logger (development only).
 	Mailer Mailer
+	// CSRF protects the pages' forms; derive it from the same secret as
+	// Tokens (auth.NewCSRF).
+	CSRF *auth.CSRF
 }
 
 // Mailer sends one email. mail.SMTP and mail.Log are the two kinds.
@@ -56,11 +62,19 @@ type Server struct {
 	publicURL  string
 	mailer     Mailer
 
-	pictureSlots chan struct{} // see pictureJobs
+	csrf        *auth.CSRF
+	crossOrigin *http.CrossOriginProtection
+	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
+
+	pictures *memoryBudget // shared by the picture uploads being decoded
 
 	mux      *http.ServeMux
 	lastUsed *lastUsed   // session use times not yet written
 	resets   *resetQueue // password reset mails not yet sent
+	// apiPatterns are the patterns of every /api route and /health, as
+	// registered: the OpenAPI document must describe exactly these.
+	apiPatterns []string
+	openAPI     []byte // the OpenAPI document, as served
 }
 
 // NewServer returns a Server with every route registered.
@@ -74,13 +88,23 @@ func NewServer(cfg Config) *Server {
 		sessionTTL: cfg.SessionTTL,
 		now:        cfg.Now,
 		random:     cfg.Random,
+		csrf:       cfg.CSRF,
 		publicURL:  strings.TrimSuffix(cfg.PublicURL, "/"),
 		mailer:     cfg.Mailer,
 		mux:        http.NewServeMux(),
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 
-		pictureSlots: make(chan struct{}, pictureJobs),
+		pictures: newMemoryBudget(pictureBudget, pictureWait),
+	}
+	s.crossOrigin = http.NewCrossOriginProtection()
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
+		s.httpsOnly = u.Scheme == "https"
+		// Behind a proxy that rewrites Host, the public origin is still ours.
+		_ = s.crossOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
+	if s.csrf == nil {
+		s.csrf = auth.NewCSRF(nil) // accepts no form: better than forms without protection
 	}
 	if s.mailer == nil {
 		s.mailer = mail.NewLog(s.logger)
@@ -91,6 +115,7 @@ func NewServer(cfg Config) *Server {
 	if s.random == nil {
 		s.random = rand.Reader
 	}
+	s.openAPI = openAPIJSON()
 	s.routes()
 	return s
 }
@@ -109,6 +134,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("X-Frame-Options", "DENY")
+	if !isAPI(r.URL.Path) {
+		h.Set("Content-Security-Policy", pageCSP)
+	}
 
 	// Paths match with or without one trailing slash, without a redirect.
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/quill-blog/quill/internal/blog"
@@ -20,16 +21,12 @@ type sessionResponse struct {
 // handleSessions lists the caller's live sessions, newest first, marking
 // the one the request came through: GET /api/users/me/sessions.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, c caller) error {
-	sessions, err := s.store.Sessions(r.Context(), c.user.ID, s.now())
+	sessions, err := s.liveSessions(r.Context(), c)
 	if err != nil {
 		return err
 	}
 	out := make([]sessionResponse, len(sessions))
 	for i, sess := range sessions {
-		// A use recorded but not yet written is the fresher truth.
-		if t, ok := s.lastUsed.at(sess.ID); ok && t.After(sess.LastUsedAt) {
-			sess.LastUsedAt = t
-		}
 		out[i] = sessionResponse{
 			ID:         sess.ID,
 			CreatedAt:  timestamp(sess.CreatedAt),
@@ -44,20 +41,40 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, c caller
 	return nil
 }
 
+// liveSessions are the caller's live sessions, newest first; the API and
+// the account page share it.
+func (s *Server) liveSessions(ctx context.Context, c caller) ([]blog.Session, error) {
+	sessions, err := s.store.Sessions(ctx, c.user.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	for i := range sessions {
+		// A use recorded but not yet written is the fresher truth.
+		if t, ok := s.lastUsed.at(sessions[i].ID); ok && t.After(sessions[i].LastUsedAt) {
+			sessions[i].LastUsedAt = t
+		}
+	}
+	return sessions, nil
+}
+
 // handleDeleteSession ends one of the caller's sessions (the current one
 // too: that is a logout): DELETE /api/users/me/sessions/{session_id}.
-// Someone else's session is 404, as is a missing one: ids are not
-// confirmed to exist.
 func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, c caller) error {
-	id := r.PathValue("session_id")
-	if id == "" || len(id) > 64 {
-		return blog.ErrSessionNotFound
-	}
-	if err := s.store.DeleteSession(r.Context(), c.user.ID, id); err != nil {
+	if err := s.endSession(r.Context(), c, r.PathValue("session_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// endSession ends the caller's session id. Someone else's session is 404,
+// as is a missing one: ids are not confirmed to exist. The API and the
+// account page share it.
+func (s *Server) endSession(ctx context.Context, c caller, id string) error {
+	if id == "" || len(id) > 64 {
+		return blog.ErrSessionNotFound
+	}
+	return s.store.DeleteSession(ctx, c.user.ID, id)
 }
 
 // touch records that the session was used now, unless the stored time is

@@ -82,34 +82,45 @@ func (s *Server) refreshGrant(w http.ResponseWriter, r *http.Request, form url.V
 // account costs the same hash as a wrong password and gets the same bytes
 // back, so the endpoint does not tell which accounts exist.
 func (s *Server) passwordGrant(w http.ResponseWriter, r *http.Request, form url.Values) error {
+	user, err := s.checkLogin(r, form)
+	if err != nil {
+		return err
+	}
+	return s.startSession(w, r, user)
+}
+
+// checkLogin checks a login form's username (or email) and password and
+// returns the user they name; the token endpoint and the login page share
+// it. Any mismatch is blog.ErrBadCredentials.
+func (s *Server) checkLogin(r *http.Request, form url.Values) (*blog.User, error) {
 	var v blog.Validator
 	username := formField(&v, form, "username")
 	password := formField(&v, form, "password")
 	if err := v.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	ctx := r.Context()
 	user, err := s.store.UserByLogin(ctx, blog.LoginKey(username))
 	if errors.Is(err, blog.ErrUserNotFound) {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
-			return err
+			return nil, err
 		}
-		return blog.ErrBadCredentials
+		return nil, blog.ErrBadCredentials
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, user.PasswordHash)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
-		return blog.ErrBadCredentials
+		return nil, blog.ErrBadCredentials
 	}
 	if rehash {
 		s.upgradeHash(r, user, password)
 	}
-	return s.startSession(w, r, user)
+	return user, nil
 }
 
 // upgradeHash rehashes a legacy or weaker hash with the current
@@ -126,6 +137,20 @@ func (s *Server) upgradeHash(r *http.Request, u *blog.User, password string) {
 
 // startSession creates a session for u and answers with its tokens.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.User) error {
+	sess, refresh, err := s.newSession(r, u)
+	if err != nil {
+		return err
+	}
+	access, expires, err := s.tokens.Issue(u.ID, sess.ID)
+	if err != nil {
+		return err
+	}
+	return s.writeTokens(w, access, expires, refresh)
+}
+
+// newSession stores a new session (a login) for u and returns it with its
+// refresh token. API logins and page logins both make one.
+func (s *Server) newSession(r *http.Request, u *blog.User) (*blog.Session, string, error) {
 	now := s.now()
 	sess := &blog.Session{
 		ID:         s.sessionID(),
@@ -138,16 +163,12 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *blog.Us
 	}
 	refresh, err := s.tokens.NewRefresh(sess.ID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := s.store.CreateSession(r.Context(), sess, auth.HashOpaque(refresh)); err != nil {
-		return err
+		return nil, "", err
 	}
-	access, expires, err := s.tokens.Issue(u.ID, sess.ID)
-	if err != nil {
-		return err
-	}
-	return s.writeTokens(w, access, expires, refresh)
+	return sess, refresh, nil
 }
 
 // writeTokens writes the token response, which must never be cached.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/quill-blog/quill/internal/blog"
@@ -19,7 +20,18 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &body.v
+	u, err := s.register(r.Context(), body)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, privateUser(u))
+	return nil
+}
+
+// register checks a registration's username, email and password and
+// creates the account; the API and the register page share it.
+func (s *Server) register(ctx context.Context, body fields) (*blog.User, error) {
+	v := body.validator()
 	u := &blog.User{}
 	var password string
 	if name, ok := body.field("username", true); ok {
@@ -32,16 +44,16 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 		password = s.newPassword(v, "password", pw, u.Username, u.Email)
 	}
 	if err := v.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	if u.PasswordHash, err = s.hasher.Hash(r.Context(), password); err != nil {
-		return err
+	var err error
+	if u.PasswordHash, err = s.hasher.Hash(ctx, password); err != nil {
+		return nil, err
 	}
-	if err := s.store.CreateUser(r.Context(), u); err != nil {
-		return err
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
 	}
-	writeJSON(w, http.StatusCreated, privateUser(u))
-	return nil
+	return u, nil
 }
 
 // newPassword checks a password being set (length, then strength) and
@@ -100,7 +112,19 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, c calle
 	if err != nil {
 		return err
 	}
-	v := &body.v
+	u, err := s.updateProfile(r.Context(), c, body)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, privateUser(u))
+	return nil
+}
+
+// updateProfile changes any of the caller's username and email; an email
+// change needs the current password. The API's PATCH and the account page
+// share it.
+func (s *Server) updateProfile(ctx context.Context, c caller, body fields) (*blog.User, error) {
+	v := body.validator()
 	u := *c.user
 	if name, ok := body.field("username", false); ok {
 		u.Username = v.Username(name)
@@ -110,18 +134,17 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request, c calle
 	}
 	current, hasCurrent := body.field("current_password", false)
 	if err := v.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if u.Email != c.user.Email {
-		if err := s.checkCurrentPassword(r, c.user, current, hasCurrent); err != nil {
-			return err
+		if err := s.checkCurrentPassword(ctx, c.user, current, hasCurrent); err != nil {
+			return nil, err
 		}
 	}
-	if err := s.store.UpdateUser(r.Context(), &u); err != nil {
-		return err
+	if err := s.store.UpdateUser(ctx, &u); err != nil {
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, privateUser(&u))
-	return nil
+	return &u, nil
 }
 
 // handlePutUser is the tutorial's full update: PUT /api/users/{user_id}
@@ -153,7 +176,7 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller)
 		return err
 	}
 	if changePassword || u.Email != c.user.Email {
-		if err := s.checkCurrentPassword(r, c.user, current, hasCurrent); err != nil {
+		if err := s.checkCurrentPassword(r.Context(), c.user, current, hasCurrent); err != nil {
 			return err
 		}
 	}
@@ -180,11 +203,11 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request, c caller)
 
 // checkCurrentPassword verifies the current password a sensitive change
 // came with.
-func (s *Server) checkCurrentPassword(r *http.Request, u *blog.User, current string, given bool) error {
+func (s *Server) checkCurrentPassword(ctx context.Context, u *blog.User, current string, given bool) error {
 	if !given || current == "" {
 		return errNeedPassword
 	}
-	ok, _, err := s.hasher.Verify(r.Context(), current, u.PasswordHash)
+	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
 	if err != nil {
 		return err
 	}

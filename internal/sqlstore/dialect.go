@@ -47,10 +47,12 @@ type dialect struct {
 	// lockMigrations takes a lock that keeps other processes from migrating
 	// the same database until unlock; nil if transactions already do.
 	lockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
-	// syncSequences moves id sequences past the largest ids in use, after
-	// rows were inserted with explicit ids; nil if the database does that
-	// itself.
-	syncSequences func(ctx context.Context, tx *sql.Tx) error
+	// advanceIDs, if not nil, makes the ids the database generates for
+	// table continue after the largest id in it, after rows were inserted
+	// with explicit ids (InsertUsers, InsertPosts, an import). SQLite needs
+	// none: AUTOINCREMENT raises sqlite_sequence on every insert, explicit
+	// ids included.
+	advanceIDs func(ctx context.Context, tx *sql.Tx, table string) error
 }
 
 // faults returns how the dialect's connections report failures, for a

@@ -44,7 +44,7 @@ var postgresDialect = dialect{
 		return ok && c.Conn().IsClosed()
 	},
 	lockMigrations: postgresLockMigrations,
-	syncSequences:  postgresSyncSequences,
+	advanceIDs:     postgresAdvanceIDs,
 }
 
 // pgCode is the SQLSTATE of a PostgreSQL error, or "".
@@ -196,18 +196,13 @@ func postgresLockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
 	}, nil
 }
 
-// postgresSyncSequences moves each identity sequence past the largest id
-// in its table, never back: rows inserted with explicit ids (an import
-// keeps the ids it brings) do not advance it.
-func postgresSyncSequences(ctx context.Context, tx *sql.Tx) error {
-	for _, table := range []string{"users", "posts"} {
-		_, err := tx.ExecContext(ctx, `
-			SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), m)
-			FROM (SELECT MAX(id) AS m FROM `+table+`) AS t
-			WHERE m > COALESCE(pg_sequence_last_value(pg_get_serial_sequence('`+table+`', 'id')::regclass), 0)`)
-		if err != nil {
-			return fmt.Errorf("move %s id sequence: %w", table, err)
-		}
-	}
-	return nil
+// postgresAdvanceIDs moves table's identity sequence past the largest id
+// in it, never back: rows inserted with explicit ids (an import keeps the
+// ids it brings) do not advance it. table is one of quill's, never input.
+func postgresAdvanceIDs(ctx context.Context, tx *sql.Tx, table string) error {
+	_, err := tx.ExecContext(ctx, `
+		SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), m)
+		FROM (SELECT MAX(id) AS m FROM `+table+`) AS t
+		WHERE m > COALESCE(pg_sequence_last_value(pg_get_serial_sequence('`+table+`', 'id')::regclass), 0)`)
+	return err
 }

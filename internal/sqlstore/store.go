@@ -150,7 +150,11 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	if err := createFile(path); err != nil {
 		return nil, err
 	}
-	s.write, err = open(path+"?"+params+"&_txlock=immediate", false)
+	// The one writer gets a page cache of up to 64 MiB (the default is
+	// 2 MiB): every insert updates several indexes and, by trigger, the
+	// author's row, and with a small cache each of those is a read from the
+	// file (a million-post import ran about a fifth faster with it).
+	s.write, err = open(path+"?"+params+"&_pragma=cache_size(-65536)&_txlock=immediate", false)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -223,14 +227,18 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Dialect() string { return s.dialect.name }
 
 // SyncIDSequences makes new users and posts get ids after the largest ones
-// in use. Call it after inserting rows with explicit ids (an import keeping
-// the ids it brings): SQLite does this by itself, PostgreSQL's sequences do
-// not.
+// in use. InsertUsers and InsertPosts do this themselves; call it after
+// inserting rows with explicit ids some other way: SQLite does this by
+// itself, PostgreSQL's sequences do not.
 func (s *Store) SyncIDSequences(ctx context.Context) error {
-	if s.dialect.syncSequences == nil {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"users", "posts"} {
+			if err := s.advanceIDs(ctx, tx, table); err != nil {
+				return err
+			}
+		}
 		return nil
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.dialect.syncSequences(ctx, tx) })
+	})
 }
 
 // retryWaits are the pauses before each repeat of a transaction that

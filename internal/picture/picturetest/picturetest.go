@@ -284,3 +284,39 @@ func WebPBomb(w, h int) []byte {
 	riff = append(riff, "WEBP"...)
 	return append(riff, chunk...)
 }
+
+// ProgressiveJPEG is a valid progressive JPEG (SOF2) of w×h mid-grey
+// pixels with nComp components (1, 3, or 4: Adobe CMYK), each sampled
+// 1×1. Its single scan is the first DC scan of every component, one bit
+// a block ("no change"), so the file is about w×h×nComp/512 bytes: a
+// 6320×6320 CMYK one is 312 KB, while image/jpeg keeps 256 bytes of
+// coefficients per block until the end.
+func ProgressiveJPEG(w, h, nComp int) []byte {
+	b := []byte{0xFF, 0xD8}
+	if nComp == 4 {
+		// Adobe APP14: version 100, no flags, transform 0 (CMYK as is).
+		b = append(b, Segment(0xEE, []byte("Adobe\x00\x64\x00\x00\x00\x00\x00"))...)
+	}
+	// DQT: table 0, 8-bit, all 64 entries 1.
+	b = append(b, Segment(0xDB, append([]byte{0x00}, bytes.Repeat([]byte{1}, 64)...))...)
+	// SOF2: precision 8, height, width, components (id, 1×1, table 0).
+	sof := []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), byte(nComp)}
+	for c := range nComp {
+		sof = append(sof, byte(c+1), 0x11, 0)
+	}
+	b = append(b, Segment(0xC2, sof)...)
+	// DHT: DC table 0 with one code, "0" (1 bit), for category 0: a
+	// difference of zero with no extra bits.
+	dht := append([]byte{0x00, 1}, make([]byte, 15)...)
+	b = append(b, Segment(0xC4, append(dht, 0))...)
+	// SOS: every component (DC table 0), spectral selection 0–0 (DC
+	// only), successive approximation 0: the first DC scan.
+	sos := []byte{byte(nComp)}
+	for c := range nComp {
+		sos = append(sos, byte(c+1), 0x00)
+	}
+	b = append(b, Segment(0xDA, append(sos, 0, 0, 0))...)
+	blocks := ((w + 7) / 8) * ((h + 7) / 8) * nComp
+	b = append(b, make([]byte, (blocks+7)/8)...) // one 0 bit a block
+	return append(b, 0xFF, 0xD9)
+}

@@ -1,0 +1,69 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"testing"
+	"time"
+)
+
+func hmacSHA256(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+func TestCSRF(t *testing.T) {
+	c := NewCSRF(testKey)
+	token := c.Token("session:abc")
+	tests := []struct {
+		name           string
+		csrf           *CSRF
+		binding, token string
+		want           bool
+	}{
+		{"its own binding", c, "session:abc", token, true},
+		{"another binding", c, "session:abd", token, false},
+		{"another key", NewCSRF(attackerKey), "session:abc", token, false},
+		{"empty secret", NewCSRF(nil), "session:abc", NewCSRF(nil).Token("session:abc"), false},
+		{"empty binding", c, "", c.Token(""), false},
+		{"empty token", c, "session:abc", "", false},
+		{"not base64", c, "session:abc", token + "!", false},
+		{"truncated", c, "session:abc", token[:len(token)-2], false},
+		{"the access-token key's MAC", c, "session:abc", b64url(hmacSHA256(testKey, "session:abc")), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.csrf.Valid(tt.binding, tt.token); got != tt.want {
+				t.Errorf("Valid(%q, %q) = %v, want %v", tt.binding, tt.token, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestIssueUntil(t *testing.T) {
+	tk, c := newTokens(t)
+	c.Set(epoch.Add(300 * time.Millisecond))
+	until := epoch.Add(30 * 24 * time.Hour)
+	token, expires, err := tk.IssueUntil(42, "session-1", until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !expires.Equal(until) {
+		t.Errorf("IssueUntil() expires = %v, want %v", expires, until)
+	}
+	got, err := tk.Parse(token)
+	if err != nil {
+		t.Fatalf("Parse(IssueUntil()) error: %v", err)
+	}
+	if got.UserID != 42 || got.SessionID != "session-1" || !got.ExpiresAt.Equal(until) {
+		t.Errorf("Parse(IssueUntil()) = %+v, want user 42, session-1, expiring %v", got, until)
+	}
+	c.Set(until.Add(leeway + time.Second))
+	if _, err := tk.Parse(token); err == nil {
+		t.Errorf("Parse() after the expiry succeeded")
+	}
+	if _, _, err := tk.IssueUntil(42, "session-1", until.Add(-time.Hour)); err == nil {
+		t.Errorf("IssueUntil(a past time) succeeded")
+	}
+}

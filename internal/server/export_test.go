@@ -1,0 +1,9 @@
+package server
+
+// Hooks for the tests in package server_test.
+
+// APIPatterns are the patterns of the API routes the server registered.
+func (s *Server) APIPatterns() []string { return append([]string(nil), s.apiPatterns...) }
+
+// OpenAPIJSON is the OpenAPI document as served at /openapi.json.
+func OpenAPIJSON() []byte { return openAPIJSON() }

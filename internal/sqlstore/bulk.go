@@ -1,0 +1,376 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quill-blog/quill/internal/blog"
+)
+
+// Outcome is what InsertUsers or InsertPosts did with one row.
+type Outcome uint8
+
+// Outcomes of a bulk insert. Only Inserted changed anything.
+const (
+	Inserted      Outcome = iota + 1
+	Exists                // the row is there already: see InsertUsers and InsertPosts for "same"
+	IDTaken               // the id belongs to a different user or post
+	UsernameTaken         // user: another user has the name, under blog.UsernameKey
+	EmailTaken            // user: another user has the email
+	NoAuthor              // post: the author does not exist
+)
+
+// RowResult is the outcome for one row of a bulk insert.
+type RowResult struct {
+	Outcome Outcome
+	// Holder is the id of the user that has the id, username or email
+	// already, for a user's Exists, IDTaken, UsernameTaken and EmailTaken.
+	Holder int64
+}
+
+// maxRenames bounds how many names InsertUsers tries for one user.
+const maxRenames = 100
+
+// InsertUsers adds many users in one transaction, for imports and seeding,
+// and reports per user what it did; a row that cannot go in is reported,
+// not an error, and does not stop the others. The error is for a failing
+// database: then nothing was inserted.
+//
+// A user with ID 0 gets a new id (ID is set); any other ID is kept, and later ids
+// continue after it. A zero CreatedAt becomes now. Emails are stored
+// lower-cased. Password hashes are stored as they are.
+//
+// A user whose ID is taken counts as Exists when the user there has the
+// same username (under blog.UsernameKey) or the same email, so importing
+// the same data twice changes nothing even if a user has since changed one
+// of them; otherwise it is IDTaken. When the username is taken by another
+// user and rename is not nil, the names rename(username, n) for n = 2, 3, …
+// are tried in turn, and the user is inserted under the first free one
+// (Username is updated); an email cannot be renamed.
+func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(username string, n int) string) ([]RowResult, error) {
+	results := make([]RowResult, len(users))
+	explicitIDs := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		withID, err := tx.PrepareContext(ctx, `
+			INSERT INTO users (id, username, username_key, email, password_hash, image_file, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT DO NOTHING
+			RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare insert user: %w", err)
+		}
+		defer withID.Close()
+		newID, err := tx.PrepareContext(ctx, `
+			INSERT INTO users (username, username_key, email, password_hash, image_file, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT DO NOTHING
+			RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare insert user: %w", err)
+		}
+		defer newID.Close()
+
+		now := s.timestamp()
+		for i := range users {
+			u := &users[i]
+			if u.CreatedAt.IsZero() {
+				u.CreatedAt = now
+			}
+			u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
+			original, n, explicit := u.Username, 1, u.ID != 0
+			for {
+				insert := withID
+				if u.ID == 0 {
+					insert = newID
+				}
+				r, err := s.insertUser(ctx, tx, insert, u)
+				if err != nil {
+					return err
+				}
+				results[i] = r
+				if r.Outcome != UsernameTaken || rename == nil {
+					break
+				}
+				if u.Username, n = nextName(rename, original, n); u.Username == "" {
+					break
+				}
+			}
+			if results[i].Outcome != Inserted {
+				u.Username = original
+			}
+			explicitIDs = explicitIDs || (explicit && results[i].Outcome == Inserted)
+		}
+		if explicitIDs {
+			return s.advanceIDs(ctx, tx, "users")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// insertUser inserts u with insert, the statement for a user with or
+// without an id, unless its id, username or email is taken, and says which.
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u *blog.User) (RowResult, error) {
+	key, email, err := keys(u)
+	if err != nil {
+		return RowResult{}, err
+	}
+	args := []any{u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt)}
+	if u.ID != 0 {
+		args = append([]any{u.ID}, args...)
+	}
+	rows, err := insert.QueryContext(ctx, args...)
+	if err != nil {
+		return RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
+	}
+	id, inserted, err := returnedID(rows)
+	if err != nil {
+		return RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
+	}
+	if inserted {
+		u.ID, u.Email = id, email
+		return RowResult{Outcome: Inserted}, nil
+	}
+	return s.userConflict(ctx, tx, u.ID, key, email)
+}
+
+// nextName returns the first name rename offers after its n-th that can be
+// compared (see blog.UsernameKey), and its number; or "" once maxRenames
+// are used up.
+func nextName(rename func(string, int) string, original string, n int) (string, int) {
+	for n++; n <= maxRenames; n++ {
+		name := rename(original, n)
+		if _, err := blog.UsernameKey(name); err == nil {
+			return name, n
+		}
+	}
+	return "", n
+}
+
+// returnedID reads the id an INSERT … RETURNING id gave back, if it
+// inserted a row.
+func returnedID(rows *sql.Rows) (id int64, ok bool, err error) {
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return 0, false, err
+		}
+		ok = true
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, err
+	}
+	return id, ok, rows.Close()
+}
+
+// userConflict says why a user with this id, username key and email could
+// not be inserted.
+func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, email string) (RowResult, error) {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT id, username_key, email FROM users WHERE id = $1 OR username_key = $2 OR email = $3`,
+		id, key, email)
+	if err != nil {
+		return RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
+	}
+	defer rows.Close()
+	var byKey, byEmail int64
+	for rows.Next() {
+		var (
+			otherID           int64
+			otherKey, otherEm string
+		)
+		if err := rows.Scan(&otherID, &otherKey, &otherEm); err != nil {
+			return RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
+		}
+		switch {
+		case otherID == id && (otherKey == key || otherEm == email):
+			return RowResult{Outcome: Exists, Holder: otherID}, nil
+		case otherID == id:
+			return RowResult{Outcome: IDTaken, Holder: otherID}, nil
+		case otherKey == key:
+			byKey = otherID
+		default:
+			byEmail = otherID
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
+	}
+	switch {
+	case byKey != 0:
+		return RowResult{Outcome: UsernameTaken, Holder: byKey}, nil
+	case byEmail != 0:
+		return RowResult{Outcome: EmailTaken, Holder: byEmail}, nil
+	}
+	// ON CONFLICT skipped the row, yet nothing conflicts: only a bug in the
+	// schema or the queries above could do this.
+	return RowResult{}, fmt.Errorf("insert user %d: skipped without a conflict", id)
+}
+
+// authorBatch is how many author ids InsertPosts checks per query, well
+// within every database's limit on parameters.
+const authorBatch = 500
+
+// InsertPosts adds many posts in one transaction, for imports and seeding,
+// and reports per post what it did; a post that cannot go in is reported,
+// not an error, and does not stop the others. The error is for a failing
+// database: then nothing was inserted. The author counts and the total
+// stay right (the triggers see every row).
+//
+// A post with ID 0 gets a new id (ID is set); any other ID is kept, and
+// later ids continue after it. A zero DatePosted becomes now; any other is
+// stored in UTC to the microsecond. Author is not filled in.
+//
+// A post whose ID is taken counts as Exists when the post there has the same
+// author and date (quill never changes either, so it is the same post,
+// perhaps edited since); otherwise it is IDTaken. A post whose author does
+// not exist is NoAuthor.
+func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult, error) {
+	results := make([]RowResult, len(posts))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		authors, err := existingUsers(ctx, tx, posts)
+		if err != nil {
+			return err
+		}
+		withID, err := tx.PrepareContext(ctx, `
+			INSERT INTO posts (id, user_id, title, content, date_posted)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("prepare insert post: %w", err)
+		}
+		defer withID.Close()
+		newID, err := tx.PrepareContext(ctx, `
+			INSERT INTO posts (user_id, title, content, date_posted)
+			VALUES ($1, $2, $3, $4)
+			RETURNING id`)
+		if err != nil {
+			return fmt.Errorf("prepare insert post: %w", err)
+		}
+		defer newID.Close()
+
+		now := s.timestamp()
+		explicitIDs := false
+		for i := range posts {
+			p := &posts[i]
+			if !authors[p.AuthorID] {
+				results[i] = RowResult{Outcome: NoAuthor}
+				continue
+			}
+			if p.DatePosted.IsZero() {
+				p.DatePosted = now
+			}
+			p.DatePosted = p.DatePosted.UTC().Truncate(time.Microsecond)
+			if p.ID == 0 {
+				err := newID.QueryRowContext(ctx, p.AuthorID, p.Title, p.Content, micros(p.DatePosted)).Scan(&p.ID)
+				if err != nil {
+					return fmt.Errorf("insert post: %w", err)
+				}
+				results[i] = RowResult{Outcome: Inserted}
+				continue
+			}
+			res, err := withID.ExecContext(ctx, p.ID, p.AuthorID, p.Title, p.Content, micros(p.DatePosted))
+			if err != nil {
+				return fmt.Errorf("insert post %d: %w", p.ID, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("insert post %d: %w", p.ID, err)
+			}
+			if n == 1 {
+				results[i] = RowResult{Outcome: Inserted}
+				explicitIDs = true
+				continue
+			}
+			if results[i], err = postConflict(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		if explicitIDs {
+			return s.advanceIDs(ctx, tx, "posts")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// existingUsers returns which of the posts' authors exist.
+func existingUsers(ctx context.Context, tx *sql.Tx, posts []blog.Post) (map[int64]bool, error) {
+	exists := make(map[int64]bool)
+	var ids []any
+	for _, p := range posts {
+		if _, seen := exists[p.AuthorID]; !seen {
+			exists[p.AuthorID] = false
+			ids = append(ids, p.AuthorID)
+		}
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), authorBatch)]
+		ids = ids[len(chunk):]
+		marks := make([]string, len(chunk))
+		for i := range chunk {
+			marks[i] = "$" + strconv.Itoa(i+1)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE id IN (`+strings.Join(marks, ", ")+`)`, chunk...)
+		if err != nil {
+			return nil, fmt.Errorf("select authors: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("select authors: %w", err)
+			}
+			exists[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("select authors: %w", err)
+		}
+	}
+	return exists, nil
+}
+
+// postConflict says whether the post holding p's id is p (same author and
+// date) or another.
+func postConflict(ctx context.Context, tx *sql.Tx, p *blog.Post) (RowResult, error) {
+	var (
+		author int64
+		posted int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT user_id, date_posted FROM posts WHERE id = $1`, p.ID).Scan(&author, &posted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RowResult{}, fmt.Errorf("insert post %d: skipped without a conflict", p.ID)
+	}
+	if err != nil {
+		return RowResult{}, fmt.Errorf("find conflict of post %d: %w", p.ID, err)
+	}
+	if author == p.AuthorID && posted == micros(p.DatePosted) {
+		return RowResult{Outcome: Exists}, nil
+	}
+	return RowResult{Outcome: IDTaken}, nil
+}
+
+// advanceIDs makes the ids the database generates for table continue after
+// the largest one in it, once rows went in with explicit ids.
+func (s *Store) advanceIDs(ctx context.Context, tx *sql.Tx, table string) error {
+	if s.dialect.advanceIDs == nil {
+		return nil
+	}
+	if err := s.dialect.advanceIDs(ctx, tx, table); err != nil {
+		return fmt.Errorf("advance %s ids: %w", table, err)
+	}
+	return nil
+}
