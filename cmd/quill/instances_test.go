@@ -24,8 +24,8 @@ import (
 // processes: several instances on one database, as in production behind a
 // load balancer.
 
-// buildRaceableQuill builds the quill binary into a temporary folder, with the race
-// detector when the tests run with it, and returns its path.
+// buildRaceableQuill builds the quill binary into a temporary folder, with
+// the race detector when the tests run with it, and returns its path.
 func buildRaceableQuill(tb testing.TB) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "quill")

@@ -48,11 +48,12 @@ type dialect struct {
 	// the same database until unlock; nil if transactions already do.
 	lockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 	// advanceIDs, if not nil, makes the ids the database generates for
-	// table continue after the largest id in it, after rows were inserted
-	// with explicit ids (InsertUsers, InsertPosts, an import). SQLite needs
-	// none: AUTOINCREMENT raises sqlite_sequence on every insert, explicit
-	// ids included.
-	advanceIDs func(ctx context.Context, tx *sql.Tx, table string) error
+	// table continue after the largest id in it and after atLeast, once
+	// rows were inserted (or tried) with explicit ids (InsertUsers,
+	// InsertPosts, an import); never back. SQLite needs none: AUTOINCREMENT
+	// raises sqlite_sequence on every insert with an explicit id, even one
+	// that a conflict then skips.
+	advanceIDs func(ctx context.Context, tx *sql.Tx, table string, atLeast int64) error
 }
 
 // faults returns how the dialect's connections report failures, for a

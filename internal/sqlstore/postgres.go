@@ -197,12 +197,14 @@ func postgresLockMigrations(ctx context.Context, conn *sql.Conn) (func(), error)
 }
 
 // postgresAdvanceIDs moves table's identity sequence past the largest id
-// in it, never back: rows inserted with explicit ids (an import keeps the
-// ids it brings) do not advance it. table is one of quill's, never input.
-func postgresAdvanceIDs(ctx context.Context, tx *sql.Tx, table string) error {
+// in it and past atLeast, never back: rows inserted with explicit ids (an
+// import keeps the ids it brings) do not advance it. table is one of
+// quill's, never input.
+func postgresAdvanceIDs(ctx context.Context, tx *sql.Tx, table string, atLeast int64) error {
+	seq := `pg_get_serial_sequence('` + table + `', 'id')`
 	_, err := tx.ExecContext(ctx, `
-		SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), m)
-		FROM (SELECT MAX(id) AS m FROM `+table+`) AS t
-		WHERE m > COALESCE(pg_sequence_last_value(pg_get_serial_sequence('`+table+`', 'id')::regclass), 0)`)
+		SELECT setval(`+seq+`, m)
+		FROM (SELECT GREATEST(MAX(id), $1) AS m FROM `+table+`) AS t
+		WHERE m > COALESCE(pg_sequence_last_value(`+seq+`::regclass), 0)`, atLeast)
 	return err
 }

@@ -233,7 +233,7 @@ func (s *Store) Dialect() string { return s.dialect.name }
 func (s *Store) SyncIDSequences(ctx context.Context) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, table := range []string{"users", "posts"} {
-			if err := s.advanceIDs(ctx, tx, table); err != nil {
+			if err := s.advanceIDs(ctx, tx, table, 0); err != nil {
 				return err
 			}
 		}
