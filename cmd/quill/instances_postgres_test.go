@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/jpeg"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -199,9 +200,19 @@ func TestInstancesSharePostgres(t *testing.T) {
 			}
 		}
 		for _, in := range []*instance{a, b} {
-			status, body := in.call(t, "POST", "/api/users/token", wrong, formHeader)
-			if status != http.StatusTooManyRequests {
-				t.Skipf("login throttling (issue 4) is not in this build yet: the 6th failed login on %s = %d %s, want 429", in.name, status, body)
+			res, err := client.Post(in.url+"/api/users/token", "application/x-www-form-urlencoded", strings.NewReader(wrong))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusTooManyRequests {
+				// Until the login throttle (issue 4) is merged there is no
+				// 429 to see; once it is, this skip must not happen.
+				t.Skipf("no login throttle in this build yet (issue 4)? the 6th failed login on %s = %d %s, want 429 with Retry-After", in.name, res.StatusCode, body)
+			}
+			if res.Header.Get("Retry-After") == "" {
+				t.Errorf("throttled login on %s = 429 %s without Retry-After", in.name, body)
 			}
 		}
 	})
