@@ -45,6 +45,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Arg(0))}
 	}
 	logger := newLogger(cfg.LogFormat, stderr)
+	startProfiler(getenv, logger)
 
 	if cfg.SecretKey == "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {

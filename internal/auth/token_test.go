@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"strings"
 	"sync"
@@ -486,5 +487,154 @@ func FuzzParseToken(f *testing.F) {
 		case err != nil && err != blog.ErrInvalidToken:
 			t.Errorf("Parse(%q) error = %v, want blog.ErrInvalidToken", token, err)
 		}
+	})
+}
+
+// signRaw signs raw claims JSON under the header Issue writes, so tests
+// reach parseIssued with any payload, well-formed or not.
+func signRaw(claimsJSON string, key []byte) string {
+	signing := issuedHeader + "." + b64url([]byte(claimsJSON))
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(signing))
+	return signing + "." + b64url(mac.Sum(nil))
+}
+
+// libraryParse is what Parse did before parseIssued: the general jwt
+// parser alone.
+func libraryParse(tk *Tokens, token string) (claims, error) {
+	var c claims
+	_, err := tk.parser.ParseWithClaims(token, &c, tk.keyFor)
+	return c, err
+}
+
+// checkAgrees fails t unless parseIssued and the general parser decide
+// token alike, with the same claims when they accept it.
+func checkAgrees(t *testing.T, tk *Tokens, token string) {
+	t.Helper()
+	fast, handled, fastErr := tk.parseIssued(token)
+	if !handled {
+		if strings.HasPrefix(token, issuedHeader+".") {
+			t.Errorf("parseIssued(%.80q) did not handle a token with the issued header", token)
+		}
+		return
+	}
+	slow, slowErr := libraryParse(tk, token)
+	if (fastErr == nil) != (slowErr == nil) {
+		t.Fatalf("parseIssued(%.80q) error = %v, the jwt parser's = %v", token, fastErr, slowErr)
+	}
+	if fastErr == nil {
+		if diff := cmp.Diff(slow, fast); diff != "" {
+			t.Errorf("parseIssued(%.80q) claims differ from the jwt parser's (-jwt +parseIssued):\n%s", token, diff)
+		}
+	}
+}
+
+func TestIssuedHeader(t *testing.T) {
+	if got := b64url([]byte(`{"alg":"HS256","typ":"JWT"}`)); got != issuedHeader {
+		t.Errorf("issuedHeader = %q, want %q", issuedHeader, got)
+	}
+	tk, _ := newTokens(t)
+	token, _, err := tk.Issue(1, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(token, issuedHeader+".") {
+		t.Errorf("Issue() = %q, want it to start with issuedHeader", token)
+	}
+}
+
+func TestParseIssuedAgrees(t *testing.T) {
+	tk, c := newTokens(t)
+	good, _, err := tk.Issue(42, "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	exp, iat := epoch.Add(30*time.Minute).Unix(), epoch.Unix()
+	claimsJSON := func(extra string) string {
+		return fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","iat":%d,"exp":%d%s}`, iat, exp, extra)
+	}
+	tokens := map[string]string{
+		"issued":                 good,
+		"good raw":               signRaw(claimsJSON(""), testKey),
+		"fractional exp":         signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","exp":%d.75}`, exp), testKey),
+		"exp as string":          signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","exp":"%d"}`, exp), testKey),
+		"exp null":               signRaw(`{"iss":"quill","sub":"42","sid":"s","exp":null}`, testKey),
+		"exp huge":               signRaw(`{"iss":"quill","sub":"42","sid":"s","exp":1e300}`, testKey),
+		"exp negative":           signRaw(`{"iss":"quill","sub":"42","sid":"s","exp":-1}`, testKey),
+		"iat in the future":      signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","exp":%d,"iat":%d}`, exp, iat+3600), testKey),
+		"nbf in the future":      signRaw(claimsJSON(fmt.Sprintf(`,"nbf":%d`, iat+3600)), testKey),
+		"aud ignored":            signRaw(claimsJSON(`,"aud":["x","y"]`), testKey),
+		"aud wrong type":         signRaw(claimsJSON(`,"aud":5`), testKey),
+		"unknown claim":          signRaw(claimsJSON(`,"admin":true`), testKey),
+		"duplicate iss":          signRaw(claimsJSON(`,"iss":"other"`), testKey),
+		"sid not a string":       signRaw(claimsJSON(`,"sid":5`), testKey),
+		"trailing data":          signRaw(claimsJSON("")+" {}", testKey),
+		"trailing space":         signRaw(claimsJSON("")+" ", testKey),
+		"array":                  signRaw(`[]`, testKey),
+		"null":                   signRaw(`null`, testKey),
+		"not JSON":               signRaw(`{`, testKey),
+		"invalid UTF-8":          signRaw("{\"iss\":\"quill\xff\"}", testKey),
+		"wrong key":              signRaw(claimsJSON(""), attackerKey),
+		"padded signature":       good + "=",
+		"short signature":        good[:len(good)-1],
+		"signature bad base64":   parts[0] + "." + parts[1] + "." + strings.Repeat("*", 43),
+		"signature stray bits":   parts[0] + "." + parts[1] + "." + parts[2][:42] + "B",
+		"payload padded":         parts[0] + "." + parts[1] + "=." + parts[2],
+		"payload not base64":     parts[0] + ".!!!." + parts[2],
+		"four segments":          good + ".x",
+		"no signature":           parts[0] + "." + parts[1],
+		"empty signature":        parts[0] + "." + parts[1] + ".",
+		"layout, exp 0":          signRaw(`{"iss":"quill","sub":"42","exp":0,"iat":0,"jti":"j","sid":"s"}`, testKey),
+		"layout, exp leading 0":  signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":0%d,"iat":%d,"jti":"j","sid":"s"}`, exp, iat), testKey),
+		"layout, empty jti":      signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"","sid":"s"}`, exp, iat), testKey),
+		"layout, sub 007":        signRaw(fmt.Sprintf(`{"iss":"quill","sub":"007","exp":%d,"iat":%d,"jti":"j","sid":"s"}`, exp, iat), testKey),
+		"layout, escaped sid":    signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"j","sid":"\u0073"}`, exp, iat), testKey),
+		"layout, 13-digit exp":   signRaw(`{"iss":"quill","sub":"42","exp":1234567890123,"iat":0,"jti":"j","sid":"s"}`, testKey),
+		"layout, trailing space": signRaw(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"j","sid":"s"} `, exp, iat), testKey),
+		"other header, our key":  forge(t, hs256Header(map[string]any{"kid": "x"}), goodClaims(nil), sha256.New, testKey),
+		"alg none, issued shape": issuedHeader + "." + parts[1] + ".",
+	}
+	for _, now := range []time.Time{epoch, epoch.Add(time.Hour), epoch.Add(-time.Hour)} {
+		c.Set(now)
+		for name, token := range tokens {
+			t.Run(name, func(t *testing.T) { checkAgrees(t, tk, token) })
+		}
+	}
+}
+
+// TestIssuedClaimsLayout checks that tokens Issue writes take the
+// laid-out path of parseIssued, so a change in how the jwt package
+// marshals claims cannot quietly make every request slower.
+func TestIssuedClaimsLayout(t *testing.T) {
+	tk, _ := newTokens(t)
+	token, _, err := tk.Issue(42, "Zm9v-_bar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+	got, ok := issuedClaims(payload)
+	if !ok {
+		t.Fatalf("issuedClaims(%s) did not match the layout Issue writes", payload)
+	}
+	var want claims
+	if err := json.Unmarshal(payload, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("issuedClaims(%s) differs from json.Unmarshal (-want +got):\n%s", payload, diff)
+	}
+}
+
+func FuzzParseIssuedAgrees(f *testing.F) {
+	c := &clock{now: epoch}
+	tk := NewTokens(testKey, time.Hour, c.Now, nil)
+	f.Add(fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","iat":%d,"exp":%d}`, epoch.Unix(), epoch.Add(time.Hour).Unix()), int64(0))
+	f.Add(`{"iss":"quill","sub":"42","sid":"s","exp":1e300,"nbf":-1e300}`, int64(0))
+	f.Add(`{"exp":"1","aud":[1]}`, int64(-61))
+	f.Add(fmt.Sprintf(`{"iss":"quill","sub":"42","exp":%d,"iat":%d,"jti":"abc","sid":"s-1"}`, epoch.Add(time.Hour).Unix(), epoch.Unix()), int64(0))
+	f.Fuzz(func(t *testing.T, claimsJSON string, skew int64) {
+		c.Set(epoch.Add(time.Duration(skew) * time.Second))
+		checkAgrees(t, tk, signRaw(claimsJSON, testKey))
 	})
 }

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quill-blog/quill/internal/blog"
 )
@@ -123,15 +125,91 @@ var (
 	errTooLarge         = &httpError{http.StatusRequestEntityTooLarge, "request_too_large", "Request body too large"}
 )
 
+// jsonAppender is a response shape that appends its own JSON (see
+// shapes.go).
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
+}
+
+// jsonBuffers recycles the buffers hand-encoded bodies are built in.
+var jsonBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // writeJSON writes v with the given status. Encoding our own response
 // types cannot fail except through the connection, which is not the
-// client's business to hear about.
+// client's business to hear about. Shapes that encode themselves are
+// written in one piece, with a Content-Length.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if a, ok := v.(jsonAppender); ok {
+		buf := jsonBuffers.Get().(*[]byte)
+		b := append(a.appendJSON((*buf)[:0]), '\n') // as json.Encoder ends a value
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+		if cap(b) <= 64<<10 { // a huge page's buffer is left to the GC
+			*buf = b
+			jsonBuffers.Put(buf)
+		}
+		return
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// appendJSONString appends s as a JSON string exactly as encoding/json
+// does with HTML escaping off: quotes, backslashes and control characters
+// escaped (\b \f \n \r \t by name, others as \u00XX), invalid UTF-8 as
+// \ufffd, and U+2028 and U+2029 escaped for JavaScript's sake.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // log is the server's logger with this request's id.

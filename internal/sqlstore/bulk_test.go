@@ -221,3 +221,52 @@ func checkTotals(tb testing.TB, s *Store, want map[int64]int64) {
 		}
 	}
 }
+
+// TestInsertPostsChunks crosses the number of posts one statement inserts,
+// with the cases that must come out as they would one row at a time: an
+// id-less post among them, an id taken before, an id given twice, and a
+// missing author.
+func TestInsertPostsChunks(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		alice := createUser(t, s, "alice")
+		day := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+		if _, err := s.InsertPosts(ctx, []blog.Post{{ID: 1150, Title: "old", Content: "x", AuthorID: alice.ID, DatePosted: day}}); err != nil {
+			t.Fatal(err)
+		}
+		n := 2*postChunk + 50
+		posts := make([]blog.Post, n)
+		want := make([]RowResult, n)
+		for i := range posts {
+			posts[i] = blog.Post{ID: int64(1000 + i), Title: fmt.Sprint("p", i), Content: "x", AuthorID: alice.ID,
+				DatePosted: day.Add(time.Duration(i+1) * time.Minute)}
+			want[i] = RowResult{Outcome: Inserted}
+		}
+		posts[120].ID = 0           // gets a new id, after those before it
+		posts[150].DatePosted = day // 1150 is there already: the same post
+		posts[151].ID = 1150        // … and again, not the same
+		want[150], want[151] = RowResult{Outcome: Exists}, RowResult{Outcome: IDTaken}
+		posts[160].ID = posts[159].ID           // twice in one statement: the second is not the first
+		want[160] = RowResult{Outcome: IDTaken} // (its date differs)
+		posts[170].AuthorID = 9999              // no such author
+		want[170] = RowResult{Outcome: NoAuthor}
+		got, err := s.InsertPosts(ctx, posts)
+		if err != nil {
+			t.Fatalf("InsertPosts() = %v", err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("InsertPosts() results (-want +got):\n%s", diff)
+		}
+		if posts[120].ID <= 1119 {
+			t.Errorf("the id-less post got id %d, want one after the ids inserted before it", posts[120].ID)
+		}
+		for _, i := range []int{0, 99, 100, 119, 120, 121, 159, n - 1} {
+			p, err := s.Post(ctx, posts[i].ID)
+			if err != nil || p.Title != posts[i].Title || !p.DatePosted.Equal(posts[i].DatePosted) {
+				t.Errorf("post %d: Post(%d) = %+v, %v; want %q at %v", i, posts[i].ID, p, err, posts[i].Title, posts[i].DatePosted)
+			}
+		}
+		checkTotals(t, s, map[int64]int64{0: int64(n - 3), alice.ID: int64(n - 3)})
+	})
+}

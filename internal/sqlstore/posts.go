@@ -16,13 +16,14 @@ import (
 // author u. The author's hash and email are not among them.
 const postColumns = `p.id, p.title, p.content, p.user_id, p.date_posted, u.username, u.image_file`
 
-// scanPost reads postColumns.
-func scanPost(row interface{ Scan(...any) error }, p *blog.Post) error {
+// scanPost reads postColumns, then extra if given.
+func scanPost(row interface{ Scan(...any) error }, p *blog.Post, extra ...any) error {
 	var (
 		posted int64
 		image  sql.Null[string]
 	)
-	if err := row.Scan(&p.ID, &p.Title, &p.Content, &p.AuthorID, &posted, &p.Author.Username, &image); err != nil {
+	dest := []any{&p.ID, &p.Title, &p.Content, &p.AuthorID, &posted, &p.Author.Username, &image}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return err
 	}
 	p.DatePosted = fromMicros(posted)
@@ -75,7 +76,7 @@ func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
 // blog.ErrPostNotFound.
 func (s *Store) Post(ctx context.Context, id int64) (*blog.Post, error) {
 	var p blog.Post
-	err := scanPost(s.read.QueryRowContext(ctx, `
+	err := scanPost(s.queryRow(ctx, s.read, `
 		SELECT `+postColumns+`
 		FROM posts p JOIN users u ON u.id = p.user_id
 		WHERE p.id = $1`, id), &p)
@@ -127,7 +128,11 @@ func (s *Store) DeletePost(ctx context.Context, id int64) error {
 // skipped. A limit outside 1…blog.MaxLimit becomes blog.DefaultLimit or
 // blog.MaxLimit; the page reports the one used. NextCursor is set whenever
 // HasMore is, so a client may switch from offsets to cursors. Total is
-// read from counters kept by triggers, in the same snapshot as the page.
+// read from counters kept by triggers, never counted.
+//
+// A page with posts is one statement, so its Total comes from the same
+// snapshot as its posts; an empty page reads Total (and whether the author
+// exists) with a second one.
 func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest) (*blog.PostPage, error) {
 	page := &blog.PostPage{Skip: max(req.Skip, 0), Limit: req.Limit}
 	switch {
@@ -142,43 +147,38 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 	}
 	// One more row than the page says whether there is another page.
 	query, args := postsQuery(authorID, req.Cursor, page.Skip, page.Limit+1)
-
-	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if authorID != 0 {
-			err = tx.QueryRowContext(ctx, `SELECT post_count FROM users WHERE id = $1`, authorID).Scan(&page.Total)
-		} else {
-			// One row on SQLite; several on PostgreSQL, where one would
-			// make concurrent posts queue (see its migration).
-			err = tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total`).Scan(&page.Total)
-		}
-		if errors.Is(err, sql.ErrNoRows) {
-			return blog.ErrUserNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("count posts: %w", err)
-		}
-
-		rows, err := tx.QueryContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("select posts: %w", err)
-		}
-		defer rows.Close()
-		page.Posts = make([]blog.Post, 0, page.Limit+1)
-		for rows.Next() {
-			var p blog.Post
-			if err := scanPost(rows, &p); err != nil {
-				return fmt.Errorf("select posts: %w", err)
-			}
-			page.Posts = append(page.Posts, p)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("select posts: %w", err)
-		}
-		return nil
-	})
+	list, err := s.prepared(ctx, s.read, query)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("select posts: %w", err)
+	}
+	rows, err := list.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select posts: %w", err)
+	}
+	defer rows.Close()
+	page.Posts = make([]blog.Post, 0, page.Limit+1)
+	for rows.Next() {
+		var p blog.Post
+		if err := scanPost(rows, &p, &page.Total); err != nil {
+			return nil, fmt.Errorf("select posts: %w", err)
+		}
+		page.Posts = append(page.Posts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select posts: %w", err)
+	}
+	if len(page.Posts) == 0 {
+		countQuery, countArgs := `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total`, []any(nil)
+		if authorID != 0 {
+			countQuery, countArgs = `SELECT post_count FROM users WHERE id = $1`, []any{authorID}
+		}
+		err := s.queryRow(ctx, s.read, countQuery, countArgs...).Scan(&page.Total)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, blog.ErrUserNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("count posts: %w", err)
+		}
 	}
 	if len(page.Posts) > page.Limit {
 		page.Posts = page.Posts[:page.Limit]
@@ -190,8 +190,10 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 }
 
 // postsQuery returns the query for limit posts, newest first, by authorID
-// (0: everyone), after cursor (nil: from the start) and skip. Each case is
-// one range scan of an index on (date_posted, id), backwards.
+// (0: everyone), after cursor (nil: from the start) and skip, each row with
+// the total number of such posts as its last column (a scalar subquery,
+// run once per statement). Each case is one range scan of an index on
+// (date_posted, id), backwards.
 func postsQuery(authorID int64, cursor *blog.Cursor, skip int64, limit int) (string, []any) {
 	var (
 		where []string
@@ -201,16 +203,34 @@ func postsQuery(authorID int64, cursor *blog.Cursor, skip int64, limit int) (str
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
+	// post_total has one row on SQLite and several on PostgreSQL, where
+	// one would make concurrent posts queue (see its migration).
+	total := `(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total)`
 	if authorID != 0 {
-		where = append(where, "p.user_id = "+arg(authorID))
+		author := arg(authorID)
+		where = append(where, "p.user_id = "+author)
+		total = `(SELECT post_count FROM users WHERE id = ` + author + `)`
 	}
 	if cursor != nil {
 		where = append(where, "(p.date_posted, p.id) < ("+arg(micros(cursor.DatePosted))+", "+arg(cursor.ID)+")")
 	}
-	query := `SELECT ` + postColumns + ` FROM posts p JOIN users u ON u.id = p.user_id`
+	const order = ` ORDER BY p.date_posted DESC, p.id DESC`
+	if skip > 0 {
+		// Skipping reads every skipped post: let that be index entries
+		// only (the indexes above cover id), and join the rows of just
+		// the page. Sorting those few again is cheap.
+		query := `SELECT id FROM posts p`
+		if len(where) > 0 {
+			query += ` WHERE ` + strings.Join(where, " AND ")
+		}
+		query += order + ` LIMIT ` + arg(limit) + ` OFFSET ` + arg(skip)
+		return `SELECT ` + postColumns + `, ` + total + ` FROM (` + query + `) page
+			JOIN posts p ON p.id = page.id JOIN users u ON u.id = p.user_id` + order, args
+	}
+	query := `SELECT ` + postColumns + `, ` + total + ` FROM posts p JOIN users u ON u.id = p.user_id`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY p.date_posted DESC, p.id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(skip)
+	query += order + ` LIMIT ` + arg(limit)
 	return query, args
 }

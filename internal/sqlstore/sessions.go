@@ -32,7 +32,7 @@ func scanSession(row interface{ Scan(...any) error }, s *blog.Session, extra ...
 // (a random ID, times, client details); refreshHash is the hash of its
 // refresh token (the token itself is never stored).
 func (s *Store) CreateSession(ctx context.Context, sess *blog.Session, refreshHash []byte) error {
-	_, err := s.write.ExecContext(ctx, `
+	_, err := s.exec(ctx, s.write, `
 		INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, refresh_hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		sess.ID, sess.UserID, micros(sess.CreatedAt), micros(sess.LastUsedAt), micros(sess.ExpiresAt),
@@ -53,7 +53,7 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time
 		img  sql.Null[string]
 		at   int64
 	)
-	err := scanSession(s.read.QueryRowContext(ctx, `
+	err := scanSession(s.queryRow(ctx, s.read, `
 		SELECT `+sessionColumns+`, u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires_at > $2`,

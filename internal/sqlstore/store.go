@@ -43,6 +43,7 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB // the same as write for an in-memory database
 	now     func() time.Time
+	stmts   stmts
 }
 
 // busyTimeout is how long a SQLite connection waits for a lock another
@@ -118,7 +119,8 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	params := "_pragma=busy_timeout(" + fmt.Sprint(busyTimeout.Milliseconds()) + ")" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(FULL)" // a 2xx response means the row survives power loss
+		"&_pragma=synchronous(FULL)" + // a 2xx response means the row survives power loss
+		"&_pragma=temp_store(memory)"
 	s := &Store{dialect: sqliteDialect, now: now}
 
 	open := func(dsn string, readOnly bool) (*sql.DB, error) {
@@ -207,7 +209,7 @@ func createFile(path string) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := errors.Join(s.stmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -265,26 +267,6 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return s.conflict(err), fmt.Errorf("commit: %w", err)
-		}
-		return false, nil
-	})
-}
-
-// inReadTx runs fn in a read-only transaction: its queries see one
-// snapshot. It is repeated like inTx, and also after a lost COMMIT, which
-// changed nothing.
-func (s *Store) inReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.retry(ctx, func() (retry bool, err error) {
-		tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
-		if err != nil {
-			return s.retryable(err), fmt.Errorf("begin: %w", err)
-		}
-		defer tx.Rollback()
-		if err := fn(tx); err != nil {
-			return s.retryable(err), err
-		}
-		if err := tx.Commit(); err != nil {
-			return s.retryable(err), fmt.Errorf("commit: %w", err)
 		}
 		return false, nil
 	})

@@ -47,7 +47,7 @@ func (s *Store) CreateUser(ctx context.Context, u *blog.User) error {
 		return err
 	}
 	created := s.timestamp()
-	err = s.write.QueryRowContext(ctx, `
+	err = s.queryRow(ctx, s.write, `
 		INSERT INTO users (username, username_key, email, password_hash, image_file, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		RETURNING id`,
@@ -66,7 +66,7 @@ func (s *Store) CreateUser(ctx context.Context, u *blog.User) error {
 // User returns the user with the given id, or blog.ErrUserNotFound.
 func (s *Store) User(ctx context.Context, id int64) (*blog.User, error) {
 	var u blog.User
-	err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id), &u)
+	err := scanUser(s.queryRow(ctx, s.read, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id), &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, blog.ErrUserNotFound
 	}
@@ -85,7 +85,7 @@ func (s *Store) UserByLogin(ctx context.Context, key string) (*blog.User, error)
 		query = `SELECT ` + userColumns + ` FROM users u WHERE u.email = $1`
 	}
 	var u blog.User
-	err := scanUser(s.read.QueryRowContext(ctx, query, key), &u)
+	err := scanUser(s.queryRow(ctx, s.read, query, key), &u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, blog.ErrUserNotFound
 	}
