@@ -24,8 +24,8 @@ func (r *report) write(w io.Writer, o options, args []string) {
 		command += " " + strings.Join(args, " ")
 	}
 	fmt.Fprintf(w, "### quill-stress, %s\n\n", r.date.Format("2006-01-02"))
-	fmt.Fprintf(w, "Command: `%s`. Machine: %s/%s, %d CPUs (%s), GOMAXPROCS %d, %s.\n\n",
-		command, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(w, "Command: `%s`. Machine: %s/%s, %d CPUs (%s), %s.\n\n",
+		command, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version())
 	extra := ""
 	if len(o.env) > 0 {
 		extra = ", " + strings.Join(o.env, ", ")
