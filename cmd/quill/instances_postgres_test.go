@@ -207,9 +207,7 @@ func TestInstancesSharePostgres(t *testing.T) {
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			if res.StatusCode != http.StatusTooManyRequests {
-				// Until the login throttle (issue 4) is merged there is no
-				// 429 to see; once it is, this skip must not happen.
-				t.Skipf("no login throttle in this build yet (issue 4)? the 6th failed login on %s = %d %s, want 429 with Retry-After", in.name, res.StatusCode, body)
+				t.Fatalf("the 6th failed login on %s = %d %s, want 429 with Retry-After", in.name, res.StatusCode, body)
 			}
 			if res.Header.Get("Retry-After") == "" {
 				t.Errorf("throttled login on %s = 429 %s without Retry-After", in.name, body)
