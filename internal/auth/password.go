@@ -360,6 +360,10 @@ func phcBytes(s string, min, max int) ([]byte, bool) {
 	if len(s) < b64.EncodedLen(min) || len(s) > b64.EncodedLen(max) {
 		return nil, false
 	}
+	// encoding/base64 skips '\r' and '\n'; a PHC field has one spelling.
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, false
+	}
 	b, err := b64.DecodeString(s)
 	if err != nil || len(b) < min || len(b) > max {
 		return nil, false
