@@ -61,6 +61,12 @@ var (
 	// token that was already used: the same answer as ErrInvalidRefresh
 	// (the session has just ended), but the server can tell and log it.
 	ErrRefreshReused = &Error{Kind: Unauthenticated, Code: ErrInvalidRefresh.Code, Message: ErrInvalidRefresh.Message}
+
+	// ErrUnavailable is the store's answer when the database cannot be
+	// reached or cannot serve now (PostgreSQL down or restarting, SQLite
+	// locked by another process past the busy timeout): the client should
+	// try again after RetryAfter.
+	ErrUnavailable = &Error{Kind: Unavailable, Code: "database_unavailable", Message: "Database unavailable", RetryAfter: 5 * time.Second}
 )
 
 // Forbid returns a 403 error with the given message, such as

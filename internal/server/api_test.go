@@ -26,6 +26,7 @@ import (
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
+	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
 )
 
 // This file is the API contract (SPEC §3–§5) as a table of scenarios, in the
@@ -42,10 +43,10 @@ type testDB struct {
 	url func(tb testing.TB) string
 }
 
-// testDBs lists the databases the suite runs on: SQLite always, and
-// PostgreSQL when QUILL_TEST_POSTGRES_URL is set.
+// testDBs lists the databases the suite runs on: SQLite, and PostgreSQL,
+// which skips with a message unless QUILL_TEST_POSTGRES_URL is set.
 func testDBs() []testDB {
-	dbs := []testDB{{
+	return []testDB{{
 		name: "sqlite",
 		url: func(tb testing.TB) string {
 			tb.Helper()
@@ -59,19 +60,23 @@ func testDBs() []testDB {
 			}
 			return "sqlite:///" + path
 		},
+	}, {
+		name: "postgres",
+		url: func(tb testing.TB) string {
+			tb.Helper()
+			return sqltest.MigratedPostgresURL(tb, migrateURL)
+		},
 	}}
-	if os.Getenv("QUILL_TEST_POSTGRES_URL") != "" {
-		dbs = append(dbs, testDB{
-			name: "postgres",
-			url: func(tb testing.TB) string {
-				// Hook for the PostgreSQL dialect: create a fresh schema (or
-				// database) on that server for tb and drop it in tb.Cleanup.
-				tb.Skip("QUILL_TEST_POSTGRES_URL is set, but the postgres dialect is not implemented yet")
-				return ""
-			},
-		})
+}
+
+// migrateURL migrates the database at url.
+func migrateURL(ctx context.Context, url string) error {
+	store, err := sqlstore.Open(ctx, url, nil)
+	if err != nil {
+		return err
 	}
-	return dbs
+	defer store.Close()
+	return store.Migrate(ctx)
 }
 
 // sqliteTemplate is the file of a migrated, empty SQLite database, made

@@ -199,8 +199,8 @@ var errorResponses = map[int]struct {
 	415: {"UnsupportedMediaType", "The body is not of a type the route reads", "Error", nil},
 	422: {"ValidationFailed", "A parameter or field is invalid; every problem is listed, never with the submitted value", "ValidationError", nil},
 	429: {"TooManyRequests", "Too many attempts; try again after Retry-After seconds", "Error", retryAfter},
-	500: {"InternalError", "The server is broken (the database is down, say); the body says nothing more", "Error", nil},
-	503: {"Unavailable", "Busy or the database is down; try again after Retry-After seconds", "Error", retryAfter},
+	500: {"InternalError", "The server is broken; the body says nothing more", "Error", nil},
+	503: {"Unavailable", "Busy, or the database cannot be reached now; try again after Retry-After seconds", "Error", retryAfter},
 }
 
 var retryAfter = obj{"Retry-After": obj{"required": true, "description": "seconds to wait", "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}}
@@ -384,9 +384,10 @@ func openAPIDocument() obj {
 			success["headers"] = op.headers
 		}
 		responses := obj{strconv.Itoa(op.status): success}
-		// Any route may fail when the server is really broken (the
-		// database is down); the body then says nothing internal.
-		for _, status := range append(op.errors, 500) {
+		// Any route may find the database unreachable (503, with
+		// Retry-After), or the server really broken (500, whose body says
+		// nothing internal).
+		for _, status := range append(op.errors, 500, 503) {
 			responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + errorResponses[status].name}
 		}
 		o["responses"] = responses

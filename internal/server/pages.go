@@ -411,9 +411,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		if e.Kind == blog.Unprocessable && len(e.Problems) > 0 {
 			msg = e.Problems[0].Msg
 		}
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(int((e.RetryAfter+time.Second-1)/time.Second)))
-		}
+		setRetryAfter(w.Header(), e.RetryAfter)
 	}
 	c, known := r.Context().Value(pageCallerKey{}).(*caller)
 	if !known && status != http.StatusInternalServerError && !strings.HasPrefix(r.URL.Path, "/static/") {

@@ -11,7 +11,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/semaphore"
 
@@ -274,7 +276,9 @@ const maxPictureName = 255
 // HTML pages, as for every path outside /api/.
 func (s *Server) handlePicture(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if name == "" || len(name) > maxPictureName {
+	// No stored name has invalid UTF-8 or a NUL, and PostgreSQL refuses to
+	// even compare such text: it never reaches the store.
+	if name == "" || len(name) > maxPictureName || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
 		return blog.ErrPictureNotFound
 	}
 	data, created, err := s.store.Picture(r.Context(), name)

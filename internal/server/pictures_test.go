@@ -431,6 +431,15 @@ func pictureRows() []apiScenario {
 			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
 		},
 		{
+			// PostgreSQL refuses such text outright: it must not get there.
+			name: "a profile picture name that is not UTF-8", method: "GET", path: "/media/profile_pics/%ff%fe.jpg",
+			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		},
+		{
+			name: "a profile picture name with a NUL", method: "GET", path: "/media/profile_pics/a%00.jpg",
+			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		},
+		{
 			name: "a profile picture path with a slash", method: "GET", path: "/media/profile_pics/a/b.jpg",
 			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8"},
 		},

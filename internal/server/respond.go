@@ -65,9 +65,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	case blog.ErrInvalidToken.Code:
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	if e.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
-	}
+	setRetryAfter(h, e.RetryAfter)
 	body := errorBody{Detail: e.Message, Code: e.Code}
 	if e.Kind == blog.Unprocessable {
 		body.Detail = e.Problems
@@ -81,12 +79,29 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, statusOf[e.Kind], body)
 }
 
+// setRetryAfter sets Retry-After to d in whole seconds, rounded up, if d is
+// positive.
+func setRetryAfter(h http.Header, d time.Duration) {
+	if d > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+	}
+}
+
 // classify turns any error into a *blog.Error fit for a client, logging
-// the ones that are server faults.
+// the ones that are server faults, and the database failures behind a
+// blog.ErrUnavailable (the client learns only that it may try again).
 func (s *Server) classify(r *http.Request, err error) *blog.Error {
 	var e *blog.Error
 	if errors.As(err, &e) && e.Kind != blog.Internal && int(e.Kind) < len(statusOf) {
+		if e == blog.ErrUnavailable && err != e {
+			s.log(r).Warn("database unavailable", "err", err)
+		}
 		return e
+	}
+	if r.Context().Err() != nil {
+		// The client went away: nobody reads the answer, nothing is broken.
+		s.log(r).Info("request abandoned by the client", "err", err)
+		return errInternal
 	}
 	s.log(r).Error("request failed", "err", err)
 	return errInternal

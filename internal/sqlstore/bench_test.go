@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,6 +91,57 @@ func BenchmarkPosts(b *testing.B) {
 					}
 				})
 			}
+		})
+	}
+}
+
+// BenchmarkCreatePostConcurrent measures posts written at once by many
+// clients, each as its own author (as from several instances), on
+// PostgreSQL: with the count of everyone's posts spread over sixteen rows
+// as migrated, and with every post counted in one row, the hot spot the
+// spreading avoids.
+func BenchmarkCreatePostConcurrent(b *testing.B) {
+	for _, rows := range []string{"16 counter rows", "1 counter row"} {
+		b.Run(rows, func(b *testing.B) {
+			ctx := context.Background()
+			s, _ := newTestStore(b, testDBs()[1])
+			if rows == "1 counter row" {
+				_, err := s.write.ExecContext(ctx, `
+					CREATE OR REPLACE FUNCTION posts_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN
+						UPDATE users u SET post_count = u.post_count + d.n
+						FROM (SELECT user_id, count(*) AS n FROM new_posts GROUP BY user_id) d
+						WHERE u.id = d.user_id;
+						UPDATE post_total SET n = n + (SELECT count(*) FROM new_posts) WHERE id = 0;
+						RETURN NULL;
+					END
+					$$`)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			var (
+				mu      sync.Mutex
+				authors int
+			)
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				mu.Lock()
+				authors++
+				name := fmt.Sprint("author", authors)
+				mu.Unlock()
+				u := &blog.User{Username: name, Email: name + "@example.com", PasswordHash: "h"}
+				if err := s.CreateUser(ctx, u); err != nil {
+					b.Error(err)
+					return
+				}
+				for pb.Next() {
+					if err := s.CreatePost(ctx, &blog.Post{Title: "t", Content: "c", AuthorID: u.ID}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }

@@ -54,8 +54,8 @@ const maxRenames = 100
 // (Username is updated); an email cannot be renamed.
 func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(username string, n int) string) ([]RowResult, error) {
 	results := make([]RowResult, len(users))
-	explicitIDs := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		floor := &idFloor{table: "users"}
 		withID, err := tx.PrepareContext(ctx, `
 			INSERT INTO users (id, username, username_key, email, password_hash, image_file, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -82,11 +82,16 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 				u.CreatedAt = now
 			}
 			u.CreatedAt = u.CreatedAt.UTC().Truncate(time.Microsecond)
-			original, n, explicit := u.Username, 1, u.ID != 0
+			original, n := u.Username, 1
 			for {
 				insert := withID
 				if u.ID == 0 {
 					insert = newID
+					if err := s.advancePast(ctx, tx, floor); err != nil {
+						return err
+					}
+				} else {
+					floor.try(u.ID)
 				}
 				r, err := s.insertUser(ctx, tx, insert, u)
 				if err != nil {
@@ -103,12 +108,8 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 			if results[i].Outcome != Inserted {
 				u.Username = original
 			}
-			explicitIDs = explicitIDs || (explicit && results[i].Outcome == Inserted)
 		}
-		if explicitIDs {
-			return s.advanceIDs(ctx, tx, "users")
-		}
-		return nil
+		return s.advancePast(ctx, tx, floor)
 	})
 	if err != nil {
 		return nil, err
@@ -250,7 +251,7 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 		defer newID.Close()
 
 		now := s.timestamp()
-		explicitIDs := false
+		floor := &idFloor{table: "posts"}
 		// Posts with ids go in multi-row statements of up to postChunk
 		// rows (see insertPostsQuery); pending holds their indexes.
 		var (
@@ -273,6 +274,7 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 			for _, i := range pending {
 				p := &posts[i]
 				args = append(args, p.ID, p.AuthorID, p.Title, p.Content, micros(p.DatePosted))
+				floor.try(p.ID)
 			}
 			inserted, err := returnedIDs(ctx, st, args)
 			if err != nil {
@@ -281,7 +283,6 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 			for _, i := range pending {
 				if inserted[posts[i].ID] {
 					results[i] = RowResult{Outcome: Inserted}
-					explicitIDs = true
 				} else if results[i], err = postConflict(ctx, tx, &posts[i]); err != nil {
 					return err
 				}
@@ -304,6 +305,9 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 			if p.ID == 0 {
 				// In order: the id it gets follows those inserted before.
 				if err := flush(); err != nil {
+					return err
+				}
+				if err := s.advancePast(ctx, tx, floor); err != nil {
 					return err
 				}
 				err := newID.QueryRowContext(ctx, p.AuthorID, p.Title, p.Content, micros(p.DatePosted)).Scan(&p.ID)
@@ -330,10 +334,7 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 		if err := flush(); err != nil {
 			return err
 		}
-		if explicitIDs {
-			return s.advanceIDs(ctx, tx, "posts")
-		}
-		return nil
+		return s.advancePast(ctx, tx, floor)
 	})
 	if err != nil {
 		return nil, err
@@ -441,13 +442,39 @@ func postConflict(ctx context.Context, tx *sql.Tx, p *blog.Post) (RowResult, err
 	return RowResult{Outcome: IDTaken}, nil
 }
 
+// idFloor is the largest explicit id a bulk insert has tried in a table.
+// Generated ids must continue after it, as SQLite's AUTOINCREMENT does by
+// itself: it moves past any explicit id, even one whose row then was not
+// inserted.
+type idFloor struct {
+	table    string
+	tried    int64 // the largest explicit id tried
+	advanced int64 // the ids generated are past this one
+}
+
+// try notes an explicit id.
+func (f *idFloor) try(id int64) { f.tried = max(f.tried, id) }
+
+// advancePast makes the ids generated for f's table continue after every
+// id f has seen tried, before a row gets a generated id and at the end.
+func (s *Store) advancePast(ctx context.Context, tx *sql.Tx, f *idFloor) error {
+	if f.tried <= f.advanced {
+		return nil
+	}
+	if err := s.advanceIDs(ctx, tx, f.table, f.tried); err != nil {
+		return err
+	}
+	f.advanced = f.tried
+	return nil
+}
+
 // advanceIDs makes the ids the database generates for table continue after
-// the largest one in it, once rows went in with explicit ids.
-func (s *Store) advanceIDs(ctx context.Context, tx *sql.Tx, table string) error {
+// the largest one in it and after atLeast.
+func (s *Store) advanceIDs(ctx context.Context, tx *sql.Tx, table string, atLeast int64) error {
 	if s.dialect.advanceIDs == nil {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.dialect.advanceIDs(table)); err != nil {
+	if err := s.dialect.advanceIDs(ctx, tx, table, atLeast); err != nil {
 		return fmt.Errorf("advance %s ids: %w", table, err)
 	}
 	return nil

@@ -72,19 +72,33 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 // Migrate applies the migrations the database has not seen yet, in order,
 // each in its own transaction with its schema_migrations row. Applying them
-// twice is a no-op, and two processes migrating at once apply each one once.
-// A database migrated by a newer quill (it has versions this build does not
-// know) is refused.
+// twice is a no-op, and of several processes migrating at once one applies
+// them while the others wait (an advisory lock on PostgreSQL, the write
+// lock on SQLite), then find nothing to do. A database migrated by a newer
+// quill (it has versions this build does not know) is refused.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := s.dialect.migrationList()
 	if err != nil {
 		return err
 	}
-	if _, err := s.write.ExecContext(ctx, createMigrationsTable); err != nil {
+	// One connection for the whole run: it holds the lock.
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.dialect.lockMigrations != nil {
+		unlock, err := s.dialect.lockMigrations(ctx, conn)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	if _, err := conn.ExecContext(ctx, createMigrationsTable); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var newest int
-	err = s.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest)
+	err = conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest)
 	if err != nil {
 		return fmt.Errorf("read schema_migrations: %w", err)
 	}
@@ -92,40 +106,46 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("database schema is at version %d but this quill knows only up to %d: run a newer quill", newest, ms[len(ms)-1].version)
 	}
 	for _, m := range ms {
-		if err := s.apply(ctx, m); err != nil {
+		if err := s.apply(ctx, conn, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// apply runs one migration unless it has been applied. The check is inside
-// the write transaction, so a concurrent migrator that got there first is
-// seen.
-func (s *Store) apply(ctx context.Context, m migration) error {
+// apply runs one migration on conn unless it has been applied. The check
+// is inside the write transaction, so a concurrent migrator that got there
+// first is seen.
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) error {
 	body, err := migrationFiles.ReadFile(m.file)
 	if err != nil {
 		return fmt.Errorf("read migration %d: %w", m.version, err)
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var done bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done)
-		if err != nil {
-			return fmt.Errorf("migration %d %s: %w", m.version, m.name, err)
-		}
-		if done {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("migration %d %s: %w", m.version, m.name, err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, micros(s.timestamp()))
-		if err != nil {
-			return fmt.Errorf("record migration %d %s: %w", m.version, m.name, err)
-		}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %d %s: begin: %w", m.version, m.name, err)
+	}
+	defer tx.Rollback()
+	var done bool
+	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done)
+	if err != nil {
+		return fmt.Errorf("migration %d %s: %w", m.version, m.name, err)
+	}
+	if done {
 		return nil
-	})
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migration %d %s: %w", m.version, m.name, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.version, m.name, micros(s.timestamp()))
+	if err != nil {
+		return fmt.Errorf("record migration %d %s: %w", m.version, m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %d %s: commit: %w", m.version, m.name, err)
+	}
+	return nil
 }
 
 // MigrationStatus lists every migration this build knows, in order, whether

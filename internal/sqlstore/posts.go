@@ -57,6 +57,9 @@ func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
 			RETURNING id`,
 			p.AuthorID, p.Title, p.Content, micros(posted),
 		).Scan(&p.ID)
+		if s.dialect.foreignKeyViolation(err) {
+			return blog.ErrUserNotFound // deleted since the select above
+		}
 		if err != nil {
 			return fmt.Errorf("insert post: %w", err)
 		}
@@ -165,7 +168,7 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 		return nil, fmt.Errorf("select posts: %w", err)
 	}
 	if len(page.Posts) == 0 {
-		countQuery, countArgs := `SELECT n FROM post_total WHERE id = 1`, []any(nil)
+		countQuery, countArgs := `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total`, []any(nil)
 		if authorID != 0 {
 			countQuery, countArgs = `SELECT post_count FROM users WHERE id = $1`, []any{authorID}
 		}
@@ -200,7 +203,9 @@ func postsQuery(authorID int64, cursor *blog.Cursor, skip int64, limit int) (str
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	total := `(SELECT n FROM post_total WHERE id = 1)`
+	// post_total has one row on SQLite and several on PostgreSQL, where
+	// one would make concurrent posts queue (see its migration).
+	total := `(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total)`
 	if authorID != 0 {
 		author := arg(authorID)
 		where = append(where, "p.user_id = "+author)

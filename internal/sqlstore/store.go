@@ -1,11 +1,13 @@
 // Package sqlstore keeps quill's users, posts, sessions and pictures in a SQL
-// database through database/sql. SQLite (modernc.org/sqlite, pure Go) is the
-// embedded default; PostgreSQL is meant to join as a second dialect with its
-// own migration set (see dialect).
+// database through database/sql: SQLite (modernc.org/sqlite, pure Go), the
+// embedded default, or PostgreSQL (pgx's database/sql driver), for several
+// quill instances sharing one database. The two dialects share the Go code
+// and the queries; each has its own migration set (see dialect).
 //
 // Store methods return the blog package's errors for outcomes a client may
-// see (blog.ErrUserNotFound, blog.ErrUsernameTaken, …) and wrap everything
-// else with context.
+// see (blog.ErrUserNotFound, blog.ErrUsernameTaken, …; blog.ErrUnavailable
+// when the database cannot be reached) and wrap everything else with
+// context.
 package sqlstore
 
 import (
@@ -21,12 +23,14 @@ import (
 	"time"
 
 	"github.com/quill-blog/quill/internal/blog"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // Store is quill's database.
 //
-// SQLite has one writer at a time, so the store keeps two pools on the same
+// It keeps two pools: write, for anything that changes the database, and
+// read, whose connections cannot write. With PostgreSQL both have several
+// connections (see openPostgres). SQLite has one writer at a time, so the store keeps two pools on the same
 // file: write, with a single connection whose transactions BEGIN IMMEDIATE,
 // and read, with several connections that cannot write (query_only). Writers
 // therefore queue in database/sql, where the context can cancel the wait,
@@ -53,7 +57,9 @@ const busyTimeout = 5 * time.Second
 //     path fails instead of quietly starting an empty database elsewhere.
 //   - sqlite://:memory: a private in-memory database, gone on Close; for
 //     experiments, since it lives in a single connection.
-//   - postgres:// and postgresql://: not supported yet.
+//   - postgres:// and postgresql://: a PostgreSQL database, with libpq's
+//     URL parameters (sslmode, connect_timeout, …) and pool_max_conns, the
+//     most connections this store opens (default 16).
 //
 // Open does not migrate; call Migrate. now gives the time for the
 // timestamps the store sets itself (CreatedAt, DatePosted); nil means
@@ -70,7 +76,7 @@ func Open(ctx context.Context, databaseURL string, now func() time.Time) (*Store
 	case "sqlite":
 		return openSQLite(ctx, databaseURL, now)
 	case "postgres", "postgresql":
-		return nil, errors.New("database URL: PostgreSQL is not supported yet; use sqlite:///path/to/file.db")
+		return openPostgres(ctx, databaseURL, now)
 	}
 	// Never echo the URL, nor anything that may not be a scheme: it may hold
 	// a password.
@@ -117,8 +123,16 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 		"&_pragma=temp_store(memory)"
 	s := &Store{dialect: sqliteDialect, now: now}
 
+	open := func(dsn string, readOnly bool) (*sql.DB, error) {
+		c, err := sqlite.NewConnector(dsn)
+		if err != nil {
+			return nil, err
+		}
+		return sql.OpenDB(&faultConnector{Connector: c, faults: sqliteDialect.faults(readOnly)}), nil
+	}
+
 	if path == ":memory:" {
-		db, err := sql.Open("sqlite", ":memory:?"+params+"&_txlock=immediate")
+		db, err := open(":memory:?"+params+"&_txlock=immediate", false)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -142,7 +156,7 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	// 2 MiB): every insert updates several indexes and, by trigger, the
 	// author's row, and with a small cache each of those is a read from the
 	// file (a million-post import ran about a fifth faster with it).
-	s.write, err = sql.Open("sqlite", path+"?"+params+"&_pragma=cache_size(-65536)&_txlock=immediate")
+	s.write, err = open(path+"?"+params+"&_pragma=cache_size(-65536)&_txlock=immediate", false)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -151,7 +165,7 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	s.write.SetConnMaxIdleTime(0)
 	s.write.SetConnMaxLifetime(0)
 
-	s.read, err = sql.Open("sqlite", path+"?"+params+"&_pragma=query_only(1)")
+	s.read, err = open(path+"?"+params+"&_pragma=query_only(1)", true)
 	if err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -211,23 +225,88 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Dialect names the database: "sqlite" (later also "postgres").
+// Dialect names the database: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect.name }
 
+// SyncIDSequences makes new users and posts get ids after the largest ones
+// in use. InsertUsers and InsertPosts do this themselves; call it after
+// inserting rows with explicit ids some other way: SQLite does this by
+// itself, PostgreSQL's sequences do not.
+func (s *Store) SyncIDSequences(ctx context.Context) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"users", "posts"} {
+			if err := s.advanceIDs(ctx, tx, table, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// retryWaits are the pauses before each repeat of a transaction that
+// failed in a way that is safe to repeat; their number bounds the repeats.
+var retryWaits = [...]time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 250 * time.Millisecond}
+
 // inTx runs fn in a write transaction, committed if fn returns nil.
+//
+// A transaction the database aborted as a conflict (serialisation failure,
+// deadlock), or whose connection was lost before COMMIT was sent, changed
+// nothing: it is run again from the start, a few times. So fn must be safe
+// to repeat: it may change only the database and variables it sets anew.
+// A COMMIT that got no answer is not repeated, since it may have been
+// applied: that is blog.ErrUnavailable for the caller to report.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+	return s.retry(ctx, func() (retry bool, err error) {
+		tx, err := s.write.BeginTx(ctx, nil)
+		if err != nil {
+			return s.retryable(err), fmt.Errorf("begin: %w", err)
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return s.retryable(err), err
+		}
+		if err := tx.Commit(); err != nil {
+			return s.conflict(err), fmt.Errorf("commit: %w", err)
+		}
+		return false, nil
+	})
+}
+
+// retry runs attempt until it succeeds, fails for good, runs out of
+// retryWaits, or ctx ends.
+func (s *Store) retry(ctx context.Context, attempt func() (retry bool, err error)) error {
+	for i := 0; ; i++ {
+		retry, err := attempt()
+		if !retry || i == len(retryWaits) {
+			return err
+		}
+		t := time.NewTimer(retryWaits[i])
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
 	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+}
+
+// conflict reports whether err is a conflict the database resolved by
+// aborting the transaction.
+func (s *Store) conflict(err error) bool {
+	return s.dialect.conflict != nil && s.dialect.conflict(err)
+}
+
+// retryable reports whether a transaction that failed with err before its
+// COMMIT may be run again: after a conflict, or after a lost connection to
+// a server, which a new connection may replace. Not when no connection
+// could be made at all: the server is down, and the client had better
+// hear so now (nor after SQLite's busy timeout, which has waited already).
+func (s *Store) retryable(err error) bool {
+	if s.conflict(err) {
+		return true
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	var ue *unavailableError
+	return s.dialect.retryLostConn && errors.As(err, &ue) && !ue.connecting
 }
 
 // taken maps a unique violation to the error a client sees, or returns nil.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
 )
 
 // testDB is a database the suite runs on.
@@ -23,28 +24,20 @@ type testDB struct {
 	url func(tb testing.TB) string
 }
 
-// testDBs lists the databases every test runs against: SQLite always, and
-// PostgreSQL when QUILL_TEST_POSTGRES_URL is set.
+// testDBs lists the databases every test runs against: SQLite, and
+// PostgreSQL, which skips with a message unless QUILL_TEST_POSTGRES_URL is
+// set.
 func testDBs() []testDB {
-	dbs := []testDB{{
+	return []testDB{{
 		name: "sqlite",
 		url: func(tb testing.TB) string {
 			tb.Helper()
 			return "sqlite:///" + filepath.Join(tb.TempDir(), "quill.db")
 		},
+	}, {
+		name: "postgres",
+		url:  sqltest.PostgresURL,
 	}}
-	if os.Getenv("QUILL_TEST_POSTGRES_URL") != "" {
-		// Hook for the PostgreSQL dialect: url will create a fresh schema (or
-		// database) on that server for tb and drop it in tb.Cleanup.
-		dbs = append(dbs, testDB{
-			name: "postgres",
-			url: func(tb testing.TB) string {
-				tb.Skip("QUILL_TEST_POSTGRES_URL is set, but the postgres dialect is not implemented yet")
-				return ""
-			},
-		})
-	}
-	return dbs
 }
 
 // forEachDB runs test once per database, as a subtest named after it. The
@@ -117,8 +110,9 @@ func TestOpenURLs(t *testing.T) {
 	}{
 		{name: "absolute", url: "sqlite:///" + filepath.Join(dir, "a.db")},
 		{name: "memory", url: "sqlite://:memory:"},
-		{name: "postgres", url: "postgres://u:secretpw@localhost/quill", wantErr: "not supported yet"},
-		{name: "postgresql", url: "postgresql://u:secretpw@localhost/quill", wantErr: "not supported yet"},
+		{name: "postgres unreachable", url: "postgres://u:secretpw@127.0.0.1:1/quill", wantErr: "cannot connect to PostgreSQL"},
+		{name: "postgresql bad port", url: "postgresql://u:secretpw@localhost:port/quill", wantErr: "not a valid postgres:// URL"},
+		{name: "postgres bad pool size", url: "postgres://u:secretpw@localhost/quill?pool_max_conns=1", wantErr: "pool_max_conns"},
 		{name: "unknown scheme", url: "mysql://u:secretpw@localhost/quill", wantErr: `unknown scheme "mysql"`},
 		{name: "no scheme", url: "blog.db", wantErr: "database URL must look like"},
 		{name: "not a scheme", url: "pg:secretpw@host://x", wantErr: "unknown scheme;"},
