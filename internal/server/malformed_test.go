@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	pathpkg "path"
 	"strings"
 	"testing"
 
@@ -169,13 +170,13 @@ func FuzzPathID(f *testing.F) {
 	}
 	fx := newFixture(f, testDBs()[0])
 	f.Fuzz(func(t *testing.T, id string) {
-		for _, path := range []string{"/api/posts/", "/api/users/", "/api/users/%s/posts"} {
-			escaped := url.PathEscape(id)
-			if strings.Contains(path, "%s") {
-				path = strings.Replace(path, "%s", escaped, 1)
-			} else {
-				path += escaped
+		for _, path := range []string{"/api/posts/%s", "/api/users/%s", "/api/users/%s/posts"} {
+			// An id that makes "//" or a dot segment makes another path,
+			// which the router cleans with a redirect, as any path.
+			if unescaped := strings.Replace(path, "%s", id, 1); pathpkg.Clean(unescaped) != unescaped {
+				continue
 			}
+			path = strings.Replace(path, "%s", url.PathEscape(id), 1)
 			res, got := fx.do(t, "GET", path, "", nil)
 			checkFuzzReply(t, "GET "+path, res, got)
 		}
