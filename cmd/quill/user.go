@@ -116,7 +116,7 @@ func userCreate(ctx context.Context, args []string, getenv func(string) string, 
 
 func userSetPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var sel selector
-	cfg, fs, err := loadCommandConfig(command{
+	cfg, store, u, err := openAccount(ctx, &sel, command{
 		name:  "user set-password",
 		args:  " (--username U | --email E | --id N)",
 		about: "Sets a new password and ends every session of the account. The password is read from a prompt, or from the first line of standard input.",
@@ -125,18 +125,7 @@ func userSetPassword(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	if err := sel.check(fs); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
 	defer store.Close()
-	u, err := sel.find(ctx, store)
-	if err != nil {
-		return err
-	}
 	hash, err := newPasswordHash(ctx, cfg, stdin, stderr, u)
 	if err != nil {
 		return err
@@ -167,7 +156,7 @@ func userSetPassword(ctx context.Context, args []string, getenv func(string) str
 
 func userDelete(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var sel selector
-	cfg, fs, err := loadCommandConfig(command{
+	_, store, u, err := openAccount(ctx, &sel, command{
 		name:  "user delete",
 		args:  " (--username U | --email E | --id N)",
 		about: "Deletes an account with its posts, picture and sessions. There is no undo.",
@@ -176,18 +165,7 @@ func userDelete(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	if err := sel.check(fs); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
 	defer store.Close()
-	u, err := sel.find(ctx, store)
-	if err != nil {
-		return err
-	}
 	page, err := store.Posts(ctx, u.ID, blog.PageRequest{Limit: 1})
 	if err != nil {
 		return err
@@ -204,7 +182,7 @@ func userSessions(ctx context.Context, args []string, getenv func(string) string
 		sel       selector
 		revokeAll bool
 	)
-	cfg, fs, err := loadCommandConfig(command{
+	_, store, u, err := openAccount(ctx, &sel, command{
 		name:  "user sessions",
 		args:  " [--revoke-all] (--username U | --email E | --id N)",
 		about: "Lists the account's active sessions, or with --revoke-all ends them all: every token of the account stops working at once.",
@@ -216,18 +194,7 @@ func userSessions(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	if err := sel.check(fs); err != nil {
-		return err
-	}
-	store, err := openStore(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
 	defer store.Close()
-	u, err := sel.find(ctx, store)
-	if err != nil {
-		return err
-	}
 	if revokeAll {
 		ended, err := endSessions(ctx, store, u.ID)
 		if err != nil {
@@ -266,6 +233,30 @@ func endSessions(ctx context.Context, store *sqlstore.Store, userID int64) (int,
 }
 
 // selector names one account by exactly one of --username, --email, --id.
+// openAccount does what every command acting on one account starts with:
+// it reads the configuration (cmd's flags include sel's), checks that sel
+// names exactly one account, opens the store and finds the account. The
+// caller closes the store.
+func openAccount(ctx context.Context, sel *selector, cmd command, args []string, getenv func(string) string, stderr io.Writer) (config, *sqlstore.Store, *blog.User, error) {
+	cfg, fs, err := loadCommandConfig(cmd, args, getenv, stderr)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := sel.check(fs); err != nil {
+		return cfg, nil, nil, err
+	}
+	store, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	u, err := sel.find(ctx, store)
+	if err != nil {
+		store.Close()
+		return cfg, nil, nil, err
+	}
+	return cfg, store, u, nil
+}
+
 type selector struct {
 	username, email string
 	id              int64
