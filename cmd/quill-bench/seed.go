@@ -63,11 +63,16 @@ func seed(ctx context.Context, path string, n int, hash string, w io.Writer) (*d
 	}
 	d := &dataset{path: path, posts: n}
 	for i := range seedAuthors {
-		u := blog.User{Username: authorName(i), Email: authorName(i) + "@bench.example", PasswordHash: hash}
-		if err := store.CreateUser(ctx, &u); err != nil {
-			return nil, err
+		d.authors = append(d.authors, blog.User{Username: authorName(i), Email: authorName(i) + "@bench.example", PasswordHash: hash})
+	}
+	results, err := store.InsertUsers(ctx, d.authors, nil)
+	if err != nil {
+		return nil, err
+	}
+	for j, r := range results {
+		if r.Outcome != blog.RowInserted {
+			return nil, fmt.Errorf("seed author %s: outcome %d, want inserted", d.authors[j].Username, r.Outcome)
 		}
-		d.authors = append(d.authors, u)
 	}
 	batch := make([]blog.Post, 0, seedBatch)
 	for i := 0; i < n; {
@@ -86,7 +91,7 @@ func seed(ctx context.Context, path string, n int, hash string, w io.Writer) (*d
 			return nil, err
 		}
 		for j, r := range results {
-			if r.Outcome != sqlstore.Inserted {
+			if r.Outcome != blog.RowInserted {
 				return nil, fmt.Errorf("seed post %d: outcome %d, want inserted", batch[j].ID, r.Outcome)
 			}
 		}

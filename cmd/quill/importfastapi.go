@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,10 +18,10 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/picture"
-	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
 const importAbout = `Imports the FastAPI blog tutorial's SQLite database (PATH, often blog.db) into
@@ -75,15 +73,15 @@ func importFastAPI(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer src.db.Close()
-	store, err := openStore(ctx, cfg.DatabaseURL)
+	quill, done, err := openApp(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer done()
 
 	im := &importer{
 		src:         src,
-		store:       store,
+		app:         quill,
 		hasher:      auth.NewHasher(cfg.Argon2, 1, hashWait, nil),
 		media:       media,
 		rename:      onConflict == "rename",
@@ -205,7 +203,7 @@ func (src *fastapiDB) check(ctx context.Context) error {
 // importer copies the tutorial's users, then its posts, into quill.
 type importer struct {
 	src      *fastapiDB
-	store    *sqlstore.Store
+	app      *app.App
 	hasher   *auth.Hasher // only to recognise hash formats
 	media    string       // "" when pictures are not imported
 	rename   bool
@@ -337,7 +335,7 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 	if im.rename {
 		rename = numbered
 	}
-	results, err := im.store.InsertUsers(ctx, users, rename)
+	results, err := im.app.ImportUsers(ctx, users, rename)
 	if err != nil {
 		return fmt.Errorf("import users: %w", err)
 	}
@@ -345,7 +343,7 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 		u, i := &users[j], rows[j]
 		su := &batch[i]
 		switch r.Outcome {
-		case sqlstore.Inserted:
+		case blog.RowInserted:
 			im.users.imported++
 			var why []string
 			if renames[j] != "" {
@@ -366,25 +364,25 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 			} else if problem != "" {
 				note(i, "warning: %s; the user gets the default avatar", problem)
 			}
-		case sqlstore.Exists:
+		case blog.RowExists:
 			im.users.existing++
 			if problem, err := im.picture(ctx, u, su, true); err != nil {
 				return err
 			} else if problem != "" {
 				note(i, "warning: %s; the user gets the default avatar", problem)
 			}
-		case sqlstore.IDTaken:
-			holder, _ := im.store.User(ctx, r.Holder)
+		case blog.RowIDTaken:
+			holder, _ := im.app.User(ctx, r.Holder)
 			skip(i, fmt.Sprintf("id %d belongs to a different quill user%s; import into a new database", r.Holder, named(holder)))
-		case sqlstore.UsernameTaken:
-			holder, _ := im.store.User(ctx, r.Holder)
+		case blog.RowUsernameTaken:
+			holder, _ := im.app.User(ctx, r.Holder)
 			reason := fmt.Sprintf("%q is taken by user %d%s (quill ignores case and width in usernames)", u.Username, r.Holder, named(holder))
 			if !im.rename {
 				reason += "; --on-conflict=rename imports it under a new name"
 			}
 			skip(i, reason)
-		case sqlstore.EmailTaken:
-			holder, _ := im.store.User(ctx, r.Holder)
+		case blog.RowEmailTaken:
+			holder, _ := im.app.User(ctx, r.Holder)
 			skip(i, fmt.Sprintf("email %s is used by user %d%s (quill ignores case in emails)", u.Email, r.Holder, named(holder)))
 		}
 	}
@@ -404,7 +402,7 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 // imported reports whether an earlier import brought in this user: quill
 // has a user with its id and email.
 func (im *importer) imported(ctx context.Context, su *sourceUser) (bool, error) {
-	u, err := im.store.User(ctx, su.id)
+	u, err := im.app.User(ctx, su.id)
 	if errors.Is(err, blog.ErrUserNotFound) {
 		return false, nil
 	}
@@ -444,7 +442,7 @@ func (im *importer) user(su *sourceUser) (u blog.User, renamed, skip string) {
 
 // takenBy says who holds a username, for the report.
 func (im *importer) takenBy(ctx context.Context, name string) string {
-	holder, err := im.store.UserByLogin(ctx, blog.LoginKey(name))
+	holder, err := im.app.FindUser(ctx, app.Selector{Username: name})
 	if err != nil {
 		return fmt.Sprintf("%q is taken (quill ignores case and width in usernames)", name)
 	}
@@ -473,15 +471,6 @@ func (im *importer) picture(ctx context.Context, u *blog.User, su *sourceUser, e
 		im.pictures++
 		return "", nil
 	}
-	if existing {
-		current, err := im.store.User(ctx, u.ID)
-		if err != nil {
-			return "", err
-		}
-		if current.ImageFile != "" {
-			return "", nil
-		}
-	}
 	data, problem := readPicture(im.media, name)
 	if problem != "" {
 		return problem, nil
@@ -489,22 +478,19 @@ func (im *importer) picture(ctx context.Context, u *blog.User, su *sourceUser, e
 	// The name is kept, so old links to the picture keep working, unless
 	// another user's picture has it (the tutorial's names are random, so
 	// only a hand-edited database has that).
-	if _, _, err := im.store.Picture(ctx, name); err == nil {
-		if name, err = randomPictureName(); err != nil {
-			return "", err
-		}
-	} else if !errors.Is(err, blog.ErrPictureNotFound) {
-		return "", err
+	err = im.app.ImportPicture(ctx, u.ID, name, data, existing)
+	var e *blog.Error
+	if errors.As(err, &e) && e.Kind == blog.Invalid {
+		return fmt.Sprintf("picture %s: %s", name, lowerFirst(e.Message)), nil
 	}
-	if _, err := im.store.SavePicture(ctx, u.ID, name, data); err != nil {
+	if err != nil {
 		return "", fmt.Errorf("import the picture of %s: %w", su, err)
 	}
 	return "", nil
 }
 
-// readPicture reads a picture from the media folder and makes it a
-// profile picture as an upload would be (package picture: a 300×300 JPEG
-// from a JPEG, PNG, GIF or WebP file), or says what is wrong with it.
+// readPicture reads a picture file from the media folder, or says what
+// is wrong with it.
 func readPicture(dir, name string) ([]byte, string) {
 	if !plainFileName(name) {
 		return nil, fmt.Sprintf("picture name %q is not a plain file name", name)
@@ -521,24 +507,10 @@ func readPicture(dir, name string) ([]byte, string) {
 	if err != nil {
 		return nil, fmt.Sprintf("cannot read picture %s: %v", name, err)
 	}
-	jpg, err := picture.Process(data)
-	var e *blog.Error
-	if errors.As(err, &e) {
-		return nil, fmt.Sprintf("picture %s: %s", name, lowerFirst(e.Message))
+	if len(data) > picture.MaxBytes {
+		return nil, fmt.Sprintf("picture %s: %s", name, lowerFirst(picture.ErrFileTooLarge.Message))
 	}
-	if err != nil {
-		return nil, fmt.Sprintf("picture %s: %v", name, err)
-	}
-	return jpg, ""
-}
-
-// randomPictureName is a new picture name of the kind quill gives uploads.
-func randomPictureName() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("picture name: %w", err)
-	}
-	return hex.EncodeToString(b[:]) + ".jpg", nil
+	return data, ""
 }
 
 // plainFileName reports whether name can be a picture's file name in the
@@ -634,19 +606,19 @@ func (im *importer) postBatch(ctx context.Context, batch []sourcePost) error {
 		}
 		posts, rows = append(posts, p), append(rows, i)
 	}
-	results, err := im.store.InsertPosts(ctx, posts)
+	results, err := im.app.ImportPosts(ctx, posts)
 	if err != nil {
 		return fmt.Errorf("import posts: %w", err)
 	}
 	for j, r := range results {
 		switch i := rows[j]; r.Outcome {
-		case sqlstore.Inserted:
+		case blog.RowInserted:
 			im.posts.imported++
-		case sqlstore.Exists:
+		case blog.RowExists:
 			im.posts.existing++
-		case sqlstore.IDTaken:
+		case blog.RowIDTaken:
 			skipped[i] = fmt.Sprintf("id %d belongs to a different quill post; import into a new database", batch[i].id)
-		case sqlstore.NoAuthor:
+		case blog.RowNoAuthor:
 			skipped[i] = fmt.Sprintf("its author, user %d, is not in quill (deleted since an earlier import?)", posts[j].AuthorID)
 		}
 	}

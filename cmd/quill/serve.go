@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/server"
@@ -76,16 +77,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer ln.Close()
 
 	slots := setProcessors()
-	handler := server.NewServer(server.Config{
-		Store:      store,
-		Hasher:     auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
-		Policy:     auth.NewPolicy(),
-		Tokens:     auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
-		Logger:     logger,
-		SessionTTL: cfg.RefreshTTL,
-		CSRF:       auth.NewCSRF([]byte(cfg.SecretKey)),
-		PublicURL:  cfg.PublicURL,
-		Mailer:     mailer,
+	quill := newApp(cfg, store, logger, slots, mailer)
+	handler := server.New(server.Config{
+		App:       quill,
+		Logger:    logger,
+		CSRF:      auth.NewCSRF([]byte(cfg.SecretKey)),
+		PublicURL: cfg.PublicURL,
 
 		TrustedProxies:    cfg.TrustedProxies,
 		CORSOrigins:       cfg.CORSOrigins,
@@ -98,7 +95,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	backgroundDone := make(chan struct{})
 	go func() {
 		defer close(backgroundDone)
-		handler.Run(background)
+		quill.Run(background)
 	}()
 	srv := &http.Server{
 		Handler:           handler,
@@ -147,9 +144,26 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 	return n
 })
 
+// newApp returns the application layer on store, configured by cfg, with
+// slots hash computations at once. mailer may be nil where no mail is
+// sent (the admin commands).
+func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) *app.App {
+	return app.New(app.Config{
+		Store:          store,
+		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
+		Policy:         auth.NewPolicy(),
+		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
+		Logger:         logger,
+		SessionTTL:     cfg.RefreshTTL,
+		PublicURL:      cfg.PublicURL,
+		Mailer:         mailer,
+		ThrottleLogins: cfg.RateLimits,
+	})
+}
+
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,
 // the development sender that writes mails to the log.
-func newMailer(cfg config, logger *slog.Logger) (server.Mailer, error) {
+func newMailer(cfg config, logger *slog.Logger) (app.Mailer, error) {
 	if cfg.SMTPURL == "" {
 		logger.Warn("SMTP_URL is unset: emails, password reset links included, are written to this log instead of being sent (development only)")
 		return mail.NewLog(logger), nil

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,9 +14,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
-	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
 const userUsage = `Usage: quill user COMMAND [flags]
@@ -80,43 +78,50 @@ func userCreate(ctx context.Context, args []string, getenv func(string) string, 
 		return &usageError{"user create needs --username and --email"}
 	}
 	var v blog.Validator
-	u := &blog.User{Username: v.Username(username), Email: v.Email(email)}
-	if err := problems(v); err != nil {
+	username, email = v.Username(username), v.Email(email)
+	if err := problems(v.Problems); err != nil {
 		return err
 	}
 
-	store, err := openStore(ctx, cfg.DatabaseURL)
+	quill, done, err := openApp(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer done()
 	// Say so before asking for a password that would be wasted.
-	if _, err := store.UserByLogin(ctx, blog.LoginKey(u.Username)); err == nil {
-		return fmt.Errorf("username %q is already registered", u.Username)
+	if err := quill.CheckAvailable(ctx, username, email); err != nil {
+		return taken(err, username, email)
 	}
-	if _, err := store.UserByLogin(ctx, u.Email); err == nil {
-		return fmt.Errorf("email %s is already registered", u.Email)
-	}
-
-	if u.PasswordHash, err = newPasswordHash(ctx, cfg, stdin, stderr, u); err != nil {
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
 		return err
 	}
-	if err := store.CreateUser(ctx, u); err != nil {
-		switch {
-		case errors.Is(err, blog.ErrUsernameTaken):
-			return fmt.Errorf("username %q is already registered", u.Username)
-		case errors.Is(err, blog.ErrEmailTaken):
-			return fmt.Errorf("email %s is already registered", u.Email)
-		}
-		return err
+	u, err := quill.Register(ctx, app.Registration{Username: username, Email: email, Password: password})
+	if err != nil {
+		return taken(err, username, email)
 	}
 	fmt.Fprintf(stdout, "created user %s\n", describe(u))
 	return nil
 }
 
+// taken says which name is taken, or what else is wrong with a new
+// account.
+func taken(err error, username, email string) error {
+	var e *blog.Error
+	switch {
+	case errors.Is(err, blog.ErrUsernameTaken):
+		return fmt.Errorf("username %q is already registered (or one that looks the same)", username)
+	case errors.Is(err, blog.ErrEmailTaken):
+		return fmt.Errorf("email %s is already registered", email)
+	case errors.As(err, &e) && e.Kind == blog.Unprocessable:
+		return problems(e.Problems)
+	}
+	return err
+}
+
 func userSetPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var sel selector
-	cfg, store, u, err := openAccount(ctx, &sel, command{
+	quill, done, u, err := openAccount(ctx, &sel, command{
 		name:  "user set-password",
 		args:  " (--username U | --email E | --id N)",
 		about: "Sets a new password and ends every session of the account. The password is read from a prompt, or from the first line of standard input.",
@@ -125,38 +130,33 @@ func userSetPassword(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	hash, err := newPasswordHash(ctx, cfg, stdin, stderr, u)
+	defer done()
+	password, err := readPassword(stdin, stderr)
 	if err != nil {
 		return err
 	}
-	active, err := store.Sessions(ctx, u.ID, time.Now())
-	if err != nil {
-		return err
-	}
-	// One transaction: the hash, every session and any reset link.
-	err = store.SetPassword(ctx, u.ID, u.PasswordHash, hash, "")
+	// One transaction: the hash, every session, any reset link, and the
+	// login throttle of the account (one locked out by failed logins
+	// opens again).
+	ended, err := quill.SetPassword(ctx, u, password)
+	var e *blog.Error
 	switch {
 	case errors.Is(err, blog.ErrInvalidToken):
 		return fmt.Errorf("the password of user %s changed while you typed; nothing was changed, try again", describe(u))
 	case errors.Is(err, blog.ErrUserNotFound):
 		return fmt.Errorf("user %s was deleted while you typed", describe(u))
+	case errors.As(err, &e) && e.Kind == blog.Unprocessable:
+		return problems(e.Problems)
 	case err != nil:
 		return err
 	}
-	// An account locked out by failed logins opens again.
-	for _, key := range []string{blog.LoginKey(u.Username), u.Email} {
-		if err := store.ClearLoginFailures(ctx, key); err != nil {
-			return fmt.Errorf("the password is set, but clearing failed logins failed: %w", err)
-		}
-	}
-	fmt.Fprintf(stdout, "set the password of user %s and ended %s\n", describe(u), count(len(active), "session"))
+	fmt.Fprintf(stdout, "set the password of user %s and ended %s\n", describe(u), count(ended, "session"))
 	return nil
 }
 
 func userDelete(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var sel selector
-	_, store, u, err := openAccount(ctx, &sel, command{
+	quill, done, u, err := openAccount(ctx, &sel, command{
 		name:  "user delete",
 		args:  " (--username U | --email E | --id N)",
 		about: "Deletes an account with its posts, picture and sessions. There is no undo.",
@@ -165,15 +165,12 @@ func userDelete(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	page, err := store.Posts(ctx, u.ID, blog.PageRequest{Limit: 1})
+	defer done()
+	posts, err := quill.DeleteUser(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	if err := store.DeleteUser(ctx, u.ID); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "deleted user %s with %s\n", describe(u), count(page.Total, "post"))
+	fmt.Fprintf(stdout, "deleted user %s with %s\n", describe(u), count(posts, "post"))
 	return nil
 }
 
@@ -182,7 +179,7 @@ func userSessions(ctx context.Context, args []string, getenv func(string) string
 		sel       selector
 		revokeAll bool
 	)
-	_, store, u, err := openAccount(ctx, &sel, command{
+	quill, done, u, err := openAccount(ctx, &sel, command{
 		name:  "user sessions",
 		args:  " [--revoke-all] (--username U | --email E | --id N)",
 		about: "Lists the account's active sessions, or with --revoke-all ends them all: every token of the account stops working at once.",
@@ -194,16 +191,16 @@ func userSessions(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer done()
 	if revokeAll {
-		ended, err := endSessions(ctx, store, u.ID)
+		ended, err := quill.EndSessions(ctx, u.ID)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "ended %s of user %s\n", count(ended, "session"), describe(u))
 		return nil
 	}
-	sessions, err := store.Sessions(ctx, u.ID, time.Now())
+	sessions, err := quill.UserSessions(ctx, u.ID)
 	if err != nil {
 		return err
 	}
@@ -220,41 +217,38 @@ func userSessions(ctx context.Context, args []string, getenv func(string) string
 	return tw.Flush()
 }
 
-// endSessions ends every session of the user and says how many were active.
-func endSessions(ctx context.Context, store *sqlstore.Store, userID int64) (int, error) {
-	active, err := store.Sessions(ctx, userID, time.Now())
+// openApp opens the database cfg names and returns the application layer
+// on it for one command, and the function that closes it. Hashing gets
+// one slot: a command hashes one password at most.
+func openApp(ctx context.Context, cfg config) (*app.App, func(), error) {
+	store, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	if err := store.DeleteSessions(ctx, userID, ""); err != nil {
-		return 0, err
-	}
-	return len(active), nil
+	return newApp(cfg, store, nil, 1, nil), func() { store.Close() }, nil
 }
 
 // selector names one account by exactly one of --username, --email, --id.
 // openAccount does what every command acting on one account starts with:
 // it reads the configuration (cmd's flags include sel's), checks that sel
-// names exactly one account, opens the store and finds the account. The
-// caller closes the store.
-func openAccount(ctx context.Context, sel *selector, cmd command, args []string, getenv func(string) string, stderr io.Writer) (config, *sqlstore.Store, *blog.User, error) {
+// names exactly one account, opens the database and finds the account.
+// The caller calls done when it is finished.
+func openAccount(ctx context.Context, sel *selector, cmd command, args []string, getenv func(string) string, stderr io.Writer) (quill *app.App, done func(), u *blog.User, err error) {
 	cfg, fs, err := loadCommandConfig(cmd, args, getenv, stderr)
 	if err != nil {
-		return cfg, nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := sel.check(fs); err != nil {
-		return cfg, nil, nil, err
+		return nil, nil, nil, err
 	}
-	store, err := openStore(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return cfg, nil, nil, err
+	if quill, done, err = openApp(ctx, cfg); err != nil {
+		return nil, nil, nil, err
 	}
-	u, err := sel.find(ctx, store)
-	if err != nil {
-		store.Close()
-		return cfg, nil, nil, err
+	if u, err = sel.find(ctx, quill); err != nil {
+		done()
+		return nil, nil, nil, err
 	}
-	return cfg, store, u, nil
+	return quill, done, u, nil
 }
 
 type selector struct {
@@ -296,54 +290,28 @@ func btoi(b bool) int {
 }
 
 // find returns the account, or an error naming what was looked for.
-func (s *selector) find(ctx context.Context, store *sqlstore.Store) (*blog.User, error) {
-	var (
-		u    *blog.User
-		err  error
-		what string
-	)
+func (s *selector) find(ctx context.Context, quill *app.App) (*blog.User, error) {
+	var what string
 	switch {
 	case s.id != 0:
-		u, err = store.User(ctx, s.id)
 		what = fmt.Sprintf("id %d", s.id)
 	case s.email != "":
 		email := strings.ToLower(strings.TrimSpace(s.email))
 		if !strings.Contains(email, "@") {
 			return nil, fmt.Errorf("%q is not an email address", s.email)
 		}
-		u, err = store.UserByLogin(ctx, email)
 		what = "email " + email
 	default:
 		if strings.Contains(s.username, "@") {
 			return nil, fmt.Errorf("%q is not a username (usernames have no @); use --email", s.username)
 		}
-		u, err = store.UserByLogin(ctx, blog.LoginKey(s.username))
 		what = fmt.Sprintf("username %q", s.username)
 	}
+	u, err := quill.FindUser(ctx, app.Selector{ID: s.id, Username: s.username, Email: s.email})
 	if errors.Is(err, blog.ErrUserNotFound) {
 		return nil, fmt.Errorf("no user with %s", what)
 	}
 	return u, err
-}
-
-// newPasswordHash reads a new password for u, checks it as the API does
-// (length, then the strength policy) and hashes it with the configured
-// Argon2 parameters.
-func newPasswordHash(ctx context.Context, cfg config, stdin io.Reader, stderr io.Writer, u *blog.User) (string, error) {
-	pw, err := readPassword(stdin, stderr)
-	if err != nil {
-		return "", err
-	}
-	var v blog.Validator
-	pw = v.Password("password", pw)
-	if err := problems(v); err != nil {
-		return "", err
-	}
-	if msg := auth.NewPolicy().Check(pw, u.Username, u.Email); msg != "" {
-		return "", fmt.Errorf("invalid password: %s", msg)
-	}
-	hasher := auth.NewHasher(cfg.Argon2, 1, hashWait, rand.Reader)
-	return hasher.Hash(ctx, pw)
 }
 
 // maxPasswordLine bounds what is read as a password line: the longest
@@ -393,12 +361,12 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 }
 
 // problems turns validation problems into one error naming each field.
-func problems(v blog.Validator) error {
-	if len(v.Problems) == 0 {
+func problems(ps []blog.Problem) error {
+	if len(ps) == 0 {
 		return nil
 	}
-	msgs := make([]string, len(v.Problems))
-	for i, p := range v.Problems {
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
 		field := "value"
 		if len(p.Loc) > 0 {
 			field = fmt.Sprint(p.Loc[len(p.Loc)-1])

@@ -115,7 +115,8 @@ type Hasher struct {
 	wait   time.Duration
 	random io.Reader
 	limits limits
-	dummy  string
+	dummy  string // of the current parameters
+	timing loginTiming
 }
 
 // NewHasher returns a Hasher that makes hashes with p, runs at most slots
@@ -143,7 +144,7 @@ func NewHasher(p Params, slots int, wait time.Duration, random io.Reader) *Hashe
 		wait:   wait,
 		random: random,
 		limits: lim,
-		// Only the dummy's cost matters: VerifyDummy never reports a match,
+		// Only the dummy's cost matters: VerifyLogin never reports a match,
 		// so its salt and tag can be zero.
 		dummy: encodePHC("argon2id", p, make([]byte, saltLen), make([]byte, tagLen)),
 	}
@@ -225,15 +226,6 @@ func (h *Hasher) Recognizes(encoded string) bool {
 		return ok
 	}
 	return isBcrypt(encoded, h.limits)
-}
-
-// VerifyDummy spends the time of verifying password against a hash made with
-// the current parameters. Login calls it for an unknown user, so that a
-// missing account costs the same as a wrong password. Its only error is
-// ErrBusy.
-func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
-	_, _, err := h.Verify(ctx, password, h.dummy)
-	return err
 }
 
 // acquire takes a hashing slot, waiting at most h.wait. The wait uses the

@@ -53,6 +53,8 @@ var (
 	ErrInvalidToken     = &Error{Kind: Unauthenticated, Code: "invalid_token", Message: "Invalid authentication credentials"}
 	ErrBadCredentials   = &Error{Kind: Unauthenticated, Code: "invalid_credentials", Message: "Incorrect username or password"}
 	ErrWrongPassword    = &Error{Kind: Invalid, Code: "wrong_password", Message: "Current password is incorrect"}
+	ErrNeedPassword     = &Error{Kind: Invalid, Code: "current_password_required",
+		Message: "Current password is required to change the email or password"}
 	ErrNoPicture        = &Error{Kind: Invalid, Code: "no_picture", Message: "No profile picture to delete"}
 	ErrPictureNotFound  = &Error{Kind: NotFound, Code: "picture_not_found", Message: "Picture not found"}
 	ErrInvalidReset     = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "Invalid or expired reset token"}
@@ -67,6 +69,15 @@ var (
 	// locked by another process past the busy timeout): the client should
 	// try again after RetryAfter.
 	ErrUnavailable = &Error{Kind: Unavailable, Code: "database_unavailable", Message: "Database unavailable", RetryAfter: 5 * time.Second}
+)
+
+// Refusals to act on what belongs to someone else. As in the FastAPI
+// tutorial, the message names the action.
+var (
+	ErrNotYourAccount       = Forbid("Not authorized to update this user")
+	ErrNotYourAccountDelete = Forbid("Not authorized to delete this user")
+	ErrNotYourPost          = Forbid("Not authorized to update this post")
+	ErrNotYourPostDelete    = Forbid("Not authorized to delete this post")
 )
 
 // Forbid returns a 403 error with the given message, such as

@@ -2,6 +2,7 @@ package blog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -39,12 +40,35 @@ func (v *Validator) Check(ok bool, typ, msg string, loc ...any) {
 }
 
 // Err is nil when nothing was recorded, otherwise a 422 *Error listing every
-// problem.
-func (v *Validator) Err() error {
+// problem. When fields are given, problems with a field named in the body
+// come in that order, the others first, each field's in the order they
+// were recorded: a request's fields are reported as they are declared
+// however the problems were found.
+func (v *Validator) Err(fields ...string) error {
 	if len(v.Problems) == 0 {
 		return nil
 	}
+	if len(fields) > 0 {
+		rank := func(p Problem) int {
+			if len(p.Loc) == 2 && p.Loc[0] == "body" {
+				if i := slices.Index(fields, fmt.Sprint(p.Loc[1])); i >= 0 {
+					return i + 1
+				}
+			}
+			return 0
+		}
+		slices.SortStableFunc(v.Problems, func(a, b Problem) int { return rank(a) - rank(b) })
+	}
 	return &Error{Kind: Unprocessable, Code: "validation_error", Message: "Validation failed", Problems: v.Problems}
+}
+
+// Reported reports whether a problem with the body field is recorded: an
+// adapter that found a field missing or of the wrong type records so, and
+// its value is then not checked further.
+func (v *Validator) Reported(field string) bool {
+	return slices.ContainsFunc(v.Problems, func(p Problem) bool {
+		return len(p.Loc) == 2 && p.Loc[0] == "body" && p.Loc[1] == field
+	})
 }
 
 // text checks what every string field needs: valid UTF-8 and no NUL bytes.

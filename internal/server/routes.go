@@ -1,18 +1,18 @@
 package server
 
 import (
-	"io"
-	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 
-	"github.com/quill-blog/quill/web"
+	"github.com/quill-blog/quill/internal/server/httpx"
+	"github.com/quill-blog/quill/internal/server/openapi"
 )
 
 // routes registers every route quill serves. It is the one place to read
 // to know the whole HTTP surface.
-func (s *Server) routes() {
-	m := s.mux
+func (s *Server) routes(openAPIDoc []byte) {
+	m, a, p := s.mux, s.api, s.site
 	// api registers a route of the JSON API, which the OpenAPI document
 	// must describe (a test compares the two).
 	api := func(pattern string, h http.Handler) {
@@ -20,129 +20,129 @@ func (s *Server) routes() {
 		m.Handle(pattern, h)
 	}
 
-	api("POST /api/users", s.handle(s.handleRegister))
-	api("POST /api/users/token", s.handle(s.handleToken))
-	api("POST /api/users/logout", s.authed(s.handleLogout))
-	api("GET /api/users/me", s.authed(s.handleMe))
-	api("GET /api/users/me/sessions", s.authed(s.handleSessions))
-	api("DELETE /api/users/me/sessions/{session_id}", s.authed(s.handleDeleteSession))
-	api("PATCH /api/users/me/password", s.authed(s.handleChangePassword))
-	api("POST /api/users/forgot-password", s.handle(s.handleForgotPassword))
-	api("POST /api/users/reset-password", s.handle(s.handleResetPassword))
-	api("GET /api/users/{user_id}", s.handle(s.handleUser))
-	api("PATCH /api/users/{user_id}", s.authed(s.handlePatchUser))
-	api("PUT /api/users/{user_id}", s.authed(s.handlePutUser))
-	api("DELETE /api/users/{user_id}", s.authed(s.handleDeleteUser))
-	api("GET /api/users/{user_id}/posts", s.handle(s.handleUserPosts))
-	api("PATCH /api/users/{user_id}/picture", s.authed(s.handlePatchPicture))
-	api("DELETE /api/users/{user_id}/picture", s.authed(s.handleDeletePicture))
+	api("POST /api/users", a.Public(a.Register))
+	api("POST /api/users/token", a.Public(a.Token))
+	api("POST /api/users/logout", a.Authed(a.Logout))
+	api("GET /api/users/me", a.Authed(a.Me))
+	api("GET /api/users/me/sessions", a.Authed(a.Sessions))
+	api("DELETE /api/users/me/sessions/{session_id}", a.Authed(a.DeleteSession))
+	api("PATCH /api/users/me/password", a.Authed(a.ChangePassword))
+	api("POST /api/users/forgot-password", a.Public(a.ForgotPassword))
+	api("POST /api/users/reset-password", a.Public(a.ResetPassword))
+	api("GET /api/users/{user_id}", a.Public(a.User))
+	api("PATCH /api/users/{user_id}", a.Authed(a.PatchUser))
+	api("PUT /api/users/{user_id}", a.Authed(a.PutUser))
+	api("DELETE /api/users/{user_id}", a.Authed(a.DeleteUser))
+	api("GET /api/users/{user_id}/posts", a.Public(a.UserPosts))
+	api("PATCH /api/users/{user_id}/picture", a.Authed(a.SetPicture))
+	api("DELETE /api/users/{user_id}/picture", a.Authed(a.DeletePicture))
 
-	api("GET /api/posts", s.handle(s.handlePosts))
-	api("POST /api/posts", s.authed(s.handleCreatePost))
-	api("GET /api/posts/{post_id}", s.handle(s.handlePost))
-	api("PUT /api/posts/{post_id}", s.authed(s.handlePutPost))
-	api("PATCH /api/posts/{post_id}", s.authed(s.handlePatchPost))
-	api("DELETE /api/posts/{post_id}", s.authed(s.handleDeletePost))
+	api("GET /api/posts", a.Public(a.Posts))
+	api("POST /api/posts", a.Authed(a.CreatePost))
+	api("GET /api/posts/{post_id}", a.Public(a.Post))
+	api("PUT /api/posts/{post_id}", a.Authed(a.PutPost))
+	api("PATCH /api/posts/{post_id}", a.Authed(a.PatchPost))
+	api("DELETE /api/posts/{post_id}", a.Authed(a.DeletePost))
 
-	api("GET /health", http.HandlerFunc(s.handleHealth))
+	api("GET /health", a.Public(a.Health))
+	s.literalPathsOnly()
 
 	// Pages: HTML forms that work without JavaScript, logged in by cookie
-	// (see pages.go). Form posts are checked for origin and CSRF token.
-	m.Handle("GET /{$}", s.publicPage(s.pagePosts))
-	m.Handle("GET /posts/{post_id}", s.publicPage(s.pagePost))
-	m.Handle("GET /users/{user_id}/posts", s.publicPage(s.pageUserPosts))
-	m.Handle("GET /login", s.publicPage(s.pageLogin))
-	m.Handle("POST /login", s.publicPage(s.pageLoginPost))
-	m.Handle("GET /register", s.publicPage(s.pageRegister))
-	m.Handle("POST /register", s.publicPage(s.pageRegisterPost))
-	m.Handle("POST /logout", s.publicPage(s.pageLogout))
-	m.Handle("GET /account", s.memberPage(s.pageAccount))
-	m.Handle("POST /account", s.memberPage(s.pageUpdateProfile))
-	m.Handle("POST /account/delete", s.memberPage(s.pageDeleteAccount))
-	m.Handle("POST /account/picture", s.memberUpload(s.pageSetPicture))
-	m.Handle("POST /account/picture/delete", s.memberPage(s.pageDeletePicture))
-	m.Handle("POST /account/password", s.memberPage(s.pageChangePassword))
-	m.Handle("POST /account/sessions/{session_id}/delete", s.memberPage(s.pageEndSession))
-	m.Handle("POST /account/sessions/delete-others", s.memberPage(s.pageEndOtherSessions))
-	m.Handle("GET /forgot-password", s.publicPage(s.pageForgot))
-	m.Handle("POST /forgot-password", s.publicPage(s.pageForgotPost))
-	m.Handle("GET /reset-password", s.publicPage(s.pageReset))
-	m.Handle("POST /reset-password", s.publicPage(s.pageResetPost))
-	m.Handle("GET /posts/new", s.memberPage(s.pageNewPost))
-	m.Handle("POST /posts/new", s.memberPage(s.pageCreatePost))
-	m.Handle("GET /posts/{post_id}/edit", s.memberPage(s.pageEditPost))
-	m.Handle("POST /posts/{post_id}/edit", s.memberPage(s.pageUpdatePost))
-	m.Handle("POST /posts/{post_id}/delete", s.memberPage(s.pageDeletePost))
+	// (see package site). Form posts are checked for origin and CSRF token.
+	m.Handle("GET /{$}", p.Public(p.Home))
+	m.Handle("GET /posts/{post_id}", p.Public(p.Post))
+	m.Handle("GET /users/{user_id}/posts", p.Public(p.UserPosts))
+	m.Handle("GET /login", p.Public(p.Login))
+	m.Handle("POST /login", p.Public(p.LoginPost))
+	m.Handle("GET /register", p.Public(p.Register))
+	m.Handle("POST /register", p.Public(p.RegisterPost))
+	m.Handle("POST /logout", p.Public(p.Logout))
+	m.Handle("GET /account", p.Member(p.Account))
+	m.Handle("POST /account", p.Member(p.UpdateProfile))
+	m.Handle("POST /account/delete", p.Member(p.DeleteAccount))
+	m.Handle("POST /account/picture", p.MemberUpload(p.SetPicture))
+	m.Handle("POST /account/picture/delete", p.Member(p.DeletePicture))
+	m.Handle("POST /account/password", p.Member(p.ChangePassword))
+	m.Handle("POST /account/sessions/{session_id}/delete", p.Member(p.EndSession))
+	m.Handle("POST /account/sessions/delete-others", p.Member(p.EndOtherSessions))
+	m.Handle("GET /forgot-password", p.Public(p.Forgot))
+	m.Handle("POST /forgot-password", p.Public(p.ForgotPost))
+	m.Handle("GET /reset-password", p.Public(p.Reset))
+	m.Handle("POST /reset-password", p.Public(p.ResetPost))
+	m.Handle("GET /posts/new", p.Member(p.NewPost))
+	m.Handle("POST /posts/new", p.Member(p.CreatePost))
+	m.Handle("GET /posts/{post_id}/edit", p.Member(p.EditPost))
+	m.Handle("POST /posts/{post_id}/edit", p.Member(p.UpdatePost))
+	m.Handle("POST /posts/{post_id}/delete", p.Member(p.DeletePost))
 
 	// Docs: the OpenAPI document and Swagger UI, all embedded.
-	m.Handle("GET /openapi.json", http.HandlerFunc(s.handleOpenAPI))
-	m.Handle("GET /docs", s.publicPage(s.pageDocs))
+	m.Handle("GET /openapi.json", openapi.Handler(openAPIDoc))
+	m.Handle("GET /docs", p.Public(p.Docs))
 
-	static, _ := fs.Sub(web.Static, "static") // "static" is embedded: cannot fail
-	m.Handle("GET /static/", s.page(s.staticFiles(static)))
+	m.Handle("GET /static/", p.Page(p.Static()))
 	// ServeHTTP folds "/static/" to "/static"; unless that is registered,
 	// the mux redirects it back to "/static/", forever. Nothing is listed.
-	m.Handle("GET /static", s.page(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
-	m.Handle("GET /media/profile_pics/{name}", s.page(s.handlePicture))
+	m.Handle("GET /static", p.Page(func(http.ResponseWriter, *http.Request) error { return httpx.ErrNotFound }))
+	m.Handle("GET /media/profile_pics/{name}", p.Page(p.Picture))
 
 	// Everything else: 404, or 405 with Allow when the path exists under
 	// another method. JSON under /api/, an HTML page elsewhere.
-	m.Handle("/", http.HandlerFunc(s.handleUnmatched))
+	m.Handle("/", http.HandlerFunc(s.unmatched))
 }
 
 // methods are the methods a route may be registered under, for Allow.
 var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
-// handleUnmatched answers requests no route took. It runs only on error
-// paths, so asking the mux about every method here costs the hot path
-// nothing.
-func (s *Server) handleUnmatched(w http.ResponseWriter, r *http.Request) {
-	allow := s.allowedMethods(r)
-	err := error(errNotFound)
-	if len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		err = errMethodNotAllowed
+// literalPathsOnly makes an API path without wildcards answer only to its
+// own methods. Without it, GET /api/users/token would be taken by
+// GET /api/users/{user_id} (and answered 422, "token" is no id), and
+// PATCH /api/users/me by PATCH /api/users/{user_id}; with it, each is 405
+// with Allow, like any other path under a method it lacks.
+func (s *Server) literalPathsOnly() {
+	has := map[string][]string{} // literal path → its methods
+	for _, pattern := range s.apiPatterns {
+		method, path, _ := strings.Cut(pattern, " ")
+		if !strings.Contains(path, "{") {
+			has[path] = append(has[path], method)
+		}
 	}
-	if isAPI(r.URL.Path) {
-		s.apiError(w, r, err)
-		return
+	for path, own := range has {
+		for _, m := range methods {
+			if m == "HEAD" || slices.Contains(own, m) || (m == "GET" && slices.Contains(own, "HEAD")) {
+				continue
+			}
+			probe, _ := http.NewRequest(m, path, nil)
+			if _, pattern := s.mux.Handler(probe); pattern == "" || pattern == "/" {
+				continue // nothing else takes it: the catch-all answers 405
+			}
+			s.mux.Handle(m+" "+path, http.HandlerFunc(s.unmatched))
+			s.notAllowed[m+" "+path] = true
+		}
 	}
-	s.pageError(w, r, err)
 }
 
-// allowedMethods lists the methods r's path is routed under.
+// unmatched answers requests no route took. It runs only on error paths,
+// so asking the mux about every method here costs the hot path nothing.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	allow := s.allowedMethods(r)
+	err := error(httpx.ErrNotFound)
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		err = httpx.ErrMethodNotAllowed
+	}
+	s.fail(w, r, err)
+}
+
+// allowedMethods lists the methods r's path is routed under, but for the
+// 405 answers of literalPathsOnly.
 func (s *Server) allowedMethods(r *http.Request) []string {
 	var allow []string
 	for _, m := range methods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" && !s.notAllowed[pattern] {
 			allow = append(allow, m)
 		}
 	}
 	return allow
-}
-
-// staticFiles serves embedded files, with a cache header since they change
-// only with the binary. Directories are not listed.
-func (s *Server) staticFiles(fsys fs.FS) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		f, err := fsys.Open(name)
-		if err != nil {
-			return errNotFound
-		}
-		defer f.Close()
-		info, err := f.Stat()
-		if err != nil || info.IsDir() {
-			return errNotFound
-		}
-		rs, ok := f.(io.ReadSeeker)
-		if !ok {
-			return errNotFound
-		}
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		http.ServeContent(w, r, name, info.ModTime(), rs)
-		return nil
-	}
 }

@@ -1,49 +1,40 @@
-// Package server is quill's HTTP layer: the JSON API, the pages and the
-// docs, over the domain in package blog and the store in package sqlstore.
+// Package server is quill's HTTP front: it puts the JSON API (package
+// api), the site (package site) and the OpenAPI document (package openapi)
+// behind one handler, with what every request goes through (request id,
+// security headers, panic recovery, CORS, the access log). routes.go lists
+// every route.
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
-	"github.com/quill-blog/quill/internal/mail"
-	"github.com/quill-blog/quill/internal/sqlstore"
+	"github.com/quill-blog/quill/internal/server/api"
+	"github.com/quill-blog/quill/internal/server/httpx"
+	"github.com/quill-blog/quill/internal/server/openapi"
+	"github.com/quill-blog/quill/internal/server/site"
 )
 
 // Config holds what a Server needs. Every field is required unless its
 // comment says otherwise.
 type Config struct {
-	Store  *sqlstore.Store
-	Hasher *auth.Hasher
-	Policy *auth.Policy
-	Tokens *auth.Tokens
+	App    *app.App
 	Logger *slog.Logger
-
-	SessionTTL time.Duration    // how long a login lasts (the refresh token's life)
-	Now        func() time.Time // optional; time.Now
-	Random     io.Reader        // optional; crypto/rand.Reader
-
-	// PublicURL is the site's address as users reach it, without a
-	// trailing slash: the base of links in emails. An https URL also makes
-	// page cookies Secure behind a TLS-terminating proxy, and its origin is
-	// trusted for form posts.
-	PublicURL string
-	// Mailer sends email; optional: nil writes every mail, links
-	// included, to Logger (development only).
-	Mailer Mailer
 	// CSRF protects the pages' forms; derive it from the same secret as
-	// Tokens (auth.NewCSRF).
+	// the tokens (auth.NewCSRF).
 	CSRF *auth.CSRF
+	// PublicURL is the site's address as users reach it, without a
+	// trailing slash. An https URL makes page cookies Secure behind a
+	// TLS-terminating proxy, and its origin is trusted for form posts.
+	PublicURL string
 
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (TRUSTED_PROXIES); optional.
@@ -51,107 +42,63 @@ type Config struct {
 	// CORSOrigins may call the API from a browser (CORS_ORIGINS); exact
 	// origins such as "https://app.example.com"; optional.
 	CORSOrigins []string
-	// DisableRateLimits turns off the per-client allowances and the login
-	// throttle (RATE_LIMITS=off): for benchmarks and tests only.
+	// DisableRateLimits turns off the per-client allowances
+	// (RATE_LIMITS=off): for benchmarks and tests only.
 	DisableRateLimits bool
+
+	Now    func() time.Time // optional; time.Now
+	Random io.Reader        // optional; crypto/rand.Reader
 }
 
-// Mailer sends one email. mail.SMTP and mail.Log are the two kinds.
-type Mailer interface {
-	Send(ctx context.Context, m mail.Message) error
-}
-
-// Server serves quill over HTTP. Create it with NewServer.
+// Server serves quill over HTTP. Create it with New.
 type Server struct {
-	store      *sqlstore.Store
-	hasher     *auth.Hasher
-	policy     *auth.Policy
-	tokens     *auth.Tokens
-	logger     *slog.Logger
-	sessionTTL time.Duration
-	now        func() time.Time
-	random     io.Reader
-	publicURL  string
-	mailer     Mailer
-
-	trustedProxies []netip.Prefix
-	corsOrigins    map[string]struct{}
-	// The throttles of SPEC §6; all nil or false with DisableRateLimits.
-	throttleLogins bool         // per login key, in the database
-	loginLimit     *rateLimiter // per client, in memory
-	registerLimit  *rateLimiter // per client, in memory
-	forgotLimit    *rateLimiter // per client, in memory
-
-	csrf        *auth.CSRF
-	crossOrigin *http.CrossOriginProtection
-	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
-
-	pictures *memoryBudget // shared by the picture uploads being decoded
-
-	mux      *http.ServeMux
-	lastUsed *lastUsed   // session use times not yet written
-	resets   *resetQueue // password reset mails not yet sent
+	logger      *slog.Logger
+	random      io.Reader
+	api         *api.API
+	site        *site.Site
+	corsOrigins map[string]struct{}
+	mux         *http.ServeMux
 	// apiPatterns are the patterns of every /api route and /health, as
 	// registered: the OpenAPI document must describe exactly these.
 	apiPatterns []string
-	openAPI     []byte // the OpenAPI document, as served
+	// notAllowed are the patterns registered to answer 405 (see
+	// literalPathsOnly).
+	notAllowed map[string]bool
 }
 
-// NewServer returns a Server with every route registered.
-func NewServer(cfg Config) *Server {
+// New returns a Server with every route registered.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Random == nil {
+		cfg.Random = rand.Reader
+	}
+	clients := httpx.NewClients(cfg.TrustedProxies)
+	var limits *httpx.Allowances
+	if !cfg.DisableRateLimits {
+		limits = httpx.NewAllowances(cfg.Now)
+	}
 	s := &Server{
-		store:      cfg.Store,
-		hasher:     cfg.Hasher,
-		policy:     cfg.Policy,
-		tokens:     cfg.Tokens,
-		logger:     cfg.Logger,
-		sessionTTL: cfg.SessionTTL,
-		now:        cfg.Now,
-		random:     cfg.Random,
-		csrf:       cfg.CSRF,
-		publicURL:  strings.TrimSuffix(cfg.PublicURL, "/"),
-		mailer:     cfg.Mailer,
-		mux:        http.NewServeMux(),
-		lastUsed:   newLastUsed(),
-		resets:     newResetQueue(),
-
-		pictures: newMemoryBudget(pictureBudget, pictureWait),
+		logger: cfg.Logger,
+		random: cfg.Random,
+		api: api.New(api.Config{
+			App: cfg.App, Logger: cfg.Logger, Clients: clients, Limits: limits, Now: cfg.Now,
+		}),
+		site: site.New(site.Config{
+			App: cfg.App, Logger: cfg.Logger, Clients: clients, Limits: limits,
+			CSRF: cfg.CSRF, PublicURL: cfg.PublicURL, Now: cfg.Now, Random: cfg.Random,
+		}),
+		corsOrigins: make(map[string]struct{}, len(cfg.CORSOrigins)),
+		mux:         http.NewServeMux(),
+		notAllowed:  map[string]bool{},
 	}
-	s.crossOrigin = http.NewCrossOriginProtection()
-	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
-		s.httpsOnly = u.Scheme == "https"
-		// Behind a proxy that rewrites Host, the public origin is still ours.
-		_ = s.crossOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host)
-	}
-	if s.csrf == nil {
-		s.csrf = auth.NewCSRF(nil) // accepts no form: better than forms without protection
-	}
-	if s.mailer == nil {
-		s.mailer = mail.NewLog(s.logger)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.random == nil {
-		s.random = rand.Reader
-	}
-	s.trustedProxies = slices.Clone(cfg.TrustedProxies)
-	s.corsOrigins = make(map[string]struct{}, len(cfg.CORSOrigins))
 	for _, o := range cfg.CORSOrigins {
 		s.corsOrigins[o] = struct{}{}
 	}
-	if !cfg.DisableRateLimits {
-		s.throttleLogins = true
-		s.loginLimit = newRateLimiter(loginsPerMinute, time.Minute, maxLimitedClients, s.now)
-		s.registerLimit = newRateLimiter(registrationsPerMinute, time.Minute, maxLimitedClients, s.now)
-		s.forgotLimit = newRateLimiter(resetRequestsPerMinute, time.Minute, maxLimitedClients, s.now)
-	}
-	s.openAPI = openAPIJSON()
-	s.routes()
+	s.routes(openapi.JSON())
 	return s
 }
-
-type requestIDKey struct{}
 
 // ServeHTTP runs every request through the same steps: a request id, the
 // security headers, trailing-slash folding, panic recovery, CORS, the
@@ -160,14 +107,14 @@ type requestIDKey struct{}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := s.requestID()
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	r = r.WithContext(app.WithRequestID(r.Context(), id))
 	h := w.Header()
 	h.Set("X-Request-Id", id)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	h.Set("X-Frame-Options", "DENY")
 	if !isAPI(r.URL.Path) {
-		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("Content-Security-Policy", site.CSP)
 	}
 
 	// Paths match with or without one trailing slash, without a redirect.
@@ -186,13 +133,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log(r).Error("panic", "value", v)
+			httpx.Log(s.logger, r).Error("panic", "value", v)
 			if !rec.wrote {
-				s.apiError(rec, r, errInternal)
+				s.fail(rec, r, errPanic)
 			}
 		}
-		// LogAttrs on the server's logger writes the same line as
-		// s.log(r).Info, without cloning a logger per request.
+		// LogAttrs on the server's logger writes the same line as a
+		// logger With the request id would, without cloning a logger per
+		// request.
 		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
@@ -201,6 +149,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// errPanic stands for a handler that panicked: a server fault.
+var errPanic = errorString("handler panicked")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// fail renders err as the API's JSON under /api/ and /health, and as an
+// HTML page elsewhere.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if isAPI(r.URL.Path) {
+		httpx.WriteError(s.logger, w, r, err)
+		return
+	}
+	s.site.Error(w, r, err)
+}
+
+// isAPI reports whether path is under /api/ (or is /api), or is /health:
+// errors there are JSON, elsewhere HTML pages.
+func isAPI(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/") || path == "/health"
 }
 
 // requestID returns a short random id for log correlation.

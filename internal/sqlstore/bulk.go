@@ -12,27 +12,6 @@ import (
 	"github.com/quill-blog/quill/internal/blog"
 )
 
-// Outcome is what InsertUsers or InsertPosts did with one row.
-type Outcome uint8
-
-// Outcomes of a bulk insert. Only Inserted changed anything.
-const (
-	Inserted      Outcome = iota + 1
-	Exists                // the row is there already: see InsertUsers and InsertPosts for "same"
-	IDTaken               // the id belongs to a different user or post
-	UsernameTaken         // user: another user has the name, under blog.UsernameKey
-	EmailTaken            // user: another user has the email
-	NoAuthor              // post: the author does not exist
-)
-
-// RowResult is the outcome for one row of a bulk insert.
-type RowResult struct {
-	Outcome Outcome
-	// Holder is the id of the user that has the id, username or email
-	// already, for a user's Exists, IDTaken, UsernameTaken and EmailTaken.
-	Holder int64
-}
-
 // maxRenames bounds how many names InsertUsers tries for one user.
 const maxRenames = 100
 
@@ -45,15 +24,15 @@ const maxRenames = 100
 // continue after it. A zero CreatedAt becomes now. Emails are stored
 // lower-cased. Password hashes are stored as they are.
 //
-// A user whose ID is taken counts as Exists when the user there has the
+// A user whose ID is taken counts as blog.RowExists when the user there has the
 // same username (under blog.UsernameKey) or the same email, so importing
 // the same data twice changes nothing even if a user has since changed one
-// of them; otherwise it is IDTaken. When the username is taken by another
+// of them; otherwise it is blog.RowIDTaken. When the username is taken by another
 // user and rename is not nil, the names rename(username, n) for n = 2, 3, …
 // are tried in turn, and the user is inserted under the first free one
 // (Username is updated); an email cannot be renamed.
-func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(username string, n int) string) ([]RowResult, error) {
-	results := make([]RowResult, len(users))
+func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(username string, n int) string) ([]blog.RowResult, error) {
+	results := make([]blog.RowResult, len(users))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		floor := &idFloor{table: "users"}
 		withID, err := tx.PrepareContext(ctx, `
@@ -98,14 +77,14 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 					return err
 				}
 				results[i] = r
-				if r.Outcome != UsernameTaken || rename == nil {
+				if r.Outcome != blog.RowUsernameTaken || rename == nil {
 					break
 				}
 				if u.Username, n = nextName(rename, original, n); u.Username == "" {
 					break
 				}
 			}
-			if results[i].Outcome != Inserted {
+			if results[i].Outcome != blog.RowInserted {
 				u.Username = original
 			}
 		}
@@ -119,10 +98,10 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 
 // insertUser inserts u with insert, the statement for a user with or
 // without an id, unless its id, username or email is taken, and says which.
-func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u *blog.User) (RowResult, error) {
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u *blog.User) (blog.RowResult, error) {
 	key, email, err := keys(u)
 	if err != nil {
-		return RowResult{}, err
+		return blog.RowResult{}, err
 	}
 	args := []any{u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt)}
 	if u.ID != 0 {
@@ -130,15 +109,15 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u 
 	}
 	rows, err := insert.QueryContext(ctx, args...)
 	if err != nil {
-		return RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
+		return blog.RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
 	}
 	id, inserted, err := returnedID(rows)
 	if err != nil {
-		return RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
+		return blog.RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
 	}
 	if inserted {
 		u.ID, u.Email = id, email
-		return RowResult{Outcome: Inserted}, nil
+		return blog.RowResult{Outcome: blog.RowInserted}, nil
 	}
 	return s.userConflict(ctx, tx, u.ID, key, email)
 }
@@ -174,12 +153,12 @@ func returnedID(rows *sql.Rows) (id int64, ok bool, err error) {
 
 // userConflict says why a user with this id, username key and email could
 // not be inserted.
-func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, email string) (RowResult, error) {
+func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, email string) (blog.RowResult, error) {
 	rows, err := tx.QueryContext(ctx,
 		`SELECT id, username_key, email FROM users WHERE id = $1 OR username_key = $2 OR email = $3`,
 		id, key, email)
 	if err != nil {
-		return RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
+		return blog.RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
 	}
 	defer rows.Close()
 	var byKey, byEmail int64
@@ -189,13 +168,13 @@ func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, ema
 			otherKey, otherEm string
 		)
 		if err := rows.Scan(&otherID, &otherKey, &otherEm); err != nil {
-			return RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
+			return blog.RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
 		}
 		switch {
 		case otherID == id && (otherKey == key || otherEm == email):
-			return RowResult{Outcome: Exists, Holder: otherID}, nil
+			return blog.RowResult{Outcome: blog.RowExists, Holder: otherID}, nil
 		case otherID == id:
-			return RowResult{Outcome: IDTaken, Holder: otherID}, nil
+			return blog.RowResult{Outcome: blog.RowIDTaken, Holder: otherID}, nil
 		case otherKey == key:
 			byKey = otherID
 		default:
@@ -203,17 +182,17 @@ func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, ema
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
+		return blog.RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
 	}
 	switch {
 	case byKey != 0:
-		return RowResult{Outcome: UsernameTaken, Holder: byKey}, nil
+		return blog.RowResult{Outcome: blog.RowUsernameTaken, Holder: byKey}, nil
 	case byEmail != 0:
-		return RowResult{Outcome: EmailTaken, Holder: byEmail}, nil
+		return blog.RowResult{Outcome: blog.RowEmailTaken, Holder: byEmail}, nil
 	}
 	// ON CONFLICT skipped the row, yet nothing conflicts: only a bug in the
 	// schema or the queries above could do this.
-	return RowResult{}, fmt.Errorf("insert user %d: skipped without a conflict", id)
+	return blog.RowResult{}, fmt.Errorf("insert user %d: skipped without a conflict", id)
 }
 
 // authorBatch is how many author ids InsertPosts checks per query, well
@@ -230,12 +209,12 @@ const authorBatch = 500
 // later ids continue after it. A zero DatePosted becomes now; any other is
 // stored in UTC to the microsecond. Author is not filled in.
 //
-// A post whose ID is taken counts as Exists when the post there has the same
+// A post whose ID is taken counts as blog.RowExists when the post there has the same
 // author and date (quill never changes either, so it is the same post,
-// perhaps edited since); otherwise it is IDTaken. A post whose author does
-// not exist is NoAuthor.
-func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult, error) {
-	results := make([]RowResult, len(posts))
+// perhaps edited since); otherwise it is blog.RowIDTaken. A post whose author does
+// not exist is blog.RowNoAuthor.
+func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]blog.RowResult, error) {
+	results := make([]blog.RowResult, len(posts))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		authors, err := existingUsers(ctx, tx, posts)
 		if err != nil {
@@ -282,7 +261,7 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 			}
 			for _, i := range pending {
 				if inserted[posts[i].ID] {
-					results[i] = RowResult{Outcome: Inserted}
+					results[i] = blog.RowResult{Outcome: blog.RowInserted}
 				} else if results[i], err = postConflict(ctx, tx, &posts[i]); err != nil {
 					return err
 				}
@@ -295,7 +274,7 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 		for i := range posts {
 			p := &posts[i]
 			if !authors[p.AuthorID] {
-				results[i] = RowResult{Outcome: NoAuthor}
+				results[i] = blog.RowResult{Outcome: blog.RowNoAuthor}
 				continue
 			}
 			if p.DatePosted.IsZero() {
@@ -314,7 +293,7 @@ func (s *Store) InsertPosts(ctx context.Context, posts []blog.Post) ([]RowResult
 				if err != nil {
 					return fmt.Errorf("insert post: %w", err)
 				}
-				results[i] = RowResult{Outcome: Inserted}
+				results[i] = blog.RowResult{Outcome: blog.RowInserted}
 				continue
 			}
 			if pendingIDs[p.ID] {
@@ -424,22 +403,22 @@ func existingUsers(ctx context.Context, tx *sql.Tx, posts []blog.Post) (map[int6
 
 // postConflict says whether the post holding p's id is p (same author and
 // date) or another.
-func postConflict(ctx context.Context, tx *sql.Tx, p *blog.Post) (RowResult, error) {
+func postConflict(ctx context.Context, tx *sql.Tx, p *blog.Post) (blog.RowResult, error) {
 	var (
 		author int64
 		posted int64
 	)
 	err := tx.QueryRowContext(ctx, `SELECT user_id, date_posted FROM posts WHERE id = $1`, p.ID).Scan(&author, &posted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return RowResult{}, fmt.Errorf("insert post %d: skipped without a conflict", p.ID)
+		return blog.RowResult{}, fmt.Errorf("insert post %d: skipped without a conflict", p.ID)
 	}
 	if err != nil {
-		return RowResult{}, fmt.Errorf("find conflict of post %d: %w", p.ID, err)
+		return blog.RowResult{}, fmt.Errorf("find conflict of post %d: %w", p.ID, err)
 	}
 	if author == p.AuthorID && posted == micros(p.DatePosted) {
-		return RowResult{Outcome: Exists}, nil
+		return blog.RowResult{Outcome: blog.RowExists}, nil
 	}
-	return RowResult{Outcome: IDTaken}, nil
+	return blog.RowResult{Outcome: blog.RowIDTaken}, nil
 }
 
 // idFloor is the largest explicit id a bulk insert has tried in a table.

@@ -15,30 +15,23 @@ import (
 // deleting the previous picture in the same transaction. It returns the
 // previous image file name ("" if none). A missing user is
 // blog.ErrUserNotFound.
-func (s *Store) SavePicture(ctx context.Context, userID int64, name string, data []byte) (oldName string, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := imageFile(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		oldName = old.V
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pictures WHERE user_id = $1`, userID); err != nil {
-			return fmt.Errorf("delete old picture of user %d: %w", userID, err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO pictures (name, user_id, data, created_at) VALUES ($1, $2, $3, $4)`,
-			name, userID, data, micros(s.timestamp()))
-		if err != nil {
-			return fmt.Errorf("insert picture of user %d: %w", userID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET image_file = $1 WHERE id = $2`, name, userID); err != nil {
-			return fmt.Errorf("set picture of user %d: %w", userID, err)
-		}
-		return nil
-	})
+func (tx *Tx) SavePicture(ctx context.Context, userID int64, name string, data []byte) (oldName string, err error) {
+	old, err := imageFile(ctx, tx.tx, userID)
 	if err != nil {
 		return "", err
 	}
-	return oldName, nil
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM pictures WHERE user_id = $1`, userID); err != nil {
+		return "", fmt.Errorf("delete old picture of user %d: %w", userID, err)
+	}
+	_, err = tx.tx.ExecContext(ctx, `INSERT INTO pictures (name, user_id, data, created_at) VALUES ($1, $2, $3, $4)`,
+		name, userID, data, micros(tx.store.timestamp()))
+	if err != nil {
+		return "", fmt.Errorf("insert picture of user %d: %w", userID, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET image_file = $1 WHERE id = $2`, name, userID); err != nil {
+		return "", fmt.Errorf("set picture of user %d: %w", userID, err)
+	}
+	return old.V, nil
 }
 
 // imageFile reads users.image_file, or returns blog.ErrUserNotFound.
@@ -74,21 +67,19 @@ func (s *Store) Picture(ctx context.Context, name string) ([]byte, time.Time, er
 // DeletePicture removes the user's profile picture, back to the default
 // avatar. A user without one is blog.ErrNoPicture; a missing user,
 // blog.ErrUserNotFound.
-func (s *Store) DeletePicture(ctx context.Context, userID int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		old, err := imageFile(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		if !old.Valid {
-			return blog.ErrNoPicture
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM pictures WHERE user_id = $1`, userID); err != nil {
-			return fmt.Errorf("delete picture of user %d: %w", userID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET image_file = NULL WHERE id = $1`, userID); err != nil {
-			return fmt.Errorf("clear picture of user %d: %w", userID, err)
-		}
-		return nil
-	})
+func (tx *Tx) DeletePicture(ctx context.Context, userID int64) error {
+	old, err := imageFile(ctx, tx.tx, userID)
+	if err != nil {
+		return err
+	}
+	if !old.Valid {
+		return blog.ErrNoPicture
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM pictures WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("delete picture of user %d: %w", userID, err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET image_file = NULL WHERE id = $1`, userID); err != nil {
+		return fmt.Errorf("clear picture of user %d: %w", userID, err)
+	}
+	return nil
 }

@@ -34,52 +34,60 @@ func scanPost(row interface{ Scan(...any) error }, p *blog.Post, extra ...any) e
 // CreatePost adds p by p.AuthorID and sets its ID and Author. A zero
 // DatePosted becomes now; any DatePosted is kept as stored, in UTC to the
 // microsecond. A missing author is blog.ErrUserNotFound.
-func (s *Store) CreatePost(ctx context.Context, p *blog.Post) error {
+func (tx *Tx) CreatePost(ctx context.Context, p *blog.Post) error {
 	posted := p.DatePosted.UTC().Truncate(time.Microsecond)
 	if p.DatePosted.IsZero() {
-		posted = s.timestamp()
+		posted = tx.store.timestamp()
 	}
-	var author blog.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var image sql.Null[string]
-		err := tx.QueryRowContext(ctx, `SELECT id, username, image_file FROM users WHERE id = $1`, p.AuthorID).
-			Scan(&author.ID, &author.Username, &image)
-		if errors.Is(err, sql.ErrNoRows) {
-			return blog.ErrUserNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("select author %d: %w", p.AuthorID, err)
-		}
-		author.ImageFile = image.V
-		err = tx.QueryRowContext(ctx, `
-			INSERT INTO posts (user_id, title, content, date_posted)
-			VALUES ($1, $2, $3, $4)
-			RETURNING id`,
-			p.AuthorID, p.Title, p.Content, micros(posted),
-		).Scan(&p.ID)
-		if s.dialect.foreignKeyViolation(err) {
-			return blog.ErrUserNotFound // deleted since the select above
-		}
-		if err != nil {
-			return fmt.Errorf("insert post: %w", err)
-		}
-		return nil
-	})
+	var (
+		author blog.User
+		image  sql.Null[string]
+	)
+	err := tx.tx.QueryRowContext(ctx, `SELECT id, username, image_file FROM users WHERE id = $1`, p.AuthorID).
+		Scan(&author.ID, &author.Username, &image)
+	if errors.Is(err, sql.ErrNoRows) {
+		return blog.ErrUserNotFound
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("select author %d: %w", p.AuthorID, err)
+	}
+	author.ImageFile = image.V
+	err = tx.tx.QueryRowContext(ctx, `
+		INSERT INTO posts (user_id, title, content, date_posted)
+		VALUES ($1, $2, $3, $4)
+		RETURNING id`,
+		p.AuthorID, p.Title, p.Content, micros(posted),
+	).Scan(&p.ID)
+	if tx.store.dialect.foreignKeyViolation(err) {
+		return blog.ErrUserNotFound // deleted since the select above
+	}
+	if err != nil {
+		return fmt.Errorf("insert post: %w", err)
 	}
 	p.DatePosted, p.Author = posted, author
 	return nil
 }
 
+const postByIDQuery = `
+	SELECT ` + postColumns + `
+	FROM posts p JOIN users u ON u.id = p.user_id
+	WHERE p.id = $1`
+
 // Post returns the post with the given id and its author, or
 // blog.ErrPostNotFound.
 func (s *Store) Post(ctx context.Context, id int64) (*blog.Post, error) {
+	return postByID(s.queryRow(ctx, s.read, postByIDQuery, id), id)
+}
+
+// Post returns the post with the given id and its author as this
+// transaction sees them, or blog.ErrPostNotFound.
+func (tx *Tx) Post(ctx context.Context, id int64) (*blog.Post, error) {
+	return postByID(tx.tx.QueryRowContext(ctx, postByIDQuery, id), id)
+}
+
+func postByID(row *sql.Row, id int64) (*blog.Post, error) {
 	var p blog.Post
-	err := scanPost(s.queryRow(ctx, s.read, `
-		SELECT `+postColumns+`
-		FROM posts p JOIN users u ON u.id = p.user_id
-		WHERE p.id = $1`, id), &p)
+	err := scanPost(row, &p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, blog.ErrPostNotFound
 	}
@@ -91,29 +99,25 @@ func (s *Store) Post(ctx context.Context, id int64) (*blog.Post, error) {
 
 // UpdatePost stores p's title and content; nothing else of a post changes.
 // A missing post is blog.ErrPostNotFound.
-func (s *Store) UpdatePost(ctx context.Context, p *blog.Post) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE posts SET title = $1, content = $2 WHERE id = $3`,
-		p.Title, p.Content, p.ID)
-	if err != nil {
+func (tx *Tx) UpdatePost(ctx context.Context, p *blog.Post) error {
+	ok, err := changed(tx.tx.ExecContext(ctx, `UPDATE posts SET title = $1, content = $2 WHERE id = $3`,
+		p.Title, p.Content, p.ID))
+	switch {
+	case err != nil:
 		return fmt.Errorf("update post %d: %w", p.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("update post %d: %w", p.ID, err)
-	} else if n == 0 {
+	case !ok:
 		return blog.ErrPostNotFound
 	}
 	return nil
 }
 
 // DeletePost deletes the post, or returns blog.ErrPostNotFound.
-func (s *Store) DeletePost(ctx context.Context, id int64) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM posts WHERE id = $1`, id)
-	if err != nil {
+func (tx *Tx) DeletePost(ctx context.Context, id int64) error {
+	ok, err := changed(tx.tx.ExecContext(ctx, `DELETE FROM posts WHERE id = $1`, id))
+	switch {
+	case err != nil:
 		return fmt.Errorf("delete post %d: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete post %d: %w", id, err)
-	} else if n == 0 {
+	case !ok:
 		return blog.ErrPostNotFound
 	}
 	return nil

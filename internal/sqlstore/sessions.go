@@ -30,13 +30,17 @@ func scanSession(row interface{ Scan(...any) error }, s *blog.Session, extra ...
 
 // CreateSession stores a new session. The caller fills every field of sess
 // (a random ID, times, client details); refreshHash is the hash of its
-// refresh token (the token itself is never stored).
-func (s *Store) CreateSession(ctx context.Context, sess *blog.Session, refreshHash []byte) error {
-	_, err := s.exec(ctx, s.write, `
+// refresh token (the token itself is never stored). A missing user is
+// blog.ErrUserNotFound.
+func (tx *Tx) CreateSession(ctx context.Context, sess *blog.Session, refreshHash []byte) error {
+	_, err := tx.tx.ExecContext(ctx, `
 		INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, refresh_hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		sess.ID, sess.UserID, micros(sess.CreatedAt), micros(sess.LastUsedAt), micros(sess.ExpiresAt),
 		sess.UserAgent, sess.IP, refreshHash)
+	if tx.store.dialect.foreignKeyViolation(err) {
+		return blog.ErrUserNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("insert session for user %d: %w", sess.UserID, err)
 	}
@@ -70,27 +74,25 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time
 
 // DeleteSession ends one of the user's sessions. Another user's session, or
 // a missing one, is blog.ErrSessionNotFound.
-func (s *Store) DeleteSession(ctx context.Context, userID int64, sessionID string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, sessionID, userID)
-	if err != nil {
+func (tx *Tx) DeleteSession(ctx context.Context, userID int64, sessionID string) error {
+	ok, err := changed(tx.tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, sessionID, userID))
+	switch {
+	case err != nil:
 		return fmt.Errorf("delete session of user %d: %w", userID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete session of user %d: %w", userID, err)
-	} else if n == 0 {
+	case !ok:
 		return blog.ErrSessionNotFound
 	}
 	return nil
 }
 
-// DeleteSessions ends all the user's sessions but except, if it is not "":
-// after a password change the session that made it stays.
-func (s *Store) DeleteSessions(ctx context.Context, userID int64, except string) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
+// DeleteSessions ends every session of the user but except, if it is not
+// "", and returns how many it ended.
+func (tx *Tx) DeleteSessions(ctx context.Context, userID int64, except string) (int64, error) {
+	n, err := rowsChanged(tx.tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except))
 	if err != nil {
-		return fmt.Errorf("delete sessions of user %d: %w", userID, err)
+		return 0, fmt.Errorf("delete sessions of user %d: %w", userID, err)
 	}
-	return nil
+	return n, nil
 }
 
 // Sessions lists the user's unexpired sessions, newest first.
@@ -147,11 +149,7 @@ func (s *Store) TouchSessions(ctx context.Context, lastUsed map[string]time.Time
 // DeleteExpiredSessions deletes the sessions that expired at or before now
 // and reports how many there were.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, micros(now))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, micros(now)))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}

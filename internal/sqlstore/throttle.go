@@ -13,102 +13,88 @@ import (
 // typed), in the database so that every instance sees the same count. The
 // key may be an email address: it is never put in an error.
 
-// RecordLoginFailure counts a failed login for key at now and returns the
-// number of consecutive failures, this one included.
-func (s *Store) RecordLoginFailure(ctx context.Context, key string, now time.Time) (failures int, err error) {
-	err = s.write.QueryRowContext(ctx, `
-		INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 1, $2)
-		ON CONFLICT (key) DO UPDATE
-		SET failures = login_failures.failures + 1, last_failure_at = excluded.last_failure_at
-		RETURNING failures`,
-		key, micros(now)).Scan(&failures)
-	if err != nil {
-		return 0, fmt.Errorf("record login failure: %w", err)
-	}
-	return failures, nil
-}
-
-// LoginFailures returns the consecutive failed logins for key and when the
-// last one was; 0 and the zero Time if there are none.
-func (s *Store) LoginFailures(ctx context.Context, key string) (failures int, last time.Time, err error) {
-	var at int64
-	err = s.read.QueryRowContext(ctx, `SELECT failures, last_failure_at FROM login_failures WHERE key = $1`, key).
-		Scan(&failures, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, time.Time{}, nil
-	}
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("select login failures: %w", err)
-	}
-	return failures, fromMicros(at), nil
-}
-
-// ClaimLoginAttempt counts an attempt to log in as key at now as a failure
-// before its password is checked, unless key must still wait; then it
-// counts nothing and returns how long is left. delay(n) is the wait after n
-// consecutive failures, from the attempt that made the nth; a success must
-// call ClearLoginFailures.
+// ClaimLoginAttempt counts an attempt to log in as each of keys at now as
+// a failure before its password is checked, unless a key must still wait;
+// then it counts nothing and returns the longest wait left. delay(n) is the
+// wait after n consecutive failures, from the attempt that made the nth; a
+// success must call ClearLoginFailures. keys are the ways the attempt names
+// one account: what was typed, or, for a password confirmed by a logged-in
+// user, both the account's email and its username key.
 //
 // Counting first makes the check and the count one step: attempts that
 // arrive together cannot all pass the check before any of them is
 // recorded, and an attempt that is turned away does not lengthen the wait.
-func (s *Store) ClaimLoginAttempt(ctx context.Context, key string, now time.Time, delay func(failures int) time.Duration) (wait time.Duration, err error) {
+func (s *Store) ClaimLoginAttempt(ctx context.Context, now time.Time, delay func(failures int) time.Duration, keys ...string) (wait time.Duration, err error) {
 	// The compare-and-set updates make this safe where transactions do not
-	// serialise (PostgreSQL's read committed): a lost race is retried.
+	// serialise (PostgreSQL's read committed): a lost race rolls back and
+	// is tried again.
 	for range 5 {
-		var won bool
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			var failures int
-			var blocked sql.Null[int64]
-			err := tx.QueryRowContext(ctx, `SELECT failures, blocked_until FROM login_failures WHERE key = $1`, key).
-				Scan(&failures, &blocked)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("select login failures: %w", err)
-			}
-			if blocked.Valid {
-				if until := fromMicros(blocked.V); until.After(now) {
-					wait = until.Sub(now)
-					won = true
-					return nil
+			wait = 0
+			failures := make([]int, len(keys))
+			found := make([]bool, len(keys))
+			for i, key := range keys {
+				var blocked sql.Null[int64]
+				err := tx.QueryRowContext(ctx, `SELECT failures, blocked_until FROM login_failures WHERE key = $1`, key).
+					Scan(&failures[i], &blocked)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("select login failures: %w", err)
+				}
+				found[i] = err == nil
+				if blocked.Valid {
+					if until := fromMicros(blocked.V); until.After(now) {
+						wait = max(wait, until.Sub(now))
+					}
 				}
 			}
-			until := sql.Null[int64]{}
-			if d := delay(failures + 1); d > 0 {
-				until = sql.Null[int64]{V: micros(now.Add(d)), Valid: true}
+			if wait > 0 {
+				return nil
 			}
-			var res sql.Result
-			if errors.Is(err, sql.ErrNoRows) {
-				res, err = tx.ExecContext(ctx, `
-					INSERT INTO login_failures (key, failures, last_failure_at, blocked_until) VALUES ($1, 1, $2, $3)
-					ON CONFLICT (key) DO NOTHING`, key, micros(now), until)
-			} else {
-				res, err = tx.ExecContext(ctx, `
-					UPDATE login_failures SET failures = failures + 1, last_failure_at = $2, blocked_until = $3
-					WHERE key = $1 AND failures = $4`, key, micros(now), until, failures)
+			for i, key := range keys {
+				until := sql.Null[int64]{}
+				if d := delay(failures[i] + 1); d > 0 {
+					until = sql.Null[int64]{V: micros(now.Add(d)), Valid: true}
+				}
+				var (
+					res sql.Result
+					err error
+				)
+				if !found[i] {
+					res, err = tx.ExecContext(ctx, `
+						INSERT INTO login_failures (key, failures, last_failure_at, blocked_until) VALUES ($1, 1, $2, $3)
+						ON CONFLICT (key) DO NOTHING`, key, micros(now), until)
+				} else {
+					res, err = tx.ExecContext(ctx, `
+						UPDATE login_failures SET failures = failures + 1, last_failure_at = $2, blocked_until = $3
+						WHERE key = $1 AND failures = $4`, key, micros(now), until, failures[i])
+				}
+				n, err := rowsChanged(res, err)
+				if err != nil {
+					return fmt.Errorf("count login attempt: %w", err)
+				}
+				if n != 1 {
+					return errLostClaim
+				}
 			}
-			if err != nil {
-				return fmt.Errorf("count login attempt: %w", err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("count login attempt: %w", err)
-			}
-			won = n == 1
 			return nil
 		})
-		if err != nil {
+		switch {
+		case err == nil:
+			return wait, nil
+		case !errors.Is(err, errLostClaim):
 			return 0, err
 		}
-		if won {
-			return wait, nil
-		}
 	}
-	// Others keep claiming this key at this very moment: let them.
+	// Others keep claiming these keys at this very moment: let them.
 	return time.Second, nil
 }
 
-// ClearLoginFailures forgets the failures for keys, after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, keys ...string) error {
+// errLostClaim rolls back a claim that another one overtook.
+var errLostClaim = errors.New("another login attempt counted first")
+
+// ClearLoginFailures forgets the failures counted for keys: after a
+// successful login, or when a new password makes them moot.
+func (tx *Tx) ClearLoginFailures(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -119,7 +105,7 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys ...string) error {
 		args[i] = k
 	}
 	q := `DELETE FROM login_failures WHERE key IN (` + strings.Join(marks, ", ") + `)`
-	if _, err := s.write.ExecContext(ctx, q, args...); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("clear login failures: %w", err)
 	}
 	return nil
@@ -130,11 +116,7 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys ...string) error {
 // too (throttling must not reveal which accounts exist), so without this the
 // table grows with every name an attacker tries.
 func (s *Store) DeleteStaleLoginFailures(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM login_failures WHERE last_failure_at < $1`, micros(before))
-	if err != nil {
-		return 0, fmt.Errorf("delete stale login failures: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM login_failures WHERE last_failure_at < $1`, micros(before)))
 	if err != nil {
 		return 0, fmt.Errorf("delete stale login failures: %w", err)
 	}

@@ -1,0 +1,470 @@
+// Package openapi is the OpenAPI 3.1 document of quill's JSON API, served
+// at /openapi.json and read by Swagger UI at /docs. It is Go data rather
+// than a file so that the shapes are written once and reused (UserPrivate
+// is UserPublic plus email; every 401 carries its WWW-Authenticate header).
+// Tests keep it honest: the routes it lists are exactly those package
+// server registers for the API, and every response the API's scenario
+// tests receive must validate against it. testdata/openapi.json is its
+// golden copy, for review and for the tools that lint it.
+package openapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+type obj = map[string]any
+
+// operation is one API route as the document describes it.
+type operation struct {
+	method, path string
+	id           string // operationId
+	tag          string
+	summary      string
+	description  string
+	authed       bool     // needs a bearer token
+	params       []string // names under components/parameters
+	body         obj      // the requestBody, or nil
+	status       int      // success status
+	result       obj      // schema of the success body; nil for none
+	headers      obj      // headers of the success response
+	errors       []int    // error statuses, each a components/responses entry
+}
+
+// operations lists every API route, in the order of routes.go.
+func operations() []operation {
+	jsonBody := func(schema string) obj {
+		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
+	}
+	noStore := obj{"Cache-Control": obj{"required": true, "schema": obj{"type": "string", "const": "no-store"}}}
+	return []operation{
+		{
+			method: "POST", path: "/api/users", id: "register", tag: "users",
+			summary:     "Register",
+			description: "Creates an account. Usernames are unique ignoring case and width (RFC 8265), emails ignoring case.",
+			body:        jsonBody("UserCreate"), status: 201, result: ref("UserPrivate"),
+			errors: []int{400, 413, 415, 422, 429},
+		},
+		{
+			method: "POST", path: "/api/users/token", id: "login", tag: "users",
+			summary: "Log in (OAuth2 password grant), or refresh",
+			description: "grant_type=password checks a username (or email, in any case) and password, starts a session and returns its tokens; " +
+				"a wrong password and an unknown account get the same answer. grant_type=refresh_token renews a session's tokens.",
+			body: obj{"required": true, "content": obj{
+				"application/x-www-form-urlencoded": obj{"schema": ref("TokenRequest")},
+				"multipart/form-data":               obj{"schema": ref("TokenRequest")},
+			}},
+			status: 200, result: ref("Token"), headers: noStore,
+			errors: []int{400, 401, 413, 415, 422, 429, 503},
+		},
+		{
+			method: "POST", path: "/api/users/logout", id: "logout", tag: "users", authed: true,
+			summary: "Log out", description: "Ends the token's session: the token stops working at once.",
+			status: 204, errors: []int{401},
+		},
+		{
+			method: "GET", path: "/api/users/me", id: "me", tag: "users", authed: true,
+			summary: "Your account", status: 200, result: ref("UserPrivate"), errors: []int{401},
+		},
+		{
+			method: "GET", path: "/api/users/me/sessions", id: "sessions", tag: "sessions", authed: true,
+			summary: "Where you are logged in", description: "Your live sessions, newest first; current marks this token's.",
+			status: 200, result: obj{"type": "array", "items": ref("Session")}, errors: []int{401},
+		},
+		{
+			method: "DELETE", path: "/api/users/me/sessions/{session_id}", id: "deleteSession", tag: "sessions", authed: true,
+			summary: "Log out one session", description: "Its tokens stop working at once. Someone else's session is 404, like a missing one.",
+			params: []string{"session_id"}, status: 204, errors: []int{401, 404},
+		},
+		{
+			method: "PATCH", path: "/api/users/me/password", id: "changePassword", tag: "sessions", authed: true,
+			summary: "Change your password", description: "Every other session ends, and so does any reset link.",
+			body: jsonBody("PasswordChange"), status: 200, result: ref("Detail"),
+			errors: []int{400, 401, 413, 415, 422},
+		},
+		{
+			method: "POST", path: "/api/users/forgot-password", id: "forgotPassword", tag: "sessions",
+			summary: "Ask for a password reset link",
+			description: "The answer is the same whether or not an account has the address; if one has, " +
+				"it is sent a link that works once, for 60 minutes.",
+			body: jsonBody("ForgotPassword"), status: 202, result: ref("Detail"),
+			errors: []int{413, 415, 422, 429},
+		},
+		{
+			method: "POST", path: "/api/users/reset-password", id: "resetPassword", tag: "sessions",
+			summary: "Set a new password with a reset link's token", description: "Every session of the account ends.",
+			body: jsonBody("ResetPassword"), status: 200, result: ref("Detail"),
+			errors: []int{400, 413, 415, 422},
+		},
+		{
+			method: "GET", path: "/api/users/{user_id}", id: "user", tag: "users",
+			summary: "A user's public profile", params: []string{"user_id"},
+			status: 200, result: ref("UserPublic"), errors: []int{404, 422},
+		},
+		{
+			method: "PATCH", path: "/api/users/{user_id}", id: "updateUser", tag: "users", authed: true,
+			summary:     "Change your username or email",
+			description: "Changing the email needs current_password.",
+			params:      []string{"user_id"}, body: jsonBody("UserUpdate"),
+			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422},
+		},
+		{
+			method: "PUT", path: "/api/users/{user_id}", id: "replaceUser", tag: "users", authed: true,
+			summary:     "Replace your username, email and optionally password",
+			description: "Changing the email or the password needs current_password; a new password ends every other session.",
+			params:      []string{"user_id"}, body: jsonBody("UserReplace"),
+			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422},
+		},
+		{
+			method: "DELETE", path: "/api/users/{user_id}", id: "deleteUser", tag: "users", authed: true,
+			summary: "Delete your account", description: "Its posts, picture and sessions go too.",
+			params: []string{"user_id"}, status: 204, errors: []int{401, 403, 404, 422},
+		},
+		{
+			method: "PATCH", path: "/api/users/{user_id}/picture", id: "setPicture", tag: "users", authed: true,
+			summary: "Set your profile picture",
+			description: "A JPEG, PNG, GIF or WebP image of at most 5 MiB, sent as the multipart field file. " +
+				"It is stored as a 300×300 JPEG (EXIF orientation applied, centre crop) under a new random name.",
+			params: []string{"user_id"},
+			body:   obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": ref("PictureUpload")}}},
+			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 413, 415, 422, 503},
+		},
+		{
+			method: "DELETE", path: "/api/users/{user_id}/picture", id: "deletePicture", tag: "users", authed: true,
+			summary: "Remove your profile picture", description: "Back to the default picture.",
+			params: []string{"user_id"}, status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 422},
+		},
+		{
+			method: "GET", path: "/api/users/{user_id}/posts", id: "userPosts", tag: "posts",
+			summary: "A user's posts, newest first", params: []string{"user_id", "skip", "limit", "cursor"},
+			status: 200, result: ref("PostPage"), errors: []int{404, 422},
+		},
+		{
+			method: "GET", path: "/api/posts", id: "posts", tag: "posts",
+			summary: "Everyone's posts, newest first", params: []string{"skip", "limit", "cursor"},
+			status: 200, result: ref("PostPage"), errors: []int{422},
+		},
+		{
+			method: "POST", path: "/api/posts", id: "createPost", tag: "posts", authed: true,
+			summary: "Write a post", description: "The author is the token's user.",
+			body: jsonBody("PostCreate"), status: 201, result: ref("PostResponse"),
+			errors: []int{401, 413, 415, 422},
+		},
+		{
+			method: "GET", path: "/api/posts/{post_id}", id: "post", tag: "posts",
+			summary: "A post", params: []string{"post_id"},
+			status: 200, result: ref("PostResponse"), errors: []int{404, 422},
+		},
+		{
+			method: "PUT", path: "/api/posts/{post_id}", id: "replacePost", tag: "posts", authed: true,
+			summary: "Replace your post's title and content", params: []string{"post_id"},
+			body: jsonBody("PostCreate"), status: 200, result: ref("PostResponse"),
+			errors: []int{401, 403, 404, 413, 415, 422},
+		},
+		{
+			method: "PATCH", path: "/api/posts/{post_id}", id: "updatePost", tag: "posts", authed: true,
+			summary: "Change your post's title or content", params: []string{"post_id"},
+			body: jsonBody("PostUpdate"), status: 200, result: ref("PostResponse"),
+			errors: []int{401, 403, 404, 413, 415, 422},
+		},
+		{
+			method: "DELETE", path: "/api/posts/{post_id}", id: "deletePost", tag: "posts", authed: true,
+			summary: "Delete your post", params: []string{"post_id"},
+			status: 204, errors: []int{401, 403, 404, 422},
+		},
+		{
+			method: "GET", path: "/health", id: "health", tag: "health",
+			summary: "Is the server up?", description: "200 while the database answers, 503 when it does not.",
+			status: 200, result: ref("Health"), errors: []int{503},
+		},
+	}
+}
+
+func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }
+
+// errorResponses describe each error status, by name under
+// components/responses.
+var errorResponses = map[int]struct {
+	name, description, schema string
+	headers                   obj
+}{
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, the grant type is unsupported, or the file is not a usable picture", "Error", nil},
+	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one (for the token endpoint: wrong credentials or refresh token)", "Error",
+		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
+	403: {"Forbidden", "Authenticated, but not the owner", "Error", nil},
+	404: {"NotFound", "No such user or post", "Error", nil},
+	413: {"TooLarge", "The body is over the route's limit (1 MiB; for pictures 5 MiB and the form around it)", "Error", nil},
+	415: {"UnsupportedMediaType", "The body is not of a type the route reads", "Error", nil},
+	422: {"ValidationFailed", "A parameter or field is invalid; every problem is listed, never with the submitted value", "ValidationError", nil},
+	429: {"TooManyRequests", "Too many attempts; try again after Retry-After seconds", "Error", retryAfter},
+	500: {"InternalError", "The server is broken; the body says nothing more", "Error", nil},
+	503: {"Unavailable", "Busy, or the database cannot be reached now; try again after Retry-After seconds", "Error", retryAfter},
+}
+
+var retryAfter = obj{"Retry-After": obj{"required": true, "description": "seconds to wait", "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}}
+
+// schemas are the request and response shapes, by name under
+// components/schemas.
+func schemas() obj {
+	id := obj{"type": "integer", "format": "int64", "minimum": 1}
+	username := obj{"type": "string", "minLength": 1, "maxLength": 50, "pattern": `^[\p{L}\p{Mn}\p{Mc}\p{Nd}_.\-]+$`,
+		"description": "Letters, digits, '_', '-' and '.'; unique ignoring case and width"}
+	email := obj{"type": "string", "format": "idn-email", "maxLength": 254}
+	password := obj{"type": "string", "format": "password", "minLength": 8, "maxLength": 256,
+		"description": "8–256 characters; not a common password, and not containing the username or the email's local part"}
+	anyPassword := obj{"type": "string", "format": "password"}
+	title := obj{"type": "string", "minLength": 1, "maxLength": 100}
+	content := obj{"type": "string", "minLength": 1, "maxLength": 50000}
+	timestamp := obj{"type": "string", "format": "date-time", "pattern": "Z$", "description": "RFC 3339, UTC"}
+
+	userPublic := obj{
+		"id":         id,
+		"username":   username,
+		"image_file": obj{"type": []string{"string", "null"}, "description": "the picture's file name; null for none"},
+		"image_path": obj{"type": "string", "description": "where the picture, or the default one, is served"},
+	}
+	userPrivate := obj{"email": email}
+	for k, v := range userPublic {
+		userPrivate[k] = v
+	}
+	return obj{
+		"UserPublic":  object(userPublic, "id", "username", "image_file", "image_path"),
+		"UserPrivate": object(userPrivate, "id", "username", "email", "image_file", "image_path"),
+		"PostResponse": object(obj{
+			"id":          id,
+			"title":       title,
+			"content":     content,
+			"user_id":     id,
+			"author_id":   obj{"type": "integer", "format": "int64", "minimum": 1, "description": "the same as user_id"},
+			"date_posted": timestamp,
+			"author":      ref("UserPublic"),
+		}, "id", "title", "content", "user_id", "author_id", "date_posted", "author"),
+		"PostPage": object(obj{
+			"posts":       obj{"type": "array", "items": ref("PostResponse")},
+			"total":       obj{"type": "integer", "minimum": 0},
+			"skip":        obj{"type": "integer", "minimum": 0},
+			"limit":       obj{"type": "integer", "minimum": 1, "maximum": 100},
+			"has_more":    obj{"type": "boolean"},
+			"next_cursor": obj{"type": []string{"string", "null"}, "description": "pass as cursor for the next page; null on the last"},
+		}, "posts", "total", "skip", "limit", "has_more", "next_cursor"),
+		"Token": object(obj{
+			"access_token":  obj{"type": "string", "description": "an HS256 JWT"},
+			"token_type":    obj{"type": "string", "const": "bearer"},
+			"expires_in":    obj{"type": "integer", "minimum": 1, "description": "seconds"},
+			"refresh_token": obj{"type": "string"},
+		}, "access_token", "token_type", "expires_in", "refresh_token"),
+		"Health": object(obj{"status": obj{"type": "string", "const": "ok"}}, "status"),
+		"Detail": object(obj{"detail": obj{"type": "string"}}, "detail"),
+		"Session": object(obj{
+			"id":           obj{"type": "string"},
+			"created_at":   timestamp,
+			"last_used_at": timestamp,
+			"expires_at":   timestamp,
+			"user_agent":   obj{"type": "string"},
+			"ip":           obj{"type": "string"},
+			"current":      obj{"type": "boolean", "description": "the session of the token that asked"},
+		}, "id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "current"),
+		"Error": object(obj{
+			"detail": obj{"type": "string"},
+			"code":   obj{"type": "string", "description": "stable, for programs"},
+			"error":  obj{"type": "string", "description": "OAuth2's error code, from the token endpoint", "enum": []string{"invalid_grant", "unsupported_grant_type"}},
+		}, "detail", "code"),
+		"ValidationError": object(obj{
+			"detail": obj{"type": "array", "minItems": 1, "items": ref("ValidationProblem")},
+			"code":   obj{"type": "string", "const": "validation_error"},
+		}, "detail", "code"),
+		"ValidationProblem": object(obj{
+			"type": obj{"type": "string"},
+			"loc":  obj{"type": "array", "minItems": 1, "items": obj{"type": []string{"string", "integer"}}},
+			"msg":  obj{"type": "string"},
+		}, "type", "loc", "msg"),
+
+		"UserCreate": requestObject(obj{"username": username, "email": email, "password": password},
+			"username", "email", "password"),
+		"UserUpdate": requestObject(obj{"username": username, "email": email, "current_password": anyPassword}),
+		"UserReplace": requestObject(obj{
+			"username": username, "email": email,
+			"password":         obj{"type": "string", "format": "password", "minLength": 8, "maxLength": 256, "description": "a new password"},
+			"current_password": anyPassword,
+		}, "username", "email"),
+		"PasswordChange": requestObject(obj{"current_password": anyPassword, "new_password": password},
+			"current_password", "new_password"),
+		"ForgotPassword": requestObject(obj{"email": email}, "email"),
+		"ResetPassword": requestObject(obj{
+			"token":        obj{"type": "string", "description": "from the link in the mail"},
+			"new_password": password,
+		}, "token", "new_password"),
+		"PictureUpload": requestObject(obj{
+			"file": obj{"type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
+				"description": "a JPEG, PNG, GIF or WebP image, at most 5 MiB"},
+		}, "file"),
+		"PostCreate": requestObject(obj{"title": title, "content": content}, "title", "content"),
+		"PostUpdate": requestObject(obj{"title": title, "content": content}),
+		"TokenRequest": requestObject(obj{
+			"grant_type": obj{"type": "string", "enum": []string{"password", "refresh_token"},
+				"description": "password (the default) needs username and password; refresh_token needs refresh_token"},
+			"username":      obj{"type": "string", "description": "the username, or the email in any case"},
+			"password":      anyPassword,
+			"refresh_token": obj{"type": "string", "description": "for grant_type=refresh_token; it works once and a new one comes back"},
+			"scope":         obj{"type": "string", "description": "ignored"},
+			"client_id":     obj{"type": "string", "description": "ignored"},
+			"client_secret": obj{"type": "string", "description": "ignored"},
+		}),
+	}
+}
+
+// object is the schema of a response object: exactly these properties.
+func object(props obj, required ...string) obj {
+	return obj{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+}
+
+// requestObject is the schema of a request object; unknown fields are
+// ignored, never stored.
+func requestObject(props obj, required ...string) obj {
+	o := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+// parameters are the path and query parameters, by name.
+func parameters() obj {
+	pathID := func(name, what string) obj {
+		return obj{"name": name, "in": "path", "required": true, "description": "the " + what + "'s id",
+			"schema": obj{"type": "integer", "format": "int64", "minimum": 1}}
+	}
+	return obj{
+		"user_id": pathID("user_id", "user"),
+		"post_id": pathID("post_id", "post"),
+		"session_id": obj{"name": "session_id", "in": "path", "required": true, "description": "an id from GET /api/users/me/sessions",
+			"schema": obj{"type": "string"}},
+		"skip": obj{"name": "skip", "in": "query", "description": "posts to skip (offset paging)",
+			"schema": obj{"type": "integer", "minimum": 0, "default": 0}},
+		"limit": obj{"name": "limit", "in": "query", "description": "posts per page",
+			"schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
+		"cursor": obj{"name": "cursor", "in": "query", "description": "next_cursor of the previous page (not with skip)",
+			"schema": obj{"type": "string"}},
+	}
+}
+
+// openAPIDocument is the whole document.
+func document() obj {
+	paths := obj{}
+	for _, op := range operations() {
+		item, _ := paths[op.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[op.path] = item
+		}
+		o := obj{"operationId": op.id, "tags": []string{op.tag}, "summary": op.summary}
+		if op.description != "" {
+			o["description"] = op.description
+		}
+		if op.authed {
+			o["security"] = []obj{{"OAuth2PasswordBearer": []string{}}}
+		}
+		var params []obj
+		for _, p := range op.params {
+			params = append(params, obj{"$ref": "#/components/parameters/" + p})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if op.body != nil {
+			o["requestBody"] = op.body
+		}
+		success := obj{"description": http.StatusText(op.status)}
+		if op.result != nil {
+			success["content"] = obj{"application/json": obj{"schema": op.result}}
+		}
+		if op.headers != nil {
+			success["headers"] = op.headers
+		}
+		responses := obj{strconv.Itoa(op.status): success}
+		// Any route may find the database unreachable (503, with
+		// Retry-After), or the server really broken (500, whose body says
+		// nothing internal).
+		for _, status := range append(op.errors, 500, 503) {
+			responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + errorResponses[status].name}
+		}
+		o["responses"] = responses
+		item[strings.ToLower(op.method)] = o
+	}
+
+	responses := obj{}
+	for _, e := range errorResponses {
+		r := obj{"description": e.description, "content": obj{"application/json": obj{"schema": ref(e.schema)}}}
+		if e.headers != nil {
+			r["headers"] = e.headers
+		}
+		responses[e.name] = r
+	}
+
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":   "quill",
+			"version": "1",
+			"summary": "A blog: users, posts, and sessions behind JWT bearer tokens.",
+			"description": "The JSON API of the FastAPI blog tutorial, minus its security bugs. " +
+				"Every error body is `{\"detail\", \"code\"}`; validation errors are 422 with a list of problems. " +
+				"Paths match with or without a trailing slash.",
+			"license": obj{"name": "See the repository"},
+		},
+		"tags": []obj{
+			{"name": "users", "description": "Accounts, login and logout"},
+			{"name": "sessions", "description": "Sessions and passwords"},
+			{"name": "posts", "description": "Posts, newest first"},
+			{"name": "health", "description": "Liveness"},
+		},
+		"paths": paths,
+		"components": obj{
+			"schemas":    schemas(),
+			"parameters": parameters(),
+			"responses":  responses,
+			"securitySchemes": obj{
+				"OAuth2PasswordBearer": obj{
+					"type":        "oauth2",
+					"description": "Log in with a username (or email) and password; send the access token as `Authorization: Bearer …`.",
+					"flows": obj{"password": obj{
+						"tokenUrl":   "/api/users/token",
+						"refreshUrl": "/api/users/token",
+						"scopes":     obj{},
+					}},
+				},
+			},
+		},
+	}
+}
+
+// JSON is the document as served, indented for people.
+func JSON() []byte {
+	b, err := json.MarshalIndent(document(), "", "  ")
+	if err != nil {
+		panic(err) // maps of strings, numbers and slices always encode
+	}
+	return append(b, '\n')
+}
+
+// Handler serves doc, the document as JSON returns it: GET /openapi.json.
+func Handler(doc []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(doc)
+	})
+}
+
+// Routes are the patterns of every route the document describes, as
+// package server registers them ("POST /api/users"), in its order.
+func Routes() []string {
+	ops := operations()
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		out[i] = op.method + " " + op.path
+	}
+	return out
+}

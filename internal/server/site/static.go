@@ -1,0 +1,76 @@
+package site
+
+import (
+	"bytes"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/quill-blog/quill/internal/app"
+	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/server/httpx"
+	"github.com/quill-blog/quill/web"
+)
+
+// Static serves the embedded files under /static/, with a cache header
+// since they change only with the binary. Directories are not listed.
+func (s *Site) Static() httpx.HandlerFunc {
+	fsys, _ := fs.Sub(web.Static, "static") // "static" is embedded: cannot fail
+	return func(w http.ResponseWriter, r *http.Request) error {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		f, err := fsys.Open(name)
+		if err != nil {
+			return httpx.ErrNotFound
+		}
+		defer f.Close()
+		info, err := f.Stat()
+		if err != nil || info.IsDir() {
+			return httpx.ErrNotFound
+		}
+		rs, ok := f.(io.ReadSeeker)
+		if !ok {
+			return httpx.ErrNotFound
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeContent(w, r, name, info.ModTime(), rs)
+		return nil
+	}
+}
+
+// maxPictureName is the longest name looked up; quill's own names are 36
+// characters, and imported ones are kept as they were.
+const maxPictureName = 255
+
+// Picture serves a profile picture from the database, so every instance
+// serves every picture: GET /media/profile_pics/{name}. A name always
+// means the same bytes (a new picture gets a new name), so the response
+// may be cached for a year and revalidated by ETag. Errors are HTML pages,
+// as for every path outside /api/.
+func (s *Site) Picture(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	// No stored name has invalid UTF-8 or a NUL, and PostgreSQL refuses to
+	// even compare such text: it never reaches the store.
+	if name == "" || len(name) > maxPictureName || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
+		return blog.ErrPictureNotFound
+	}
+	data, created, err := s.app.Picture(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("ETag", `"`+hex.EncodeToString([]byte(name))+`"`)
+	// ServeContent answers If-None-Match (304), If-Modified-Since, HEAD
+	// and Range requests.
+	http.ServeContent(w, r, "", created, bytes.NewReader(data))
+	return nil
+}
+
+// Docs serves Swagger UI on the OpenAPI document: GET /docs.
+func (s *Site) Docs(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
+	return s.render(w, r, c, http.StatusOK, "docs", view{Title: "API docs", Wide: true})
+}
