@@ -24,12 +24,12 @@ func TestMemoryBudget(t *testing.T) {
 	if err := b.acquire(ctx, 40); err != nil {
 		t.Fatalf("acquire(40) with 40 left = %v", err)
 	}
-	if err := b.acquire(ctx, 1); !errors.Is(err, errPicturesBusy) {
-		t.Fatalf("acquire(1) with none left = %v, want errPicturesBusy", err)
+	if err := b.acquire(ctx, 1); !errors.Is(err, ErrPicturesBusy) {
+		t.Fatalf("acquire(1) with none left = %v, want ErrPicturesBusy", err)
 	}
 	b.release(40)
-	if err := b.acquire(ctx, 50); !errors.Is(err, errPicturesBusy) {
-		t.Fatalf("acquire(50) with 40 left = %v, want errPicturesBusy", err)
+	if err := b.acquire(ctx, 50); !errors.Is(err, ErrPicturesBusy) {
+		t.Fatalf("acquire(50) with 40 left = %v, want ErrPicturesBusy", err)
 	}
 	if err := b.acquire(ctx, 40); err != nil {
 		t.Fatalf("acquire(40) after release(40) = %v", err)
@@ -42,8 +42,8 @@ func TestMemoryBudget(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := b.acquire(cancelled, 1); !errors.Is(err, errPicturesBusy) {
-		t.Errorf("acquire with a cancelled context = %v, want errPicturesBusy", err)
+	if err := b.acquire(cancelled, 1); !errors.Is(err, ErrPicturesBusy) {
+		t.Errorf("acquire with a cancelled context = %v, want ErrPicturesBusy", err)
 	}
 	if err := b.acquire(ctx, 100); err != nil {
 		t.Errorf("acquire(100) of an unused budget = %v", err)
@@ -68,7 +68,7 @@ func TestMemoryBudgetWaits(t *testing.T) {
 	waiting, cancel := context.WithCancel(ctx)
 	go func() { got <- b.acquire(waiting, 80) }()
 	cancel()
-	if err := <-got; !errors.Is(err, errPicturesBusy) {
-		t.Fatalf("acquire(80) with 70 left, cancelled = %v, want errPicturesBusy", err)
+	if err := <-got; !errors.Is(err, ErrPicturesBusy) {
+		t.Fatalf("acquire(80) with 70 left, cancelled = %v, want ErrPicturesBusy", err)
 	}
 }

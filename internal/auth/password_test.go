@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -433,13 +434,34 @@ func TestVerifyTampered(t *testing.T) {
 	}
 }
 
-func TestVerifyDummy(t *testing.T) {
+func TestVerifyLogin(t *testing.T) {
+	ctx := t.Context()
 	h := newHasher(t, tiny)
-	if err := h.VerifyDummy(t.Context(), "anything"); err != nil {
-		t.Errorf("VerifyDummy() = %v, want nil", err)
+	encoded, err := h.Hash(ctx, "right password")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The dummy is a real hash with the current parameters, so it costs
-	// what a wrong password costs.
+	tests := []struct {
+		name, password, encoded string
+		wantOK                  bool
+	}{
+		{"right password", "right password", encoded, true},
+		{"wrong password", "wrong password", encoded, false},
+		{"no such account", "right password", "", false},
+		{"no such account, empty password", "", "", false},
+		{"unusable stored hash", "right password", "$argon2id$garbage", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, rehash, err := h.VerifyLogin(ctx, tt.password, tt.encoded)
+			if ok != tt.wantOK || rehash || err != nil {
+				t.Errorf("VerifyLogin(%q, %q) = %t, %t, %v, want %t, false, nil", tt.password, tt.encoded, ok, rehash, err, tt.wantOK)
+			}
+		})
+	}
+	// Before any calibration, a name without an account is checked against
+	// a real hash with the current parameters: it costs what a wrong
+	// password costs.
 	p, ok := parsePHC(h.dummy, h.limits)
 	if !ok || p.params != tiny || p.variant != "argon2id" {
 		t.Errorf("dummy hash %q: parsed %+v, %t, want argon2id with %+v", h.dummy, p, ok, tiny)
@@ -447,10 +469,76 @@ func TestVerifyDummy(t *testing.T) {
 	t.Run("takes a slot", func(t *testing.T) {
 		held := NewHasher(tiny, 1, 0, nil)
 		holdSlots(t, held)
-		if err := held.VerifyDummy(t.Context(), "anything"); !errors.Is(err, ErrBusy) {
-			t.Errorf("VerifyDummy with every slot held = %v, want ErrBusy", err)
+		if _, _, err := held.VerifyLogin(t.Context(), "anything", ""); !errors.Is(err, ErrBusy) {
+			t.Errorf("VerifyLogin with every slot held = %v, want ErrBusy", err)
 		}
 	})
+}
+
+func TestCalibrate(t *testing.T) {
+	ctx := t.Context()
+	h := newHasher(t, tiny)
+	var profiles []string
+	for _, lh := range loadLegacy(t) {
+		if slowLegacy[lh.Name] {
+			continue
+		}
+		if p, ok := h.Profile(lh.Hash); ok && !slices.Contains(profiles, p) {
+			profiles = append(profiles, p)
+		}
+	}
+	if len(profiles) == 0 {
+		t.Fatal("no legacy hash has a profile")
+	}
+	if err := h.Calibrate(ctx, profiles); err != nil {
+		t.Fatalf("Calibrate() = %v", err)
+	}
+	// Every legacy profile costs far more than tiny, so the slowest of
+	// them is what a name without an account is checked against now.
+	h.timing.mu.Lock()
+	dummy, profile := h.timing.dummy, h.timing.dummyProfile
+	h.timing.mu.Unlock()
+	if profile == phcProfile("argon2id", tiny) || !slices.Contains(profiles, profile) {
+		t.Errorf("after Calibrate(%q) the dummy's profile is %q, want one of them", profiles, profile)
+	}
+	if got, _ := h.Profile(dummy); got != profile {
+		t.Errorf("Profile(dummy %q) = %q, want %q", dummy, got, profile)
+	}
+	if ok, _, err := h.VerifyLogin(ctx, "password", ""); ok || err != nil {
+		t.Errorf("VerifyLogin(no account) after Calibrate = %t, %v, want false, nil", ok, err)
+	}
+}
+
+func TestProfile(t *testing.T) {
+	h := newHasher(t, DefaultParams)
+	tests := []struct {
+		encoded, want string
+		ok            bool
+	}{
+		{"$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", "$argon2id$v=19$m=65536,t=3,p=4", true},
+		{"$2b$12$TGxo.PSVDlcSgeHWg4ZsR.GgPColbYSXxTTFLpy2noVL7TVCgiQFy", "$2b$12", true},
+		{"$2a$12$TGxo.PSVDlcSgeHWg4ZsR.GgPColbYSXxTTFLpy2noVL7TVCgiQFy", "$2b$12", true},
+		{"$argon2id$v=19$m=65536,t=3,p=4$short$x", "", false},
+		{"plain text", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := h.Profile(tt.encoded)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Profile(%q) = %q, %t, want %q, %t", tt.encoded, got, ok, tt.want, tt.ok)
+		}
+	}
+	if prefix := h.Prefix(); !strings.HasPrefix(mustHash(t, h), prefix) {
+		t.Errorf("Prefix() = %q does not start the hashes Hash makes", prefix)
+	}
+}
+
+func mustHash(tb testing.TB, h *Hasher) string {
+	tb.Helper()
+	encoded, err := h.Hash(tb.Context(), "password")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return encoded
 }
 
 func TestBusy(t *testing.T) {
@@ -470,7 +558,7 @@ func TestBusy(t *testing.T) {
 			_, _, err := h.Verify(ctx, "x", "$2b$04$TGxo.PSVDlcSgeHWg4ZsR.GgPColbYSXxTTFLpy2noVL7TVCgiQFy")
 			return err
 		}},
-		{"VerifyDummy", func() error { return h.VerifyDummy(ctx, "password") }},
+		{"VerifyLogin", func() error { _, _, err := h.VerifyLogin(ctx, "password", ""); return err }},
 	}
 	t.Run("all slots held", func(t *testing.T) {
 		holdSlots(t, h)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +38,7 @@ const floorWeight = 0.2
 
 // Profile returns the cost profile of a stored hash: the part of it that
 // says how it is computed, without salt or tag ("$argon2id$v=19$m=65536,t=3,p=4",
-// "$2b$12$"). Hashes of one profile take the same time to verify. ok is
+// "$2b$12"). Hashes of one profile take the same time to verify. ok is
 // false for a hash Verify would not compute.
 func (h *Hasher) Profile(encoded string) (profile string, ok bool) {
 	if strings.HasPrefix(encoded, "$argon2") {
@@ -48,7 +49,7 @@ func (h *Hasher) Profile(encoded string) (profile string, ok bool) {
 		return phcProfile(p.variant, p.params), true
 	}
 	if isBcrypt(encoded, h.limits) {
-		return "$2b$" + encoded[4:7], true // $2a$, $2b$ and $2y$ cost alike
+		return "$2b$" + encoded[4:6], true // $2a$, $2b$ and $2y$ cost alike
 	}
 	return "", false
 }
@@ -68,6 +69,17 @@ func (h *Hasher) Prefix() string { return phcProfile("argon2id", h.params) + "$"
 // Its only error is ErrBusy.
 func (h *Hasher) Calibrate(ctx context.Context, profiles []string) error {
 	current := phcProfile("argon2id", h.params)
+	profiles = slices.DeleteFunc(slices.Clone(profiles), func(p string) bool { return p == current })
+	if len(profiles) == 0 {
+		// Every hash is of the current parameters: their dummy is the
+		// costliest, and logins themselves time it.
+		h.timing.mu.Lock()
+		defer h.timing.mu.Unlock()
+		if h.timing.dummyProfile != current {
+			h.timing.dummy, h.timing.dummyProfile, h.timing.floor = "", "", 0
+		}
+		return nil
+	}
 	slowest, slowestDummy, slowestTime := "", "", time.Duration(-1)
 	for _, profile := range append([]string{current}, profiles...) {
 		dummy, err := h.dummyHash(profile)
@@ -93,7 +105,7 @@ func (h *Hasher) Calibrate(ctx context.Context, profiles []string) error {
 
 // dummyHash returns a hash of profile that no password matches.
 func (h *Hasher) dummyHash(profile string) (string, error) {
-	if strings.HasPrefix(profile, "$2") && len(profile) == 7 {
+	if strings.HasPrefix(profile, "$2") && len(profile) == 6 {
 		cost := int(profile[4]-'0')*10 + int(profile[5]-'0')
 		// A real hash, so that bcrypt computes it whole, of a random
 		// password.

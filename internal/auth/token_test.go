@@ -22,35 +22,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 var (
 	testKey     = []byte("0123456789abcdef0123456789abcdef")
 	attackerKey = []byte("attacker-chosen-key-attacker-key")
-	epoch       = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	epoch       = testclock.Epoch
 )
 
-// clock is a settable time source for NewTokens.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func newTokens(tb testing.TB) (*Tokens, *clock) {
+func newTokens(tb testing.TB) (*Tokens, *testclock.Clock) {
 	tb.Helper()
-	c := &clock{now: epoch}
+	c := testclock.New()
 	return NewTokens(testKey, 30*time.Minute, c.Now, nil), c
 }
 
@@ -129,7 +112,8 @@ func TestIssueParse(t *testing.T) {
 }
 
 func TestIssueFormat(t *testing.T) {
-	c := &clock{now: epoch.Add(500 * time.Millisecond)}
+	c := testclock.New()
+	c.Set(epoch.Add(500 * time.Millisecond))
 	random := bytes.NewReader(bytes.Repeat([]byte{0xAB}, 16))
 	tk := NewTokens(testKey, time.Hour, c.Now, random)
 	token, expires, err := tk.Issue(7, "sess")
@@ -182,7 +166,7 @@ func TestIssueUnique(t *testing.T) {
 }
 
 func TestIssueErrors(t *testing.T) {
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tests := []struct {
 		name      string
 		tk        *Tokens
@@ -365,7 +349,7 @@ func TestParseExpiry(t *testing.T) {
 }
 
 func TestParseEmptyKey(t *testing.T) {
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tk := NewTokens(nil, time.Hour, c.Now, nil)
 	token := forge(t, hs256Header(nil), goodClaims(nil), sha256.New, nil)
 	if _, err := tk.Parse(token); err != blog.ErrInvalidToken {
@@ -375,7 +359,7 @@ func TestParseEmptyKey(t *testing.T) {
 
 func TestNewTokensCopiesKey(t *testing.T) {
 	key := append([]byte(nil), testKey...)
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tk := NewTokens(key, time.Hour, c.Now, nil)
 	token, _, err := tk.Issue(1, "s")
 	if err != nil {
@@ -443,7 +427,7 @@ func TestOpaqueToken(t *testing.T) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tk := NewTokens(testKey, time.Hour, c.Now, nil)
 	token, _, err := tk.Issue(42, "session-1")
 	if err != nil {
@@ -457,7 +441,7 @@ func BenchmarkParse(b *testing.B) {
 }
 
 func BenchmarkParseDots(b *testing.B) {
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tk := NewTokens(testKey, time.Hour, c.Now, nil)
 	dots := strings.Repeat(".", 1<<20)
 	for b.Loop() {
@@ -466,7 +450,7 @@ func BenchmarkParseDots(b *testing.B) {
 }
 
 func FuzzParseToken(f *testing.F) {
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tk := NewTokens(testKey, time.Hour, c.Now, nil)
 	good, _, err := tk.Issue(42, "session-1")
 	if err != nil {
@@ -627,7 +611,7 @@ func TestIssuedClaimsLayout(t *testing.T) {
 }
 
 func FuzzParseIssuedAgrees(f *testing.F) {
-	c := &clock{now: epoch}
+	c := testclock.New()
 	tk := NewTokens(testKey, time.Hour, c.Now, nil)
 	f.Add(fmt.Sprintf(`{"iss":"quill","sub":"42","sid":"s","iat":%d,"exp":%d}`, epoch.Unix(), epoch.Add(time.Hour).Unix()), int64(0))
 	f.Add(`{"iss":"quill","sub":"42","sid":"s","exp":1e300,"nbf":-1e300}`, int64(0))

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/quilltest"
 )
 
 // Scenarios and tests for the account lifecycle: refresh tokens, the
@@ -64,15 +65,7 @@ func (f *fixture) mustRefresh(tb testing.TB, token string) tokenPair {
 // worker would, and returns it.
 func (f *fixture) newResetToken(tb testing.TB, name string) string {
 	tb.Helper()
-	token, hash, err := auth.NewOpaqueToken(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	now := f.clock.Now()
-	if err := f.store.CreatePasswordReset(context.Background(), f.users[name].ID, hash, now, now.Add(time.Hour)); err != nil {
-		tb.Fatal(err)
-	}
-	return token
+	return f.NewResetToken(tb, f.users[name].ID)
 }
 
 // waitLog waits until the server's log contains s, and fails the test if
@@ -134,7 +127,7 @@ func accountScenarios() []apiScenario {
 		pair := f.loginPair(tb, "alice@example.com", alicePassword)
 		f.set("alice_token2", pair.AccessToken)
 		f.set("alice_refresh2", pair.RefreshToken)
-		sessions, err := f.store.Sessions(context.Background(), f.users["alice"].ID, f.clock.Now())
+		sessions, err := f.App.UserSessions(context.Background(), f.users["alice"].ID)
 		if err != nil || len(sessions) != 2 {
 			tb.Fatalf("Sessions(alice) = %v, %v; want two", sessions, err)
 		}
@@ -346,7 +339,7 @@ func accountScenarios() []apiScenario {
 		{
 			name: "refresh after the session expired", method: "POST", path: "/api/users/token",
 			setup: func(tb testing.TB, f *fixture) {
-				f.clock.Advance(testSessionTTL)
+				f.clock.Advance(quilltest.SessionTTL)
 			},
 			body: refreshForm("{alice_refresh}"), headers: urlencoded,
 			wantStatus: http.StatusUnauthorized, wantJSON: badRefresh,
@@ -354,7 +347,7 @@ func accountScenarios() []apiScenario {
 		{
 			name: "refresh just before the session expires", method: "POST", path: "/api/users/token",
 			setup: func(tb testing.TB, f *fixture) {
-				f.clock.Advance(testSessionTTL - 5*time.Minute)
+				f.clock.Advance(quilltest.SessionTTL - 5*time.Minute)
 			},
 			body: refreshForm("{alice_refresh}"), headers: urlencoded,
 			wantStatus: http.StatusOK,
@@ -392,7 +385,7 @@ func accountScenarios() []apiScenario {
 				if res.StatusCode != http.StatusOK {
 					tb.Fatalf("login = %d %s", res.StatusCode, body)
 				}
-				sessions, _ := f.store.Sessions(context.Background(), f.users["alice"].ID, f.clock.Now())
+				sessions, _ := f.App.UserSessions(context.Background(), f.users["alice"].ID)
 				f.set("alice_session2", sessions[0].ID)
 			},
 			wantStatus: http.StatusOK,
@@ -860,7 +853,7 @@ func TestStaleRequestCannotUndoPasswordChange(t *testing.T) {
 			if rec.Code != http.StatusUnauthorized {
 				t.Errorf("stale PATCH finished with %d %s, want 401", rec.Code, rec.Body)
 			}
-			u, err := ts.store.User(context.Background(), id)
+			u, err := ts.App.User(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,14 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,10 +19,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/quilltest"
 	"github.com/quill-blog/quill/internal/server"
-	"github.com/quill-blog/quill/internal/sqlstore"
-	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 // This file is the API contract (SPEC §3–§5) as a table of scenarios, in the
@@ -37,220 +34,59 @@ import (
 // numbers, and a setup func for any extra state.
 
 // testDB is a database the server tests run on.
-type testDB struct {
-	name string
-	// url returns the URL of a new, empty database that lives as long as tb.
-	url func(tb testing.TB) string
-}
+type testDB = quilltest.DB
 
 // testDBs lists the databases the suite runs on: SQLite, and PostgreSQL,
 // which skips with a message unless QUILL_TEST_POSTGRES_URL is set.
-func testDBs() []testDB {
-	return []testDB{{
-		name: "sqlite",
-		url: func(tb testing.TB) string {
-			tb.Helper()
-			data, err := sqliteTemplate()
-			if err != nil {
-				tb.Fatalf("make the template database: %v", err)
-			}
-			path := filepath.Join(tb.TempDir(), "quill.db")
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				tb.Fatal(err)
-			}
-			return "sqlite:///" + path
-		},
-	}, {
-		name: "postgres",
-		url: func(tb testing.TB) string {
-			tb.Helper()
-			return sqltest.MigratedPostgresURL(tb, migrateURL)
-		},
-	}}
-}
-
-// migrateURL migrates the database at url.
-func migrateURL(ctx context.Context, url string) error {
-	store, err := sqlstore.Open(ctx, url, nil)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	return store.Migrate(ctx)
-}
-
-// sqliteTemplate is the file of a migrated, empty SQLite database, made
-// once and copied for each test: migrating a new file takes most of the
-// time a scenario needs. (The sqlstore tests cover migrating.)
-var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "quill-server-test-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "quill.db")
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite:///"+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := store.Migrate(ctx); err != nil {
-		store.Close()
-		return nil, err
-	}
-	// Closing the last connection checkpoints the WAL into the file.
-	if err := store.Close(); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(path)
-})
-
-// openTestStore is the one store factory of the server tests: a migrated
-// store on a new database of kind db, closed when tb ends.
-func openTestStore(tb testing.TB, db testDB, now func() time.Time) *sqlstore.Store {
-	tb.Helper()
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, db.url(tb), now)
-	if err != nil {
-		tb.Fatalf("sqlstore.Open() = %v", err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		tb.Fatalf("Migrate() = %v", err)
-	}
-	return store
-}
-
-// testClock is a settable now func, safe for concurrent use.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use: the server logs
-// into it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testArgon2 is far below the production floor, which auth.NewHasher
-// allows, so hashing costs microseconds.
-var testArgon2 = auth.Params{Memory: 64, Iterations: 1, Parallelism: 1}
+func testDBs() []testDB { return quilltest.DBs() }
 
 const (
-	testAccessTTL  = 30 * time.Minute
-	testSessionTTL = 30 * 24 * time.Hour
 	// testRemote is the client address of every request unless a scenario
 	// says otherwise.
 	testRemote = "192.0.2.1:1234"
 	// testOrigin is the one origin CORS allows on test servers.
-	testOrigin = "https://app.example.com"
+	testOrigin    = quilltest.Origin
+	testPublicURL = quilltest.PublicURL
 )
 
-// testProxies are the trusted proxies of test servers.
-var testProxies = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
-
-// testPolicy is built once: it indexes 10,000 passwords.
-var testPolicy = sync.OnceValue(auth.NewPolicy)
-
-// testServer is a Server on a real database, with an injected clock and
-// its log captured.
+// testServer is quill in-process (package quilltest), with helpers to
+// send it requests.
 type testServer struct {
+	*quilltest.Quill
 	handler http.Handler
-	store   *sqlstore.Store
+	clock   *testclock.Clock
+	logs    *quilltest.Logs
 	tokens  *auth.Tokens
-	clock   *testClock
-	logs    *syncBuffer
-	// stop ends the server's background work, writing what it holds; it
-	// may be called more than once.
-	stop func()
 }
 
 // newTestServer returns a server on a new SQLite database.
 func newTestServer(tb testing.TB) *testServer {
 	tb.Helper()
-	return newTestServerOn(tb, testDBs()[0])
+	return newTestServerOn(tb, quilltest.SQLite)
 }
 
 // newTestServerOn returns a server on a new database of kind db.
 func newTestServerOn(tb testing.TB, db testDB) *testServer {
 	tb.Helper()
-	return newTestServerWith(tb, db, nil)
+	return newTestServerWith(tb, db)
 }
 
-// testPublicURL is the test servers' PUBLIC_URL.
-const testPublicURL = "http://quill.test"
-
 // newTestServerWith returns a server on a new database of kind db, with
-// its configuration changed by configure (if not nil). Its background
-// work (Server.Run) runs until the test ends or stop is called.
-func newTestServerWith(tb testing.TB, db testDB, configure func(*server.Config)) *testServer {
+// its configuration changed by opts.
+func newTestServerWith(tb testing.TB, db testDB, opts ...quilltest.Options) *testServer {
 	tb.Helper()
-	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
-	ts := &testServer{
-		store:  openTestStore(tb, db, clock.Now),
-		tokens: auth.NewTokens([]byte("test-key-0123456789-abcdefghijklmnopq"), testAccessTTL, clock.Now, nil),
-		clock:  clock,
-		logs:   logs,
-	}
-	cfg := server.Config{
-		Store:      ts.store,
-		Hasher:     auth.NewHasher(testArgon2, 4, 5*time.Second, nil),
-		Policy:     testPolicy(),
-		Tokens:     ts.tokens,
-		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
-		SessionTTL: testSessionTTL,
-		Now:        clock.Now,
-		CSRF:       auth.NewCSRF([]byte("test-key-0123456789-abcdefghijklmnopq")),
-		PublicURL:  testPublicURL,
+	q := quilltest.New(tb, db, opts...)
+	return &testServer{Quill: q, handler: q.Handler, clock: q.Clock, logs: q.Logs, tokens: q.Tokens}
+}
 
-		TrustedProxies: testProxies,
-		CORSOrigins:    []string{testOrigin},
-	}
-	if configure != nil {
-		configure(&cfg)
-	}
-	srv := server.NewServer(cfg)
-	ts.handler = srv
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Run(ctx)
-	}()
-	ts.stop = func() {
-		cancel()
-		<-done
-	}
-	tb.Cleanup(ts.stop) // before the store closes: cleanups run last first
-	return ts
+// stop ends the server's background work, writing what it holds.
+func (ts *testServer) stop() { ts.Stop() }
+
+// noLimits turns off the login throttle and the per-client allowances,
+// for tests that send many requests from one client.
+var noLimits = quilltest.Options{
+	App:    func(c *app.Config) { c.ThrottleLogins = false },
+	Server: func(c *server.Config) { c.DisableRateLimits = true },
 }
 
 // do sends one request and returns the response with its body read.
@@ -385,13 +221,9 @@ type fixture struct {
 	vars map[string]string
 }
 
-func newFixture(tb testing.TB, db testDB, configure ...func(*server.Config)) *fixture {
+func newFixture(tb testing.TB, db testDB, opts ...quilltest.Options) *fixture {
 	tb.Helper()
-	f := &fixture{testServer: newTestServerWith(tb, db, func(c *server.Config) {
-		for _, change := range configure {
-			change(c)
-		}
-	}), users: map[string]*testUser{}, vars: map[string]string{}}
+	f := &fixture{testServer: newTestServerWith(tb, db, opts...), users: map[string]*testUser{}, vars: map[string]string{}}
 	f.addUser(tb, "alice", &testUser{Username: "Alice", Email: "alice@example.com", Password: alicePassword})
 	f.addUser(tb, "bob", &testUser{Username: "bob", Email: "bob@example.com", Password: bobPassword})
 	posts := []struct{ name, user, title, content string }{
@@ -531,7 +363,7 @@ func form(kv ...string) string {
 
 func TestAPI(t *testing.T) {
 	for _, db := range testDBs() {
-		t.Run(db.name, func(t *testing.T) {
+		t.Run(db.Name, func(t *testing.T) {
 			for _, sc := range apiScenarios() {
 				t.Run(sc.method+" "+sc.name, func(t *testing.T) {
 					t.Parallel()
@@ -1201,7 +1033,7 @@ func apiScenarios() []apiScenario {
 			setup: func(tb testing.TB, f *fixture) {
 				// Past the access token's life and the 60 s leeway, well
 				// within the session's.
-				f.clock.Advance(testAccessTTL + 2*time.Minute)
+				f.clock.Advance(quilltest.AccessTTL + 2*time.Minute)
 			},
 			wantStatus: http.StatusUnauthorized, wantJSON: badToken, wantHeaders: wantBadToken,
 		},
@@ -1209,7 +1041,7 @@ func apiScenarios() []apiScenario {
 			name: "me with a token within the clock-skew leeway", method: "GET", path: "/api/users/me", as: "alice",
 			setup: func(tb testing.TB, f *fixture) {
 				// The fixture's clock is already 4 minutes past the login.
-				f.clock.Advance(testAccessTTL - 4*time.Minute + 30*time.Second)
+				f.clock.Advance(quilltest.AccessTTL - 4*time.Minute + 30*time.Second)
 			},
 			wantStatus: http.StatusOK,
 		},
@@ -1217,7 +1049,7 @@ func apiScenarios() []apiScenario {
 			name: "me after the session expired", method: "GET", path: "/api/users/me",
 			setup: func(tb testing.TB, f *fixture) {
 				sess := f.sessionOf(tb, "alice")
-				f.clock.Advance(testSessionTTL)
+				f.clock.Advance(quilltest.SessionTTL)
 				// A token issued now is fresh, but its session is over.
 				tok, _, err := f.tokens.Issue(f.users["alice"].ID, sess)
 				if err != nil {
@@ -2027,21 +1859,34 @@ func apiScenarios() []apiScenario {
 			wantHeaders: map[string]string{"Allow": "POST"},
 		},
 		{
+			// Not taken by GET /api/users/{user_id}: "token" names a route
+			// of its own, which has no GET.
 			name: "wrong method on the token endpoint", method: "GET", path: "/api/users/token",
-			// GET /api/users/{user_id} takes it: "token" is not an id.
-			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("int_parsing", pathLoc("user_id"), "Input should be a valid integer"),
+			wantStatus: http.StatusMethodNotAllowed, wantJSON: `{"detail":"Method Not Allowed","code":"method_not_allowed"}`,
+			wantHeaders: map[string]string{"Allow": "POST"},
 		},
 		{
 			name: "wrong method on logout", method: "GET", path: "/api/users/logout",
-			// GET /api/users/{user_id} takes it: "logout" is not an id.
-			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("int_parsing", pathLoc("user_id"), "Input should be a valid integer"),
+			wantStatus: http.StatusMethodNotAllowed, wantJSON: `{"detail":"Method Not Allowed","code":"method_not_allowed"}`,
+			wantHeaders: map[string]string{"Allow": "POST"},
+		},
+		{
+			name: "HEAD on the token endpoint", method: "HEAD", path: "/api/users/token",
+			wantStatus: http.StatusMethodNotAllowed, wantHeaders: map[string]string{"Allow": "POST"},
+		},
+		{
+			name: "PATCH on forgot-password", method: "PATCH", path: "/api/users/forgot-password", body: `{}`,
+			wantStatus: http.StatusMethodNotAllowed, wantHeaders: map[string]string{"Allow": "POST"},
 		},
 		{
 			name: "wrong method on me", method: "POST", path: "/api/users/me",
 			wantStatus:  http.StatusMethodNotAllowed,
-			wantHeaders: map[string]string{"Allow": "GET, HEAD, PUT, PATCH, DELETE"},
+			wantHeaders: map[string]string{"Allow": "GET, HEAD"},
+		},
+		{
+			name: "PATCH on me is not PATCH of a user", method: "PATCH", path: "/api/users/me", body: `{}`,
+			wantStatus:  http.StatusMethodNotAllowed,
+			wantHeaders: map[string]string{"Allow": "GET, HEAD"},
 		},
 		{
 			name: "wrong method on a post", method: "POST", path: "/api/posts/{alice_post}",
@@ -2065,7 +1910,7 @@ func apiScenarios() []apiScenario {
 // sessionOf returns the id of the user's fixture session.
 func (f *fixture) sessionOf(tb testing.TB, name string) string {
 	tb.Helper()
-	sessions, err := f.store.Sessions(context.Background(), f.users[name].ID, f.clock.Now())
+	sessions, err := f.App.UserSessions(context.Background(), f.users[name].ID)
 	if err != nil || len(sessions) == 0 {
 		tb.Fatalf("Sessions(%s) = %v, %v", name, sessions, err)
 	}
@@ -2124,7 +1969,7 @@ func TestRequestIDs(t *testing.T) {
 // nothing internal while the log says what happened.
 func TestDatabaseDown(t *testing.T) {
 	ts := newTestServer(t)
-	ts.store.Close()
+	ts.CloseDatabase()
 	res, body := ts.do(t, "GET", "/health", "", nil)
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("GET /health with the database closed = %d %s, want 503", res.StatusCode, body)

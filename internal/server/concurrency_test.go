@@ -13,8 +13,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
-	"github.com/quill-blog/quill/internal/server"
+	"github.com/quill-blog/quill/internal/quilltest"
 )
 
 // These tests send requests at once through real HTTP connections, to
@@ -96,8 +97,8 @@ func variants(name string, n int) []string {
 func TestConcurrentRegistrations(t *testing.T) {
 	const n = 32
 	for _, db := range testDBs() {
-		t.Run(db.name, func(t *testing.T) {
-			ts := newTestServerWith(t, db, func(c *server.Config) { c.DisableRateLimits = true })
+		t.Run(db.Name, func(t *testing.T) {
+			ts := newTestServerWith(t, db, noLimits)
 			srv := httptest.NewServer(ts.handler)
 			defer srv.Close()
 			names := variants("alice", n)
@@ -125,8 +126,8 @@ func TestConcurrentRegistrations(t *testing.T) {
 func TestConcurrentRenames(t *testing.T) {
 	const n = 6
 	for _, db := range testDBs() {
-		t.Run(db.name, func(t *testing.T) {
-			ts := newTestServerWith(t, db, func(c *server.Config) { c.DisableRateLimits = true })
+		t.Run(db.Name, func(t *testing.T) {
+			ts := newTestServerWith(t, db, noLimits)
 			srv := httptest.NewServer(ts.handler)
 			defer srv.Close()
 			type account struct {
@@ -166,11 +167,10 @@ func TestConcurrentRenames(t *testing.T) {
 // 503, and authenticated reads, which hash nothing, keep getting 200
 // meanwhile.
 func TestHashSlotsBusy(t *testing.T) {
-	ts := newTestServerWith(t, testDBs()[0], func(c *server.Config) {
-		c.DisableRateLimits = true
+	ts := newTestServerWith(t, testDBs()[0], noLimits, quilltest.Options{App: func(c *app.Config) {
 		// 4 MiB per hash takes milliseconds: long enough to collide.
 		c.Hasher = auth.NewHasher(auth.Params{Memory: 4096, Iterations: 1, Parallelism: 1}, 1, time.Millisecond, nil)
-	})
+	}})
 	ts.register(t, "alice", "alice@example.com", alicePassword)
 	token := ts.login(t, "alice", alicePassword)
 	srv := httptest.NewServer(ts.handler)

@@ -4,6 +4,3 @@ package server
 
 // APIPatterns are the patterns of the API routes the server registered.
 func (s *Server) APIPatterns() []string { return append([]string(nil), s.apiPatterns...) }
-
-// OpenAPIJSON is the OpenAPI document as served at /openapi.json.
-func OpenAPIJSON() []byte { return openAPIJSON() }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
@@ -10,19 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/mail/mailpittest"
-	"github.com/quill-blog/quill/internal/server"
+	"github.com/quill-blog/quill/internal/quilltest"
 )
 
 // withSMTP configures a test server to send mail through an SMTP server.
-func withSMTP(tb testing.TB, url string, tlsConfig *tls.Config) func(*server.Config) {
+func withSMTP(tb testing.TB, url string, tlsConfig *tls.Config) quilltest.Options {
 	tb.Helper()
 	sender, err := mail.NewSMTP(url, mail.Options{From: "quill <noreply@quill.test>", TLS: tlsConfig, Timeout: 10 * time.Second})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return func(cfg *server.Config) { cfg.Mailer = sender }
+	return quilltest.Options{App: func(cfg *app.Config) { cfg.Mailer = sender }}
 }
 
 var mailedLink = regexp.MustCompile(regexp.QuoteMeta(testPublicURL) + `/reset-password\?token=([A-Za-z0-9_-]{43})\b`)
@@ -193,9 +193,9 @@ func TestLastUsedBatched(t *testing.T) {
 	token := ts.login(t, "Alice", alicePassword)
 	stored := func() time.Time {
 		t.Helper()
-		sessions, err := ts.store.Sessions(context.Background(), 1, ts.clock.Now())
-		if err != nil || len(sessions) != 1 {
-			t.Fatalf("Sessions() = %v, %v", sessions, err)
+		sessions := ts.StoredSessions(t, 1)
+		if len(sessions) != 1 {
+			t.Fatalf("StoredSessions() = %v, want one", sessions)
 		}
 		return sessions[0].LastUsedAt
 	}

@@ -8,8 +8,6 @@ import (
 	pathpkg "path"
 	"strings"
 	"testing"
-
-	"github.com/quill-blog/quill/internal/server"
 )
 
 // TestMalformedRequests sends requests no client should send: each must
@@ -69,7 +67,7 @@ func TestMalformedRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, testDBs()[0], func(c *server.Config) { c.DisableRateLimits = true })
+			f := newFixture(t, testDBs()[0], noLimits)
 			header := http.Header{"Content-Type": {tt.contentType}}
 			if tt.as != "" {
 				header = f.as(tt.as)
@@ -127,7 +125,7 @@ func FuzzJSONBody(f *testing.F) {
 	} {
 		f.Add(uint8(i), []byte(seed))
 	}
-	fx := newFixture(f, testDBs()[0], func(c *server.Config) { c.DisableRateLimits = true })
+	fx := newFixture(f, testDBs()[0], noLimits)
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		r := routes[int(route)%len(routes)]
 		header := http.Header{"Content-Type": {"application/json"}}
@@ -152,7 +150,7 @@ func FuzzTokenForm(f *testing.F) {
 	f.Add(mpType, mp)
 	f.Add("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x--")
 	f.Add("", "username=Alice")
-	fx := newFixture(f, testDBs()[0], func(c *server.Config) { c.DisableRateLimits = true })
+	fx := newFixture(f, testDBs()[0], noLimits)
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		res, got := fx.do(t, "POST", "/api/users/token", body, http.Header{"Content-Type": {contentType}})
 		checkFuzzReply(t, "POST /api/users/token", res, got)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/quill-blog/quill/internal/quilltest"
 	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestPostgresUnavailable(t *testing.T) {
 	t.Parallel()
 	proxy, url := sqltest.NewProxy(t, sqltest.PostgresURL(t))
-	f := newFixture(t, testDB{name: "postgres", url: func(testing.TB) string { return url }})
+	f := newFixture(t, quilltest.DB{Name: "postgres", URL: func(testing.TB) string { return url }})
 	requests := []struct {
 		method, path, body string
 		header             http.Header
@@ -67,8 +68,8 @@ func TestPostgresUnavailable(t *testing.T) {
 // reads go on.
 func TestSQLiteLocked(t *testing.T) {
 	t.Parallel()
-	url := testDBs()[0].url(t)
-	f := newFixture(t, testDB{name: "sqlite", url: func(testing.TB) string { return url }})
+	url := quilltest.SQLite.URL(t)
+	f := newFixture(t, quilltest.DB{Name: "sqlite", URL: func(testing.TB) string { return url }})
 	ctx := context.Background()
 	other, err := sql.Open("sqlite", strings.TrimPrefix(url, "sqlite:///"))
 	if err != nil {

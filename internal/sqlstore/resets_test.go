@@ -3,12 +3,12 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/quill-blog/quill/internal/blog"
 )
 
@@ -16,9 +16,21 @@ import (
 // hour.
 func createReset(tb testing.TB, s *Store, u *blog.User, hash string, now time.Time) {
 	tb.Helper()
-	if err := s.CreatePasswordReset(context.Background(), u.ID, []byte(hash), now, now.Add(time.Hour)); err != nil {
+	err := s.Write(context.Background(), func(tx *Tx) error {
+		return tx.CreatePasswordReset(context.Background(), u.ID, []byte(hash), now, now.Add(time.Hour))
+	})
+	if err != nil {
 		tb.Fatalf("CreatePasswordReset(%q) = %v", hash, err)
 	}
+}
+
+// takeReset runs TakePasswordReset in a Write of its own.
+func takeReset(s *Store, hash string, now time.Time) (userID int64, err error) {
+	err = s.Write(context.Background(), func(tx *Tx) error {
+		userID, err = tx.TakePasswordReset(context.Background(), []byte(hash), now)
+		return err
+	})
+	return userID, err
 }
 
 // passwordHash reads the user's stored hash.
@@ -31,14 +43,16 @@ func passwordHash(tb testing.TB, s *Store, id int64) string {
 	return u.PasswordHash
 }
 
-func TestPasswordReset(t *testing.T) {
+// TestTakePasswordReset checks that a token is taken once, by its user,
+// and that taking it changes nothing else: the password and the sessions
+// are the caller's to change in the same transaction.
+func TestTakePasswordReset(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
 		s, clock := newTestStore(t, db)
 		now := clock.Now()
 		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
 		createSession(t, s, alice, "a1", now, time.Hour)
-		createSession(t, s, alice, "a2", now, time.Hour)
 		createSession(t, s, bob, "b1", now, time.Hour)
 		createReset(t, s, alice, "alice's token", now)
 		createReset(t, s, bob, "bob's token", now)
@@ -50,32 +64,43 @@ func TestPasswordReset(t *testing.T) {
 		if diff := cmp.Diff(alice, u); diff != "" {
 			t.Errorf("PasswordResetUser() user mismatch (-want +got):\n%s", diff)
 		}
-		id, err := s.ResetPassword(ctx, []byte("alice's token"), "$argon2id$new", now)
+
+		// A transaction that takes the token and then fails leaves it
+		// usable.
+		errFail := errors.New("fail")
+		err = s.Write(ctx, func(tx *Tx) error {
+			if _, err := tx.TakePasswordReset(ctx, []byte("alice's token"), now); err != nil {
+				return err
+			}
+			return errFail
+		})
+		if !errors.Is(err, errFail) {
+			t.Fatalf("Write(take, then fail) = %v, want %v", err, errFail)
+		}
+		if _, err := s.PasswordResetUser(ctx, []byte("alice's token"), now); err != nil {
+			t.Errorf("PasswordResetUser() after a rolled-back take = %v, want the token still usable", err)
+		}
+
+		id, err := takeReset(s, "alice's token", now)
 		if err != nil || id != alice.ID {
-			t.Fatalf("ResetPassword() = %d, %v, want %d, nil", id, err, alice.ID)
+			t.Fatalf("TakePasswordReset() = %d, %v, want %d, nil", id, err, alice.ID)
 		}
-		if got := passwordHash(t, s, alice.ID); got != "$argon2id$new" {
-			t.Errorf("hash after ResetPassword = %q", got)
+		if got := passwordHash(t, s, alice.ID); got != alice.PasswordHash {
+			t.Errorf("hash after TakePasswordReset = %q, want it unchanged", got)
 		}
-		if diff := cmp.Diff([]string{}, sessionIDs(t, s, alice.ID, now)); diff != "" {
-			t.Errorf("alice's sessions after the reset (-want +got):\n%s", diff)
+		if diff := cmp.Diff([]string{"a1"}, sessionIDs(t, s, alice.ID, now)); diff != "" {
+			t.Errorf("alice's sessions after TakePasswordReset (-want +got):\n%s", diff)
 		}
 		// Single use.
-		if _, err := s.ResetPassword(ctx, []byte("alice's token"), "$argon2id$again", now); !errors.Is(err, blog.ErrInvalidReset) {
-			t.Errorf("ResetPassword(used token) = %v, want ErrInvalidReset", err)
+		if id, err := takeReset(s, "alice's token", now); !errors.Is(err, blog.ErrInvalidReset) || id != 0 {
+			t.Errorf("TakePasswordReset(used token) = %d, %v, want 0, ErrInvalidReset", id, err)
 		}
 		if _, err := s.PasswordResetUser(ctx, []byte("alice's token"), now); !errors.Is(err, blog.ErrInvalidReset) {
 			t.Errorf("PasswordResetUser(used token) = %v, want ErrInvalidReset", err)
 		}
-		if got := passwordHash(t, s, alice.ID); got != "$argon2id$new" {
-			t.Errorf("hash after a second use of the token = %q, want it unchanged", got)
-		}
-		// Bob is untouched.
-		if diff := cmp.Diff([]string{"b1"}, sessionIDs(t, s, bob.ID, now)); diff != "" {
-			t.Errorf("bob's sessions after alice's reset (-want +got):\n%s", diff)
-		}
+		// Bob's token is untouched.
 		if _, err := s.PasswordResetUser(ctx, []byte("bob's token"), now); err != nil {
-			t.Errorf("bob's token after alice's reset: %v", err)
+			t.Errorf("bob's token after alice's was taken: %v", err)
 		}
 	})
 }
@@ -86,8 +111,7 @@ func TestPasswordResetInvalid(t *testing.T) {
 		s, clock := newTestStore(t, db)
 		now := clock.Now()
 		alice := createUser(t, s, "alice")
-		createReset(t, s, alice, "old", now.Add(-time.Minute))
-		createReset(t, s, alice, "new", now)
+		createReset(t, s, alice, "token", now)
 		createSession(t, s, alice, "kept", now, time.Hour)
 
 		tests := []struct {
@@ -96,115 +120,113 @@ func TestPasswordResetInvalid(t *testing.T) {
 		}{
 			{"unknown", "nope", now},
 			{"empty", "", now},
-			{"superseded by a newer one", "old", now},
-			{"at its expiry", "new", now.Add(time.Hour)},
-			{"after its expiry", "new", now.Add(2 * time.Hour)},
+			{"at its expiry", "token", now.Add(time.Hour)},
+			{"after its expiry", "token", now.Add(2 * time.Hour)},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				if _, err := s.PasswordResetUser(ctx, []byte(tt.hash), tt.at); !errors.Is(err, blog.ErrInvalidReset) {
 					t.Errorf("PasswordResetUser(%q) = %v, want ErrInvalidReset", tt.hash, err)
 				}
-				if _, err := s.ResetPassword(ctx, []byte(tt.hash), "$argon2id$x", tt.at); !errors.Is(err, blog.ErrInvalidReset) {
-					t.Errorf("ResetPassword(%q) = %v, want ErrInvalidReset", tt.hash, err)
+				if _, err := takeReset(s, tt.hash, tt.at); !errors.Is(err, blog.ErrInvalidReset) {
+					t.Errorf("TakePasswordReset(%q) = %v, want ErrInvalidReset", tt.hash, err)
 				}
 			})
 		}
-		// Nothing changed.
+		// Nothing changed: an expired token is not taken either.
 		if got := passwordHash(t, s, alice.ID); got != alice.PasswordHash {
-			t.Errorf("hash after failed resets = %q, want %q", got, alice.PasswordHash)
+			t.Errorf("hash after failed takes = %q, want %q", got, alice.PasswordHash)
 		}
 		if diff := cmp.Diff([]string{"kept"}, sessionIDs(t, s, alice.ID, now)); diff != "" {
-			t.Errorf("sessions after failed resets (-want +got):\n%s", diff)
+			t.Errorf("sessions after failed takes (-want +got):\n%s", diff)
 		}
-		if _, err := s.PasswordResetUser(ctx, []byte("new"), now.Add(time.Hour-time.Microsecond)); err != nil {
-			t.Errorf("the newest token just before expiry: %v", err)
+		if id, err := takeReset(s, "token", now.Add(time.Hour-time.Microsecond)); err != nil || id != alice.ID {
+			t.Errorf("TakePasswordReset() just before expiry = %d, %v, want %d, nil", id, err, alice.ID)
 		}
-		if err := s.CreatePasswordReset(ctx, 424242, []byte("x"), now, now.Add(time.Hour)); !errors.Is(err, blog.ErrUserNotFound) {
+	})
+}
+
+// TestCreatePasswordReset checks that a new token leaves the user's older
+// ones alone (voiding them is DeletePasswordResets', in the same
+// transaction), and that DeletePasswordResets voids only the user's.
+func TestCreatePasswordReset(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		createReset(t, s, alice, "old", now.Add(-time.Minute))
+		createReset(t, s, alice, "new", now)
+		createReset(t, s, bob, "bob's", now)
+		for _, hash := range []string{"old", "new", "bob's"} {
+			if _, err := s.PasswordResetUser(ctx, []byte(hash), now); err != nil {
+				t.Errorf("PasswordResetUser(%q) = %v, want the token usable", hash, err)
+			}
+		}
+
+		write(t, s, func(tx *Tx) error { return tx.DeletePasswordResets(ctx, alice.ID) })
+		for _, hash := range []string{"old", "new"} {
+			if _, err := s.PasswordResetUser(ctx, []byte(hash), now); !errors.Is(err, blog.ErrInvalidReset) {
+				t.Errorf("PasswordResetUser(%q) after DeletePasswordResets = %v, want ErrInvalidReset", hash, err)
+			}
+		}
+		if _, err := s.PasswordResetUser(ctx, []byte("bob's"), now); err != nil {
+			t.Errorf("bob's token after DeletePasswordResets(alice) = %v", err)
+		}
+		write(t, s, func(tx *Tx) error { return tx.DeletePasswordResets(ctx, alice.ID) }) // none left: no error
+
+		err := s.Write(ctx, func(tx *Tx) error {
+			return tx.CreatePasswordReset(ctx, 424242, []byte("x"), now, now.Add(time.Hour))
+		})
+		if !errors.Is(err, blog.ErrUserNotFound) {
 			t.Errorf("CreatePasswordReset(missing user) = %v, want ErrUserNotFound", err)
 		}
 	})
 }
 
-func TestResetPasswordConcurrent(t *testing.T) {
+// TestTakePasswordResetConcurrent checks that of transactions taking one
+// token at once exactly one gets it, and only its later steps are kept.
+func TestTakePasswordResetConcurrent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		s, clock := newTestStore(t, db)
 		alice := createUser(t, s, "alice")
 		createReset(t, s, alice, "token", clock.Now())
 		const n = 8
 		var (
-			wg           sync.WaitGroup
-			mu           sync.Mutex
-			won, refused int
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			winners []string // the hashes set by the transactions that took it
+			refused int
 		)
-		for range n {
+		for i := range n {
 			wg.Go(func() {
-				_, err := s.ResetPassword(context.Background(), []byte("token"), "$argon2id$x", clock.Now())
+				hash := fmt.Sprint("$argon2id$", i)
+				ctx := context.Background()
+				err := s.Write(ctx, func(tx *Tx) error {
+					userID, err := tx.TakePasswordReset(ctx, []byte("token"), clock.Now())
+					if err != nil {
+						return err
+					}
+					return tx.ReplacePasswordHash(ctx, userID, hash)
+				})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
 				case err == nil:
-					won++
+					winners = append(winners, hash)
 				case errors.Is(err, blog.ErrInvalidReset):
 					refused++
 				default:
-					t.Errorf("ResetPassword() = %v", err)
+					t.Errorf("Write(take the token) = %v", err)
 				}
 			})
 		}
 		wg.Wait()
-		if won != 1 || refused != n-1 {
-			t.Errorf("%d concurrent uses of one token: %d won, %d refused; want 1, %d", n, won, refused, n-1)
+		if len(winners) != 1 || refused != n-1 {
+			t.Fatalf("%d concurrent takes of one token: %d won, %d refused; want 1, %d", n, len(winners), refused, n-1)
 		}
-	})
-}
-
-func TestSetPassword(t *testing.T) {
-	forEachDB(t, func(t *testing.T, db testDB) {
-		ctx := context.Background()
-		s, clock := newTestStore(t, db)
-		now := clock.Now()
-		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
-		for _, id := range []string{"a1", "a2", "a3"} {
-			createSession(t, s, alice, id, now, time.Hour)
-		}
-		createSession(t, s, bob, "b1", now, time.Hour)
-		createReset(t, s, alice, "alice's token", now)
-		createReset(t, s, bob, "bob's token", now)
-
-		old := passwordHash(t, s, alice.ID)
-		if err := s.SetPassword(ctx, alice.ID, "$argon2id$not-the-stored-one", "$argon2id$stale", "a2"); !errors.Is(err, blog.ErrInvalidToken) {
-			t.Fatalf("SetPassword(stale old hash) = %v, want ErrInvalidToken", err)
-		}
-		if diff := cmp.Diff([]string{"a1", "a2", "a3"}, sessionIDs(t, s, alice.ID, now), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
-			t.Errorf("alice's sessions after a stale SetPassword (-want +got):\n%s", diff)
-		}
-		if err := s.SetPassword(ctx, alice.ID, old, "$argon2id$new", "a2"); err != nil {
-			t.Fatalf("SetPassword() = %v", err)
-		}
-		if got := passwordHash(t, s, alice.ID); got != "$argon2id$new" {
-			t.Errorf("hash after SetPassword = %q", got)
-		}
-		if diff := cmp.Diff([]string{"a2"}, sessionIDs(t, s, alice.ID, now)); diff != "" {
-			t.Errorf("alice's sessions after SetPassword (-want +got):\n%s", diff)
-		}
-		if _, err := s.PasswordResetUser(ctx, []byte("alice's token"), now); !errors.Is(err, blog.ErrInvalidReset) {
-			t.Errorf("a reset token issued before the password change: %v, want ErrInvalidReset", err)
-		}
-		if diff := cmp.Diff([]string{"b1"}, sessionIDs(t, s, bob.ID, now)); diff != "" {
-			t.Errorf("bob's sessions after alice's SetPassword (-want +got):\n%s", diff)
-		}
-		if _, err := s.PasswordResetUser(ctx, []byte("bob's token"), now); err != nil {
-			t.Errorf("bob's reset token after alice's SetPassword: %v", err)
-		}
-		if err := s.SetPassword(ctx, alice.ID, "$argon2id$new", "$argon2id$newer", ""); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{}, sessionIDs(t, s, alice.ID, now)); diff != "" {
-			t.Errorf("alice's sessions after SetPassword keeping none (-want +got):\n%s", diff)
-		}
-		if err := s.SetPassword(ctx, 424242, "$argon2id$x", "$argon2id$y", ""); !errors.Is(err, blog.ErrUserNotFound) {
-			t.Errorf("SetPassword(missing user) = %v, want ErrUserNotFound", err)
+		if got := passwordHash(t, s, alice.ID); got != winners[0] {
+			t.Errorf("hash after the concurrent takes = %q, want the winner's %q", got, winners[0])
 		}
 	})
 }

@@ -17,7 +17,10 @@ func createSession(tb testing.TB, s *Store, u *blog.User, id string, created tim
 	tb.Helper()
 	sess := &blog.Session{ID: id, UserID: u.ID, CreatedAt: created, LastUsedAt: created, ExpiresAt: created.Add(ttl),
 		UserAgent: "test agent", IP: "192.0.2.1"}
-	if err := s.CreateSession(context.Background(), sess, []byte("refresh hash of "+id)); err != nil {
+	err := s.Write(context.Background(), func(tx *Tx) error {
+		return tx.CreateSession(context.Background(), sess, []byte("refresh hash of "+id))
+	})
+	if err != nil {
 		tb.Fatalf("CreateSession(%q) = %v", id, err)
 	}
 	return sess
@@ -33,9 +36,7 @@ func TestSessionUser(t *testing.T) {
 		createSession(t, s, alice, "expired", now.Add(-2*time.Hour), time.Hour)
 		createSession(t, s, alice, "expires now", now.Add(-time.Hour), time.Hour)
 		createSession(t, s, bob, "bob's", now, time.Hour)
-		if err := s.DeleteUser(ctx, bob.ID); err != nil {
-			t.Fatal(err)
-		}
+		write(t, s, func(tx *Tx) error { _, err := tx.DeleteUser(ctx, bob.ID); return err })
 
 		tests := []struct {
 			name     string
@@ -70,16 +71,64 @@ func TestSessionUser(t *testing.T) {
 
 func TestCreateSessionRefreshHashUnique(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
 		s, clock := newTestStore(t, db)
 		alice := createUser(t, s, "alice")
 		createSession(t, s, alice, "one", clock.Now(), time.Hour)
 		sess := &blog.Session{ID: "two", UserID: alice.ID, CreatedAt: clock.Now(), LastUsedAt: clock.Now(), ExpiresAt: clock.Now().Add(time.Hour)}
-		if err := s.CreateSession(context.Background(), sess, []byte("refresh hash of one")); err == nil {
+		err := s.Write(ctx, func(tx *Tx) error { return tx.CreateSession(ctx, sess, []byte("refresh hash of one")) })
+		if err == nil {
 			t.Error("CreateSession with another session's refresh hash succeeded")
 		}
-		sess.UserID = 424242
-		if err := s.CreateSession(context.Background(), sess, []byte("fresh")); err == nil {
-			t.Error("CreateSession for a missing user succeeded")
+	})
+}
+
+// TestCreateSessionUserDeleted checks that a session for a user deleted
+// meanwhile (a login racing the account's deletion) is
+// blog.ErrUserNotFound, which a client may see, not an internal error, and
+// is not stored.
+func TestCreateSessionUserDeleted(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		newSession := func(id string, u *blog.User) func(tx *Tx) error {
+			return func(tx *Tx) error {
+				sess := &blog.Session{ID: id, UserID: u.ID, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+				return tx.CreateSession(ctx, sess, []byte("refresh hash of "+id))
+			}
+		}
+		deleteUser := func(u *blog.User) func(tx *Tx) error {
+			return func(tx *Tx) error { _, err := tx.DeleteUser(ctx, u.ID); return err }
+		}
+
+		// Deleted between the login's read and its write.
+		alice := createUser(t, s, "alice")
+		write(t, s, deleteUser(alice))
+		if err := s.Write(ctx, newSession("late", alice)); !errors.Is(err, blog.ErrUserNotFound) {
+			t.Errorf("CreateSession(deleted user) = %v, want ErrUserNotFound", err)
+		}
+
+		// Deleted while logins are under way.
+		bob := createUser(t, s, "bob")
+		const n = 8
+		errs := make([]error, n+1)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { errs[i] = s.Write(ctx, newSession(fmt.Sprint("bob", i), bob)) })
+		}
+		wg.Go(func() { errs[n] = s.Write(ctx, deleteUser(bob)) })
+		wg.Wait()
+		if errs[n] != nil {
+			t.Fatalf("DeleteUser(bob) during logins = %v", errs[n])
+		}
+		for i, err := range errs[:n] {
+			if err != nil && !errors.Is(err, blog.ErrUserNotFound) {
+				t.Errorf("CreateSession(bob%d) during bob's deletion = %v, want nil or ErrUserNotFound", i, err)
+			}
+		}
+		if diff := cmp.Diff([]string{}, tableRows(t, s)["sessions"]); diff != "" {
+			t.Errorf("sessions after their users were deleted (-want +got):\n%s", diff)
 		}
 	})
 }
@@ -105,7 +154,8 @@ func TestDeleteSession(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if err := s.DeleteSession(ctx, tt.userID, tt.id); !errors.Is(err, tt.wantErr) {
+				err := s.Write(ctx, func(tx *Tx) error { return tx.DeleteSession(ctx, tt.userID, tt.id) })
+				if !errors.Is(err, tt.wantErr) {
 					t.Errorf("DeleteSession(%d, %q) = %v, want %v", tt.userID, tt.id, err, tt.wantErr)
 				}
 			})
@@ -166,23 +216,33 @@ func TestDeleteSessions(t *testing.T) {
 		s, clock := newTestStore(t, db)
 		now := clock.Now()
 		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
-		for _, id := range []string{"a1", "a2", "a3"} {
-			createSession(t, s, alice, id, now, time.Hour)
-		}
 		createSession(t, s, bob, "b1", now, time.Hour)
 
 		tests := []struct {
-			name   string
-			except string
-			want   []string
+			name     string
+			sessions []string // alice's before
+			except   string
+			wantN    int64
+			want     []string // alice's after
 		}{
-			{name: "all but the current one", except: "a2", want: []string{"a2"}},
-			{name: "another user's id as the exception", except: "b1", want: []string{}},
+			{name: "all but the current one", sessions: []string{"a1", "a2", "a3"}, except: "a2", wantN: 2, want: []string{"a2"}},
+			{name: "another user's id as the exception", sessions: []string{"a4"}, except: "b1", wantN: 2, want: []string{}},
+			{name: "none left to end", except: "a2", wantN: 0, want: []string{}},
+			{name: "no exception", sessions: []string{"a5", "a6"}, except: "", wantN: 2, want: []string{}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if err := s.DeleteSessions(context.Background(), alice.ID, tt.except); err != nil {
-					t.Fatalf("DeleteSessions(%q) = %v", tt.except, err)
+				for _, id := range tt.sessions {
+					createSession(t, s, alice, id, now, time.Hour)
+				}
+				var n int64
+				write(t, s, func(tx *Tx) error {
+					var err error
+					n, err = tx.DeleteSessions(context.Background(), alice.ID, tt.except)
+					return err
+				})
+				if n != tt.wantN {
+					t.Errorf("DeleteSessions(%q) = %d, want %d", tt.except, n, tt.wantN)
 				}
 				if diff := cmp.Diff(tt.want, sessionIDs(t, s, alice.ID, now)); diff != "" {
 					t.Errorf("alice's sessions after DeleteSessions mismatch (-want +got):\n%s", diff)
@@ -191,13 +251,6 @@ func TestDeleteSessions(t *testing.T) {
 					t.Errorf("bob's sessions after DeleteSessions(alice) mismatch (-want +got):\n%s", diff)
 				}
 			})
-		}
-		createSession(t, s, alice, "a4", now, time.Hour)
-		if err := s.DeleteSessions(context.Background(), alice.ID, ""); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{}, sessionIDs(t, s, alice.ID, now)); diff != "" {
-			t.Errorf("alice's sessions after DeleteSessions(\"\") mismatch (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/quill-blog/quill/internal/blog"
 )
 
@@ -17,7 +19,7 @@ import (
 func createUser(tb testing.TB, s *Store, name string) *blog.User {
 	tb.Helper()
 	u := &blog.User{Username: name, Email: name + "@example.com", PasswordHash: "$argon2id$" + name}
-	if err := s.CreateUser(context.Background(), u); err != nil {
+	if err := s.Write(context.Background(), func(tx *Tx) error { return tx.CreateUser(context.Background(), u) }); err != nil {
 		tb.Fatalf("CreateUser(%q) = %v", name, err)
 	}
 	return u
@@ -28,7 +30,7 @@ func TestCreateUser(t *testing.T) {
 		ctx := context.Background()
 		s, clock := newTestStore(t, db)
 		u := &blog.User{Username: "Alice", Email: "Alice@Example.COM", PasswordHash: "$argon2id$x", ImageFile: "a.jpg"}
-		if err := s.CreateUser(ctx, u); err != nil {
+		if err := s.Write(ctx, func(tx *Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
 			t.Fatalf("CreateUser() = %v", err)
 		}
 		want := &blog.User{ID: u.ID, Username: "Alice", Email: "alice@example.com", PasswordHash: "$argon2id$x",
@@ -48,9 +50,7 @@ func TestCreateUser(t *testing.T) {
 		}
 
 		// Ids are not reused after a delete.
-		if err := s.DeleteUser(ctx, u.ID); err != nil {
-			t.Fatal(err)
-		}
+		write(t, s, func(tx *Tx) error { _, err := tx.DeleteUser(ctx, u.ID); return err })
 		if v := createUser(t, s, "victor"); v.ID <= u.ID {
 			t.Errorf("a new user got id %d after id %d was deleted, want a fresh id", v.ID, u.ID)
 		}
@@ -73,12 +73,15 @@ func TestCreateUserTaken(t *testing.T) {
 			{name: "full width", username: "Ａｌｉｃｅ", email: "other4@example.com", want: blog.ErrUsernameTaken},
 			{name: "same email", username: "bob", email: "Alice@example.com", want: blog.ErrEmailTaken},
 			{name: "email case", username: "carol", email: "ALICE@EXAMPLE.COM", want: blog.ErrEmailTaken},
+			// The username is checked first: its error is the one to report.
+			{name: "both taken", username: "alice", email: "alice@example.com", want: blog.ErrUsernameTaken},
 			{name: "similar but different", username: "Alice2", email: "alice2@example.com", want: nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				u := &blog.User{Username: tt.username, Email: tt.email, PasswordHash: "h"}
-				if err := s.CreateUser(context.Background(), u); !errors.Is(err, tt.want) {
+				err := s.Write(context.Background(), func(tx *Tx) error { return tx.CreateUser(context.Background(), u) })
+				if !errors.Is(err, tt.want) {
 					t.Errorf("CreateUser(%q, %q) = %v, want %v", tt.username, tt.email, err, tt.want)
 				}
 			})
@@ -125,7 +128,12 @@ func TestUserByLogin(t *testing.T) {
 	})
 }
 
-func TestUpdateUser(t *testing.T) {
+// updateProfile runs tx.UpdateProfile(u) in a Write of its own.
+func updateProfile(s *Store, u *blog.User) error {
+	return s.Write(context.Background(), func(tx *Tx) error { return tx.UpdateProfile(context.Background(), u) })
+}
+
+func TestUpdateProfile(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
 		s, _ := newTestStore(t, db)
@@ -145,6 +153,8 @@ func TestUpdateUser(t *testing.T) {
 			{name: "taken name", change: func(u *blog.User) { u.Username = "Bob" }, want: blog.ErrUsernameTaken},
 			{name: "taken name full width", change: func(u *blog.User) { u.Username = "ｂｏｂ" }, want: blog.ErrUsernameTaken},
 			{name: "taken email", change: func(u *blog.User) { u.Email = "BOB@example.com" }, want: blog.ErrEmailTaken},
+			// The username is checked first: its error is the one to report.
+			{name: "taken name and email", change: func(u *blog.User) { u.Username, u.Email = "BOB", "bob@example.com" }, want: blog.ErrUsernameTaken},
 			{name: "missing user", change: func(u *blog.User) { u.ID = 999_999 }, want: blog.ErrUserNotFound},
 		}
 		for i, tt := range tests {
@@ -153,16 +163,18 @@ func TestUpdateUser(t *testing.T) {
 				// deleted by now).
 				orig := createUser(t, s, fmt.Sprintf("row%d", i))
 				orig.Username = "alice"
-				if err := s.UpdateUser(ctx, orig); err != nil {
-					t.Fatalf("UpdateUser(rename to alice) = %v", err)
+				if err := updateProfile(s, orig); err != nil {
+					t.Fatalf("UpdateProfile(rename to alice) = %v", err)
 				}
-				t.Cleanup(func() { s.DeleteUser(ctx, orig.ID) })
+				t.Cleanup(func() {
+					s.Write(ctx, func(tx *Tx) error { _, err := tx.DeleteUser(ctx, orig.ID); return err })
+				})
 
 				u := *orig
 				tt.change(&u)
-				err := s.UpdateUser(ctx, &u)
+				err := updateProfile(s, &u)
 				if !errors.Is(err, tt.want) {
-					t.Fatalf("UpdateUser() = %v, want %v", err, tt.want)
+					t.Fatalf("UpdateProfile() = %v, want %v", err, tt.want)
 				}
 				want := orig
 				if err == nil {
@@ -174,7 +186,7 @@ func TestUpdateUser(t *testing.T) {
 					t.Fatalf("User(%d) = %v", orig.ID, err)
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("User(%d) after UpdateUser mismatch (-want +got):\n%s", orig.ID, diff)
+					t.Errorf("User(%d) after UpdateProfile mismatch (-want +got):\n%s", orig.ID, diff)
 				}
 			})
 		}
@@ -190,37 +202,75 @@ func TestSetPasswordHash(t *testing.T) {
 			name      string
 			id        int64
 			old, new_ string
-			wantOK    bool
+			want      error
 			wantHash  string
 		}{
-			{name: "stale old hash", id: u.ID, old: "$2b$legacy", new_: "$argon2id$a", wantOK: false, wantHash: u.PasswordHash},
-			{name: "current old hash", id: u.ID, old: u.PasswordHash, new_: "$argon2id$b", wantOK: true, wantHash: "$argon2id$b"},
-			{name: "again with the replaced hash", id: u.ID, old: u.PasswordHash, new_: "$argon2id$c", wantOK: false, wantHash: "$argon2id$b"},
-			{name: "missing user", id: 999_999, old: "$argon2id$b", new_: "$argon2id$d", wantOK: false, wantHash: "$argon2id$b"},
+			// A login whose hash needs no upgrade writes the hash it
+			// verified, to check that it is still the stored one.
+			{name: "unchanged", id: u.ID, old: u.PasswordHash, new_: u.PasswordHash, wantHash: u.PasswordHash},
+			{name: "stale old hash", id: u.ID, old: "$2b$legacy", new_: "$argon2id$a", want: blog.ErrInvalidToken, wantHash: u.PasswordHash},
+			{name: "current old hash", id: u.ID, old: u.PasswordHash, new_: "$argon2id$b", wantHash: "$argon2id$b"},
+			{name: "again with the replaced hash", id: u.ID, old: u.PasswordHash, new_: "$argon2id$c", want: blog.ErrInvalidToken, wantHash: "$argon2id$b"},
+			{name: "missing user", id: 999_999, old: "$argon2id$b", new_: "$argon2id$d", want: blog.ErrUserNotFound, wantHash: "$argon2id$b"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				ok, err := s.SetPasswordHash(ctx, tt.id, tt.old, tt.new_)
-				if err != nil || ok != tt.wantOK {
-					t.Errorf("SetPasswordHash() = %v, %v, want %v, nil", ok, err, tt.wantOK)
+				err := s.Write(ctx, func(tx *Tx) error { return tx.SetPasswordHash(ctx, tt.id, tt.old, tt.new_) })
+				if !errors.Is(err, tt.want) {
+					t.Errorf("SetPasswordHash(%d, %q, %q) = %v, want %v", tt.id, tt.old, tt.new_, err, tt.want)
 				}
-				got, err := s.User(ctx, u.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got.PasswordHash != tt.wantHash {
-					t.Errorf("hash after SetPasswordHash = %q, want %q", got.PasswordHash, tt.wantHash)
+				if got := passwordHash(t, s, u.ID); got != tt.wantHash {
+					t.Errorf("hash after SetPasswordHash = %q, want %q", got, tt.wantHash)
 				}
 			})
 		}
 	})
 }
 
-func TestUserNotFound(t *testing.T) {
+func TestReplacePasswordHash(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
 		s, _ := newTestStore(t, db)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		tests := []struct {
+			name     string
+			id       int64
+			hash     string
+			want     error
+			wantHash string // alice's afterwards
+		}{
+			{name: "whatever the stored hash", id: alice.ID, hash: "$argon2id$new", wantHash: "$argon2id$new"},
+			{name: "the same again", id: alice.ID, hash: "$argon2id$new", wantHash: "$argon2id$new"},
+			{name: "missing user", id: 999_999, hash: "$argon2id$x", want: blog.ErrUserNotFound, wantHash: "$argon2id$new"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				err := s.Write(ctx, func(tx *Tx) error { return tx.ReplacePasswordHash(ctx, tt.id, tt.hash) })
+				if !errors.Is(err, tt.want) {
+					t.Errorf("ReplacePasswordHash(%d, %q) = %v, want %v", tt.id, tt.hash, err, tt.want)
+				}
+				if got := passwordHash(t, s, alice.ID); got != tt.wantHash {
+					t.Errorf("alice's hash after ReplacePasswordHash = %q, want %q", got, tt.wantHash)
+				}
+			})
+		}
+		if got := passwordHash(t, s, bob.ID); got != bob.PasswordHash {
+			t.Errorf("bob's hash after alice's were replaced = %q, want %q", got, bob.PasswordHash)
+		}
+	})
+}
+
+// TestUserNotFound checks every call that names a user, with a user that
+// does not exist.
+func TestUserNotFound(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
 		const id = 424242
+		now := clock.Now()
+		inTx := func(step func(tx *Tx) error) func() error {
+			return func() error { return s.Write(ctx, step) }
+		}
 		tests := []struct {
 			name string
 			call func() error
@@ -228,15 +278,184 @@ func TestUserNotFound(t *testing.T) {
 			{"User", func() error { _, err := s.User(ctx, id); return err }},
 			{"UserByLogin username", func() error { _, err := s.UserByLogin(ctx, "nobody"); return err }},
 			{"UserByLogin email", func() error { _, err := s.UserByLogin(ctx, "nobody@example.com"); return err }},
-			{"UpdateUser", func() error { return s.UpdateUser(ctx, &blog.User{ID: id, Username: "x", Email: "x@example.com"}) }},
-			{"DeleteUser", func() error { return s.DeleteUser(ctx, id) }},
-			{"CreatePost", func() error { return s.CreatePost(ctx, &blog.Post{AuthorID: id, Title: "t", Content: "c"}) }},
 			{"Posts", func() error { _, err := s.Posts(ctx, id, blog.PageRequest{}); return err }},
+			{"Tx.User", inTx(func(tx *Tx) error { _, err := tx.User(ctx, id); return err })},
+			{"UpdateProfile", inTx(func(tx *Tx) error {
+				return tx.UpdateProfile(ctx, &blog.User{ID: id, Username: "x", Email: "x@example.com"})
+			})},
+			{"SetPasswordHash", inTx(func(tx *Tx) error { return tx.SetPasswordHash(ctx, id, "h", "h2") })},
+			{"ReplacePasswordHash", inTx(func(tx *Tx) error { return tx.ReplacePasswordHash(ctx, id, "h") })},
+			{"DeleteUser", inTx(func(tx *Tx) error { _, err := tx.DeleteUser(ctx, id); return err })},
+			{"CreatePost", inTx(func(tx *Tx) error {
+				return tx.CreatePost(ctx, &blog.Post{AuthorID: id, Title: "t", Content: "c"})
+			})},
+			{"CreateSession", inTx(func(tx *Tx) error {
+				sess := &blog.Session{ID: "s", UserID: id, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
+				return tx.CreateSession(ctx, sess, []byte("refresh"))
+			})},
+			{"CreatePasswordReset", inTx(func(tx *Tx) error {
+				return tx.CreatePasswordReset(ctx, id, []byte("token"), now, now.Add(time.Hour))
+			})},
+			{"SavePicture", inTx(func(tx *Tx) error { _, err := tx.SavePicture(ctx, id, "x.jpg", []byte("x")); return err })},
+			{"DeletePicture", inTx(func(tx *Tx) error { return tx.DeletePicture(ctx, id) })},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				if err := tt.call(); !errors.Is(err, blog.ErrUserNotFound) {
 					t.Errorf("%s(missing user) = %v, want ErrUserNotFound", tt.name, err)
+				}
+			})
+		}
+		if diff := cmp.Diff([]string{}, tableRows(t, s)["users"]); diff != "" {
+			t.Errorf("users after the calls for a missing user (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestDeleteUser checks the number of posts DeleteUser reports gone with
+// the user: what the user has at the time, however the posts came.
+func TestDeleteUser(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		tests := []struct {
+			name         string
+			created      int // by CreatePost
+			imported     int // by InsertPosts
+			deletedFirst int // of the created, by DeletePost
+			want         int64
+		}{
+			{name: "no posts", want: 0},
+			{name: "one post", created: 1, want: 1},
+			{name: "some deleted before", created: 3, deletedFirst: 2, want: 1},
+			{name: "all deleted before", created: 2, deletedFirst: 2, want: 0},
+			{name: "imported and created", created: 2, imported: 3, want: 5},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				u := createUser(t, s, fmt.Sprint("user", i))
+				var posts []*blog.Post
+				for j := range tt.created {
+					posts = append(posts, createPost(t, s, u, fmt.Sprint("post ", j), time.Time{}))
+				}
+				imports := make([]blog.Post, tt.imported)
+				for j := range imports {
+					imports[j] = blog.Post{Title: "imported", Content: "c", AuthorID: u.ID}
+				}
+				if _, err := s.InsertPosts(ctx, imports); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range posts[:tt.deletedFirst] {
+					write(t, s, func(tx *Tx) error { return tx.DeletePost(ctx, p.ID) })
+				}
+				var got int64
+				write(t, s, func(tx *Tx) error {
+					var err error
+					got, err = tx.DeleteUser(ctx, u.ID)
+					return err
+				})
+				if got != tt.want {
+					t.Errorf("DeleteUser() = %d, want %d", got, tt.want)
+				}
+				err := s.Write(ctx, func(tx *Tx) error {
+					var err error
+					got, err = tx.DeleteUser(ctx, u.ID)
+					return err
+				})
+				if got != 0 || !errors.Is(err, blog.ErrUserNotFound) {
+					t.Errorf("DeleteUser() again = %d, %v, want 0, ErrUserNotFound", got, err)
+				}
+			})
+		}
+	})
+}
+
+// TestDeleteUserCascades checks that a user's posts, sessions, picture and
+// reset tokens go with them, and nobody else's.
+func TestDeleteUserCascades(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, clock := newTestStore(t, db)
+		now := clock.Now()
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		for _, u := range []*blog.User{alice, bob} {
+			createPost(t, s, u, u.Username+"'s post", time.Time{})
+			createSession(t, s, u, u.Username+"'s session", now, time.Hour)
+			createReset(t, s, u, u.Username+"'s token", now)
+			write(t, s, func(tx *Tx) error {
+				_, err := tx.SavePicture(ctx, u.ID, u.Username+".jpg", []byte("jpeg"))
+				return err
+			})
+		}
+
+		var posts int64
+		write(t, s, func(tx *Tx) error {
+			var err error
+			posts, err = tx.DeleteUser(ctx, alice.ID)
+			return err
+		})
+		if posts != 1 {
+			t.Errorf("DeleteUser() = %d posts, want 1", posts)
+		}
+		if _, err := s.User(ctx, alice.ID); !errors.Is(err, blog.ErrUserNotFound) {
+			t.Errorf("User(deleted) = %v, want ErrUserNotFound", err)
+		}
+		rows := map[int64]map[string]int{}
+		for _, u := range []*blog.User{alice, bob} {
+			rows[u.ID] = map[string]int{}
+			for _, table := range []string{"posts", "sessions", "pictures", "password_resets"} {
+				var n int
+				if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE user_id = $1`, u.ID).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				rows[u.ID][table] = n
+			}
+		}
+		want := map[int64]map[string]int{
+			alice.ID: {"posts": 0, "sessions": 0, "pictures": 0, "password_resets": 0},
+			bob.ID:   {"posts": 1, "sessions": 1, "pictures": 1, "password_resets": 1},
+		}
+		if diff := cmp.Diff(want, rows); diff != "" {
+			t.Errorf("rows per user after deleting alice mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestOtherPasswordHashes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		s, _ := newTestStore(t, db)
+		const current = "$argon2id$v=19$m=65536,t=3,p=4$"
+		hashes := []string{
+			current + "salt1$hash1",
+			current + "salt2$hash2",
+			"$argon2id$v=19$m=19456,t=2,p=1$salt$hash", // older parameters
+			"$2b$12$legacybcrypthash",                  // imported
+			"$ARGON2ID$v=19$m=65536,t=3,p=4$salt$hash", // differs in case only
+			"$argon2id$",                               // shorter than the prefix
+		}
+		for i, h := range hashes {
+			u := &blog.User{Username: fmt.Sprint("user", i), Email: fmt.Sprint("user", i, "@example.com"), PasswordHash: h}
+			write(t, s, func(tx *Tx) error { return tx.CreateUser(ctx, u) })
+		}
+		tests := []struct {
+			name   string
+			prefix string
+			want   []string
+		}{
+			{name: "current parameters", prefix: current, want: hashes[2:]},
+			{name: "argon2id", prefix: "$argon2id$", want: []string{hashes[3], hashes[4]}},
+			{name: "no prefix", prefix: "", want: []string{}},
+			{name: "nobody's", prefix: "$scrypt$", want: hashes},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got := []string{}
+				if err := s.OtherPasswordHashes(ctx, tt.prefix, func(h string) { got = append(got, h) }); err != nil {
+					t.Fatalf("OtherPasswordHashes(%q) = %v", tt.prefix, err)
+				}
+				if diff := cmp.Diff(tt.want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+					t.Errorf("OtherPasswordHashes(%q) mismatch (-want +got):\n%s", tt.prefix, diff)
 				}
 			})
 		}
@@ -281,7 +500,9 @@ func TestConcurrentRegistration(t *testing.T) {
 				for i := range n {
 					wg.Go(func() {
 						u := &blog.User{Username: variant(i), Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: "h"}
-						errs[i] = ss[i%stores].CreateUser(context.Background(), u)
+						errs[i] = ss[i%stores].Write(context.Background(), func(tx *Tx) error {
+							return tx.CreateUser(context.Background(), u)
+						})
 					})
 				}
 				wg.Wait()
@@ -315,7 +536,7 @@ func TestConcurrentRenames(t *testing.T) {
 		for i, u := range users {
 			wg.Go(func() {
 				u.Username = variant(i * 5)
-				errs[i] = s.UpdateUser(context.Background(), u)
+				errs[i] = updateProfile(s, u)
 			})
 		}
 		wg.Wait()
@@ -325,7 +546,7 @@ func TestConcurrentRenames(t *testing.T) {
 			case err == nil:
 				won++
 			case !errors.Is(err, blog.ErrUsernameTaken):
-				t.Errorf("UpdateUser(user%d → %q) = %v, want nil or ErrUsernameTaken", i, users[i].Username, err)
+				t.Errorf("UpdateProfile(user%d → %q) = %v, want nil or ErrUsernameTaken", i, users[i].Username, err)
 			}
 		}
 		if won != 1 {

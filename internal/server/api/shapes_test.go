@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
 // encodingJSON is what writeJSON wrote before the shapes encoded
@@ -30,7 +31,7 @@ func checkShapes(tb testing.TB, s string) {
 	post := &blog.Post{ID: 9, Title: s, Content: s, AuthorID: 7, Author: *user,
 		DatePosted: time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)}
 	cursor := blog.Cursor{DatePosted: post.DatePosted, ID: 9}
-	shapes := []jsonAppender{
+	shapes := []httpx.JSONAppender{
 		publicUser(user),
 		privateUser(user),
 		privateUser(&blog.User{ID: 1, Username: s}), // no picture: null
@@ -40,8 +41,8 @@ func checkShapes(tb testing.TB, s string) {
 	}
 	for _, v := range shapes {
 		want := encodingJSON(tb, v)
-		if got := string(v.appendJSON(nil)) + "\n"; got != want {
-			tb.Errorf("%T.appendJSON() with %q =\n%s\nencoding/json =\n%s", v, s, got, want)
+		if got := string(v.AppendJSON(nil)) + "\n"; got != want {
+			tb.Errorf("%T.AppendJSON() with %q =\n%s\nencoding/json =\n%s", v, s, got, want)
 		}
 	}
 }
@@ -77,7 +78,7 @@ func BenchmarkPageJSON(b *testing.B) {
 	b.Run("appendJSON", func(b *testing.B) {
 		var buf []byte
 		for b.Loop() {
-			buf = page.appendJSON(buf[:0])
+			buf = page.AppendJSON(buf[:0])
 		}
 	})
 	b.Run("encoding/json", func(b *testing.B) {

@@ -7,10 +7,10 @@ import (
 )
 
 func TestClientAddr(t *testing.T) {
-	s := &Server{trustedProxies: []netip.Prefix{
+	s := NewClients([]netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
 		netip.MustParsePrefix("2001:db8:ffff::/48"),
-	}}
+	})
 	tests := []struct {
 		name   string
 		remote string
@@ -44,22 +44,22 @@ func TestClientAddr(t *testing.T) {
 			for _, v := range tt.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			if got := s.clientAddr(r); got.String() != tt.want {
-				t.Errorf("clientAddr(RemoteAddr %s, X-Forwarded-For %q) = %v, want %s", tt.remote, tt.xff, got, tt.want)
+			if got := s.Addr(r); got.String() != tt.want {
+				t.Errorf("Addr(RemoteAddr %s, X-Forwarded-For %q) = %v, want %s", tt.remote, tt.xff, got, tt.want)
 			}
 		})
 	}
 }
 
 func TestClientIPUnparsablePeer(t *testing.T) {
-	s := &Server{}
+	s := NewClients(nil)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.RemoteAddr = "@unix-socket"
-	if got := s.clientIP(r); got != "@unix-socket" {
-		t.Errorf("clientIP(RemoteAddr @unix-socket) = %q, want it as is", got)
+	if got := s.IP(r); got != "@unix-socket" {
+		t.Errorf("IP(RemoteAddr @unix-socket) = %q, want it as is", got)
 	}
-	if got := s.clientAddr(r); got.IsValid() {
-		t.Errorf("clientAddr(RemoteAddr @unix-socket) = %v, want invalid", got)
+	if got := s.Addr(r); got.IsValid() {
+		t.Errorf("Addr(RemoteAddr @unix-socket) = %v, want invalid", got)
 	}
 }
 
@@ -72,17 +72,17 @@ func FuzzClientAddr(f *testing.F) {
 	f.Add("[2001:db8::1]:80, ,garbage")
 	f.Add(",,,")
 	f.Add("::ffff:10.0.0.1%eth0")
-	s := &Server{trustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	s := NewClients([]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")})
 	f.Fuzz(func(t *testing.T, xff string) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = "10.0.0.2:80"
 		r.Header.Set("X-Forwarded-For", xff)
-		got := s.clientAddr(r)
+		got := s.Addr(r)
 		if !got.IsValid() {
-			t.Fatalf("clientAddr(X-Forwarded-For %q) = invalid, want an address", xff)
+			t.Fatalf("Addr(X-Forwarded-For %q) = invalid, want an address", xff)
 		}
 		if got.Zone() != "" || got.Is4In6() {
-			t.Errorf("clientAddr(X-Forwarded-For %q) = %v, want an unmapped address without zone", xff, got)
+			t.Errorf("Addr(X-Forwarded-For %q) = %v, want an unmapped address without zone", xff, got)
 		}
 	})
 }

@@ -22,8 +22,8 @@ func checkClientError(t *testing.T, call string, err error) {
 	t.Helper()
 	var he *HTTPError
 	if errors.As(err, &he) {
-		if he.status < 400 || he.status >= 500 {
-			t.Errorf("%s = HTTPError with status %d, want 4xx", call, he.status)
+		if he.Status < 400 || he.Status >= 500 {
+			t.Errorf("%s = HTTPError with status %d, want 4xx", call, he.Status)
 		}
 		return
 	}
@@ -104,7 +104,7 @@ func TestDecodeJSON(t *testing.T) {
 func statusFor(err error) int {
 	var he *HTTPError
 	if errors.As(err, &he) {
-		return he.status
+		return he.Status
 	}
 	return statusOf[blog.ErrorKind(err)]
 }

@@ -5,27 +5,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quill-blog/quill/internal/testclock"
 )
-
-// clock is a settable now func.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
 
 var (
 	clientA = netip.MustParsePrefix("192.0.2.1/32")
@@ -33,34 +15,34 @@ var (
 )
 
 func TestRateLimiterSlidingWindow(t *testing.T) {
-	c := newClock()
-	l := NewLimiter(3, time.Minute, 100, c.now)
+	c := testclock.New()
+	l := NewLimiter(3, time.Minute, 100, c.Now)
 	want := func(client netip.Prefix, wait time.Duration) {
 		t.Helper()
 		if got := l.allow(client); got != wait {
-			t.Fatalf("allow(%v) at +%v = %v, want %v", client, c.now().Sub(newClock().now()), got, wait)
+			t.Fatalf("allow(%v) at +%v = %v, want %v", client, c.Now().Sub(testclock.Epoch), got, wait)
 		}
 	}
 	want(clientA, 0) // +0s
-	c.advance(20 * time.Second)
+	c.Advance(20 * time.Second)
 	want(clientA, 0)              // +20s
 	want(clientA, 0)              // +20s: the third
 	want(clientA, 40*time.Second) // the +0s event leaves the window at +60s
 	want(clientB, 0)              // others are not affected
-	c.advance(39 * time.Second)
+	c.Advance(39 * time.Second)
 	want(clientA, time.Second) // refused attempts were not counted
-	c.advance(time.Second)
+	c.Advance(time.Second)
 	want(clientA, 0) // +60s: the first event has left
 	want(clientA, 20*time.Second)
-	c.advance(20 * time.Second)
+	c.Advance(20 * time.Second)
 	want(clientA, 0)
 	want(clientA, 0)
 	want(clientA, 40*time.Second)
 }
 
 func TestRateLimiterConcurrent(t *testing.T) {
-	c := newClock()
-	l := NewLimiter(20, time.Minute, 100, c.now)
+	c := testclock.New()
+	l := NewLimiter(20, time.Minute, 100, c.Now)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	allowed := 0
@@ -80,8 +62,8 @@ func TestRateLimiterConcurrent(t *testing.T) {
 }
 
 func TestRateLimiterMemoryBounded(t *testing.T) {
-	c := newClock()
-	l := NewLimiter(2, time.Minute, 50, c.now)
+	c := testclock.New()
+	l := NewLimiter(2, time.Minute, 50, c.Now)
 	for i := range 1000 {
 		client := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 32)
 		if wait := l.allow(client); wait != 0 {
@@ -92,7 +74,7 @@ func TestRateLimiterMemoryBounded(t *testing.T) {
 		}
 	}
 	// Idle clients are forgotten once their events leave the window.
-	c.advance(time.Minute)
+	c.Advance(time.Minute)
 	l.allow(clientA)
 	if n := l.size(); n != 1 {
 		t.Errorf("a period later the limiter tracks %d clients, want 1", n)

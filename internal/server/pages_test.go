@@ -1,0 +1,693 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/quill-blog/quill/internal/quilltest"
+	"github.com/quill-blog/quill/internal/server"
+)
+
+// The pages, through a real HTTP client with a cookie jar, as a browser
+// without JavaScript would use them. The browser tests (cmd/quill) drive
+// the same pages in Chromium.
+
+const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// visitor is a browser without JavaScript: it keeps cookies and does not
+// follow redirects, so tests see them.
+type visitor struct {
+	t      *testing.T
+	f      *fixture
+	base   string
+	client *http.Client
+}
+
+func newVisitor(t *testing.T, f *fixture, srv *httptest.Server) *visitor {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{
+		Transport:     srv.Client().Transport,
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &visitor{t: t, f: f, base: srv.URL, client: client}
+}
+
+// pageServer serves f's handler over HTTP for visitors.
+func pageServer(t *testing.T, f *fixture) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(f.handler)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// do sends a request and checks what every page response has.
+func (v *visitor) do(req *http.Request) (*http.Response, string) {
+	v.t.Helper()
+	res, err := v.client.Do(req)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	if got := res.Header.Get("Content-Security-Policy"); got != wantCSP && !strings.HasPrefix(req.URL.Path, "/api/") {
+		v.t.Errorf("%s %s: Content-Security-Policy = %q, want %q", req.Method, req.URL.Path, got, wantCSP)
+	}
+	for _, secret := range []string{alicePassword, bobPassword, leakCanary} {
+		if strings.Contains(string(body), secret) {
+			v.t.Errorf("%s %s: the page contains the password %q", req.Method, req.URL.Path, secret)
+		}
+	}
+	if res.StatusCode >= 500 {
+		v.t.Errorf("%s %s = %d", req.Method, req.URL.Path, res.StatusCode)
+	}
+	return res, string(body)
+}
+
+func (v *visitor) get(path string) (*http.Response, string) {
+	v.t.Helper()
+	req, err := http.NewRequest("GET", v.base+v.f.expand(path), nil)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return v.do(req)
+}
+
+// post submits a form as a browser does, from a page of this site.
+func (v *visitor) post(path string, form url.Values, header ...string) (*http.Response, string) {
+	v.t.Helper()
+	req, err := http.NewRequest("POST", v.base+v.f.expand(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", v.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i])
+		} else {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	return v.do(req)
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// csrf opens a page and returns the CSRF token of its forms.
+func (v *visitor) csrf(path string) string {
+	v.t.Helper()
+	_, body := v.get(path)
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		v.t.Fatalf("GET %s: no CSRF token in the page", path)
+	}
+	return m[1]
+}
+
+// submit fills the form of the page at from and posts it to action.
+func (v *visitor) submit(from, action string, kv ...string) (*http.Response, string) {
+	v.t.Helper()
+	form := url.Values{"csrf_token": {v.csrf(from)}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		form.Set(kv[i], v.f.expand(kv[i+1]))
+	}
+	return v.post(action, form)
+}
+
+// login logs the visitor in through the login page.
+func (v *visitor) login(username, password string) {
+	v.t.Helper()
+	res, body := v.submit("/login", "/login", "username", username, "password", password)
+	if res.StatusCode != http.StatusSeeOther {
+		v.t.Fatalf("log in as %s = %d, want 303\n%s", username, res.StatusCode, body)
+	}
+}
+
+func wantStatus(t *testing.T, what string, res *http.Response, want int) {
+	t.Helper()
+	if res.StatusCode != want {
+		t.Errorf("%s = %d, want %d", what, res.StatusCode, want)
+	}
+}
+
+func wantRedirect(t *testing.T, what string, res *http.Response, to string) {
+	t.Helper()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != to {
+		t.Errorf("%s = %d to %q, want 303 to %q", what, res.StatusCode, res.Header.Get("Location"), to)
+	}
+}
+
+func wantContains(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s does not contain %q:\n%s", what, want, body)
+		}
+	}
+}
+
+func TestPagesPublic(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+
+	res, body := v.get("/")
+	wantStatus(t, "GET /", res, http.StatusOK)
+	wantContains(t, "the home page", body, "Alice again", "Bob builds", "Alice&#39;s first post", `href="/login"`)
+	if strings.Contains(body, "csrf_token") {
+		t.Errorf("the home page of a visitor has a form token")
+	}
+	if got := res.Header.Get("Cache-Control"); got == "no-store" {
+		t.Errorf("a visitor's home page is no-store")
+	}
+	golden(t, "pages/home.html", []byte(body))
+
+	_, body = v.get("/?limit=2")
+	wantContains(t, "the first page of 2", body, "Alice again", "Bob builds", `data-load-more`)
+	next := regexp.MustCompile(`href="(/\?cursor=[^"]+)" data-load-more`).FindStringSubmatch(body)
+	if next == nil {
+		t.Fatalf("no link to older posts:\n%s", body)
+	}
+	res, body = v.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	wantStatus(t, "the next page", res, http.StatusOK)
+	wantContains(t, "the next page", body, "Alice&#39;s first post")
+	if strings.Contains(body, "Bob builds") || strings.Contains(body, "data-load-more") {
+		t.Errorf("the last page repeats a post or links further:\n%s", body)
+	}
+
+	res, body = v.get("/posts/{bob_post}")
+	wantStatus(t, "GET /posts/{bob_post}", res, http.StatusOK)
+	wantContains(t, "a post", body, "Bob builds", "Can we fix it?", f.expand(`href="/users/{bob}/posts"`))
+	if strings.Contains(body, "/edit") {
+		t.Errorf("a visitor sees an edit link")
+	}
+
+	res, body = v.get("/users/{alice}/posts")
+	wantStatus(t, "GET /users/{alice}/posts", res, http.StatusOK)
+	wantContains(t, "a user's posts", body, "Posts by Alice", "Alice again", "Alice&#39;s first post")
+	if strings.Contains(body, "Bob builds") {
+		t.Errorf("Alice's page shows Bob's post")
+	}
+
+	for _, path := range []string{"/static/css/quill.css", "/static/js/quill.js", "/static/js/docs.js",
+		"/static/swagger-ui/swagger-ui-bundle.js", "/static/swagger-ui/swagger-ui.css", "/static/profile_pics/default.jpg", "/docs"} {
+		res, _ := v.get(path)
+		wantStatus(t, "GET "+path, res, http.StatusOK)
+	}
+}
+
+func TestPageErrors(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	tests := []struct {
+		path   string
+		status int
+		text   string
+	}{
+		{"/posts/999999", http.StatusNotFound, "Post not found"},
+		{"/users/999999/posts", http.StatusNotFound, "User not found"},
+		{"/posts/abc", http.StatusUnprocessableEntity, "Input should be a valid integer"},
+		{"/posts/0", http.StatusUnprocessableEntity, "Input should be greater than 0"},
+		{"/?limit=1000", http.StatusUnprocessableEntity, "Input should be less than or equal to 100"},
+		{"/?cursor=nonsense", http.StatusUnprocessableEntity, "Invalid cursor"},
+		{"/no/such/page", http.StatusNotFound, "Not Found"},
+		{"/static/nothing.css", http.StatusNotFound, "Not Found"},
+	}
+	for _, tt := range tests {
+		res, body := v.get(tt.path)
+		wantStatus(t, "GET "+tt.path, res, tt.status)
+		if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: Content-Type = %q, want HTML", tt.path, ct)
+		}
+		wantContains(t, "GET "+tt.path, body, tt.text, `<a href="/login">Log in</a>`)
+	}
+	_, body := v.get("/posts/999999")
+	golden(t, "pages/notfound.html", []byte(body))
+
+	res, _ := v.post("/posts/{alice_post}", url.Values{})
+	wantStatus(t, "POST /posts/{alice_post}", res, http.StatusMethodNotAllowed)
+
+	// Errors show who is logged in, as every page does.
+	v.login("Alice", alicePassword)
+	_, body = v.get("/posts/999999")
+	wantContains(t, "an error page for Alice", body, `<span id="whoami">Alice</span>`)
+
+	// The API keeps JSON.
+	res, body = v.get("/api/posts/999999")
+	if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("GET /api/posts/999999 = %d %s %s, want a 404 in JSON", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
+
+// TestPagesPostLifecycle is browser flow 1 without the browser: register,
+// write, edit and delete a post, log out.
+func TestPagesPostLifecycle(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	v := newVisitor(t, f, srv)
+
+	res, _ := v.get("/account")
+	wantRedirect(t, "GET /account logged out", res, "/login?next=%2Faccount")
+
+	res, _ = v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "a-long-passphrase-4")
+	wantRedirect(t, "register", res, "/")
+	_, body := v.get("/")
+	wantContains(t, "the home page after registering", body, `<span id="whoami">carol</span>`, `action="/logout"`)
+
+	res, body = v.submit("/posts/new", "/posts/new", "title", "Carol's post", "content", "Hello from Carol.")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/posts/") {
+		t.Fatalf("publish = %d to %q, want 303 to the post\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	post := res.Header.Get("Location")
+	_, body = v.get(post)
+	wantContains(t, "the new post", body, "Carol&#39;s post", "Hello from Carol.", post+"/edit", post+"/delete")
+	_, body = v.get("/")
+	wantContains(t, "the home page", body, "Carol&#39;s post")
+
+	res, _ = v.submit(post+"/edit", post+"/edit", "title", "Carol's edited post", "content", "Edited.")
+	wantRedirect(t, "edit", res, post)
+	_, body = v.get(post)
+	wantContains(t, "the edited post", body, "Carol&#39;s edited post", "Edited.")
+
+	res, body = v.submit(post+"/edit", post+"/edit", "title", "   ", "content", "")
+	wantStatus(t, "an edit with empty fields", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the edit form shown again", body,
+		`<p class="error" id="title-error">String should not be only whitespace</p>`,
+		`<p class="error" id="content-error">String should have at least 1 character</p>`)
+
+	res, _ = v.submit(post, post+"/delete")
+	wantStatus(t, "delete", res, http.StatusSeeOther)
+	res, _ = v.get(post)
+	wantStatus(t, "the deleted post", res, http.StatusNotFound)
+
+	// Logging out ends the session on the server: the old cookie is dead.
+	cookies := v.client.Jar.Cookies(mustURL(t, v.base))
+	res, _ = v.submit("/", "/logout")
+	wantRedirect(t, "log out", res, "/")
+	res, _ = v.get("/account")
+	wantRedirect(t, "GET /account after logging out", res, "/login?next=%2Faccount")
+	replay := newVisitor(t, f, srv)
+	replay.client.Jar.SetCookies(mustURL(t, v.base), cookies)
+	res, _ = replay.get("/account")
+	wantRedirect(t, "GET /account with the cookie from before logging out", res, "/login?next=%2Faccount")
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestPageForms(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+
+	// The API's messages, next to their fields, never with a password.
+	res, body := v.submit("/register", "/register", "username", "x y", "email", "nope", "password", leakCanary+strings.Repeat("x", 300))
+	wantStatus(t, "register with bad fields", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the register form", body,
+		`<p class="error" id="username-error">Username may contain only letters, digits, &#39;_&#39;, &#39;-&#39; and &#39;.&#39;</p>`,
+		`<p class="error" id="email-error">value is not a valid email address: an email address must have an @-sign</p>`,
+		`<p class="error" id="password-error">String should have at most 256 characters</p>`,
+		`value="x y"`)
+	res, body = v.submit("/register", "/register", "username", "ALICE", "email", "new@example.com", "password", "a-long-passphrase-4")
+	wantStatus(t, "register a taken name", res, http.StatusBadRequest)
+	wantContains(t, "the register form", body, `<p class="error" id="username-error">Username already registered</p>`)
+	res, body = v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "password123")
+	wantStatus(t, "register with a common password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the register form", body, "This password is too common")
+
+	res, body = v.submit("/login", "/login", "username", "Alice", "password", leakCanary)
+	wantStatus(t, "log in with a wrong password", res, http.StatusUnauthorized)
+	wantContains(t, "the login form", body, "Incorrect username or password", `value="Alice"`)
+	res, body = v.submit("/login", "/login", "username", "", "password", "")
+	wantStatus(t, "log in with nothing", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the login form", body, `<p class="error" id="username-error">Field required</p>`)
+
+	// After logging in, the login page sends you on; next stays on this site.
+	res, _ = v.submit("/login?next=/account", "/login", "username", "alice@EXAMPLE.com", "password", alicePassword, "next", "/account")
+	wantRedirect(t, "log in with next", res, "/account")
+	for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`, "javascript:alert(1)"} {
+		res, _ = v.get("/login?next=" + url.QueryEscape(next))
+		wantRedirect(t, "GET /login?next="+next+" when logged in", res, "/")
+	}
+
+	// The account page.
+	res, body = v.get("/account")
+	wantStatus(t, "GET /account", res, http.StatusOK)
+	wantContains(t, "the account page", body, `value="Alice"`, `value="alice@example.com"`, "this browser")
+	if got := res.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("GET /account: Cache-Control = %q, want no-store", got)
+	}
+	res, body = v.submit("/account", "/account", "username", "Alice", "email", "alice@new.example", "current_password", "")
+	wantStatus(t, "change the email without the password", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">Current password is required to change the email or password</p>`)
+	res, body = v.submit("/account", "/account", "username", "Alice", "email", "alice@new.example", "current_password", leakCanary)
+	wantStatus(t, "change the email with a wrong password", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">Current password is incorrect</p>`)
+	res, _ = v.submit("/account", "/account", "username", "Alicia", "email", "alice@new.example", "current_password", alicePassword)
+	wantRedirect(t, "change the username and email", res, "/account?done=profile")
+	_, body = v.get("/account?done=profile")
+	wantContains(t, "the account page", body, "Your profile is saved.", `<span id="whoami">Alicia</span>`, `value="alice@new.example"`)
+	if code, _ := f.get(t, "/api/users/{alice}", nil); code != http.StatusOK {
+		t.Errorf("GET /api/users/{alice} = %d", code)
+	}
+
+	// Someone else's post.
+	res, _ = v.get("/posts/{bob_post}/edit")
+	wantStatus(t, "GET another's post's edit form", res, http.StatusForbidden)
+	res, _ = v.submit("/", "/posts/{bob_post}/delete")
+	wantStatus(t, "delete another's post", res, http.StatusForbidden)
+}
+
+func TestPageSessions(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	first, second := newVisitor(t, f, srv), newVisitor(t, f, srv)
+	first.login("Alice", alicePassword)
+	second.login("alice@example.com", alicePassword)
+
+	_, body := first.get("/account")
+	// Alice's fixture API login, and the two browsers.
+	if n := len(regexp.MustCompile(`<li[ >]`).FindAllString(body, -1)); n != 3 {
+		t.Errorf("the account page lists %d sessions, want 3:\n%s", n, body)
+	}
+	ids := regexp.MustCompile(`action="/account/sessions/([^/]+)/delete"`).FindAllStringSubmatch(body, -1)
+	if len(ids) != 2 {
+		t.Fatalf("%d sessions can be ended, want 2 (not this browser's)", len(ids))
+	}
+	res, _ := first.submit("/account", "/account/sessions/delete-others")
+	wantRedirect(t, "log out everywhere else", res, "/account?done=sessions#sessions")
+	res, _ = second.get("/account")
+	wantRedirect(t, "the other browser's next request", res, "/login?next=%2Faccount")
+	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
+	res, _ = first.get("/account")
+	wantStatus(t, "this browser", res, http.StatusOK)
+
+	res, _ = first.submit("/account", "/account/sessions/not-a-session/delete")
+	wantStatus(t, "end an unknown session", res, http.StatusNotFound)
+	// Bob's session is not Alice's to end.
+	bobSession := f.sessionOf(t, "bob")
+	res, _ = first.submit("/account", "/account/sessions/"+bobSession+"/delete")
+	wantStatus(t, "end another user's session", res, http.StatusNotFound)
+	f.wantStatus(t, "GET", "/api/users/me", f.as("bob"), http.StatusOK)
+
+	res, _ = first.submit("/account", "/account/delete")
+	wantRedirect(t, "delete the account", res, "/")
+	f.wantStatus(t, "GET", "/api/users/{alice}", nil, http.StatusNotFound)
+}
+
+// TestPageCSRF checks that every state-changing page refuses forms from
+// elsewhere: without the token, with another session's token, or sent
+// cross-origin.
+func TestPageCSRF(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	alice, bob := newVisitor(t, f, srv), newVisitor(t, f, srv)
+	alice.login("Alice", alicePassword)
+	bob.login("bob", bobPassword)
+	aliceToken, bobToken := alice.csrf("/account"), bob.csrf("/account")
+	if aliceToken == bobToken {
+		t.Fatalf("two sessions have the same CSRF token")
+	}
+	posts := []struct{ path, field, value string }{
+		{"/posts/new", "title", "forged"},
+		{"/posts/{alice_post}/edit", "title", "forged"},
+		{"/posts/{alice_post}/delete", "", ""},
+		{"/account", "username", "forged"},
+		{"/account/sessions/delete-others", "", ""},
+		{"/account/picture/delete", "", ""},
+		{"/account/password", "new_password", "forged-passphrase-77"},
+		{"/account/delete", "", ""},
+		{"/logout", "", ""},
+	}
+	for _, p := range posts {
+		form := func(token string) url.Values {
+			v := url.Values{"content": {"forged"}}
+			if p.field != "" {
+				v.Set(p.field, p.value)
+			}
+			if token != "" {
+				v.Set("csrf_token", token)
+			}
+			return v
+		}
+		attempts := []struct {
+			name   string
+			form   url.Values
+			header []string
+		}{
+			{"without a token", form(""), nil},
+			{"with another session's token", form(bobToken), nil},
+			{"with a made-up token", form("AAAA"), nil},
+			{"from another site", form(aliceToken), []string{"Sec-Fetch-Site", "cross-site"}},
+			{"from a sibling site", form(aliceToken), []string{"Sec-Fetch-Site", "same-site"}},
+			{"from another origin", form(aliceToken), []string{"Sec-Fetch-Site", "", "Origin", "https://evil.example"}},
+		}
+		for _, a := range attempts {
+			res, body := alice.post(p.path, a.form, a.header...)
+			wantStatus(t, "POST "+p.path+" "+a.name, res, http.StatusForbidden)
+			wantContains(t, "POST "+p.path+" "+a.name, body, "<h1>403 Forbidden</h1>")
+		}
+	}
+	// Nothing happened.
+	if _, body := alice.get("/posts/{alice_post}"); !strings.Contains(body, "Alice&#39;s first post") {
+		t.Errorf("a forged form changed Alice's post")
+	}
+	if res, _ := alice.get("/account"); res.StatusCode != http.StatusOK {
+		t.Errorf("a forged form logged Alice out or deleted her")
+	}
+	// Login forms are protected too (login CSRF).
+	anon := newVisitor(t, f, srv)
+	res, _ := anon.post("/login", url.Values{"username": {"bob"}, "password": {bobPassword}})
+	wantStatus(t, "log in without a token", res, http.StatusForbidden)
+	res, _ = anon.post("/register", url.Values{"username": {"mallory"}, "email": {"m@example.com"}, "password": {"a-long-passphrase-4"}})
+	wantStatus(t, "register without a token", res, http.StatusForbidden)
+	res, _ = anon.post("/forgot-password", url.Values{"email": {"alice@example.com"}})
+	wantStatus(t, "ask for a reset link without a token", res, http.StatusForbidden)
+	res, _ = anon.post("/reset-password", url.Values{"token": {"x"}, "new_password": {"a-long-passphrase-4"}})
+	wantStatus(t, "reset without a token", res, http.StatusForbidden)
+
+	// The legitimate form still works.
+	res, _ = alice.post("/posts/{alice_post}/edit", url.Values{"csrf_token": {aliceToken}, "title": {"Fine"}, "content": {"Fine."}})
+	wantStatus(t, "the real form", res, http.StatusSeeOther)
+}
+
+// TestAPIIgnoresCookie checks that the API is bearer-only: the pages'
+// cookie authenticates nothing there, so the API needs no CSRF defence.
+func TestAPIIgnoresCookie(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	v.login("Alice", alicePassword)
+	res, _ := v.get("/api/users/me")
+	wantStatus(t, "GET /api/users/me with only the page cookie", res, http.StatusUnauthorized)
+	req, _ := http.NewRequest("POST", v.base+"/api/posts", strings.NewReader(`{"title":"t","content":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, _ = v.do(req)
+	wantStatus(t, "POST /api/posts with only the page cookie", res, http.StatusUnauthorized)
+}
+
+func TestPageCookies(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		publicURL  string
+		tls        bool
+		wantSecure bool
+		wantName   string
+	}{
+		{"plain HTTP", "", false, false, "quill_session"},
+		{"HTTPS", "", true, true, "__Host-quill_session"},
+		{"HTTP behind an HTTPS proxy", "https://blog.example", false, true, "__Host-quill_session"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, testDBs()[0], quilltest.Options{Server: func(c *server.Config) { c.PublicURL = tt.publicURL }})
+			srv := httptest.NewUnstartedServer(f.handler)
+			if tt.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+			v := newVisitor(t, f, srv)
+			res, _ := v.submit("/login", "/login", "username", "Alice", "password", alicePassword)
+			var session *http.Cookie
+			for _, c := range res.Cookies() {
+				if c.Name == tt.wantName {
+					session = c
+				}
+			}
+			if session == nil {
+				t.Fatalf("login (%d) set no cookie %s: %v", res.StatusCode, tt.wantName, res.Header["Set-Cookie"])
+			}
+			if !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure != tt.wantSecure || session.Path != "/" {
+				t.Errorf("session cookie = %+v, want HttpOnly, SameSite=Lax, Secure=%v, Path=/", session, tt.wantSecure)
+			}
+			// It lasts as long as the session.
+			if got, want := session.MaxAge, int(quilltest.SessionTTL.Seconds()); got < want-1 || got > want {
+				t.Errorf("session cookie Max-Age = %d, want %d", got, want)
+			}
+			if strings.Contains(res.Header.Get("Location"), session.Value) {
+				t.Errorf("the token is in a URL")
+			}
+		})
+	}
+}
+
+// upload posts a multipart form with fields and, unless data is nil, a
+// file field, as the picture form does.
+func (v *visitor) upload(action string, data []byte, kv ...string) (*http.Response, string) {
+	v.t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(kv); i += 2 {
+		_ = w.WriteField(kv[i], kv[i+1])
+	}
+	if data != nil {
+		part, _ := w.CreateFormFile("file", "me.png")
+		_, _ = part.Write(data)
+	}
+	_ = w.Close()
+	req, err := http.NewRequest("POST", v.base+action, &b)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return v.do(req)
+}
+
+func TestPagePicture(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	v.login("Alice", alicePassword)
+	token := v.csrf("/account")
+
+	res, body := v.upload("/account/picture", []byte("not a picture"), "csrf_token", token)
+	wantStatus(t, "upload a text file", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body,
+		`<p class="error" id="picture-file-error">File is not a JPEG, PNG, GIF or WebP image</p>`, `value="Alice"`)
+	res, body = v.upload("/account/picture", nil, "csrf_token", token)
+	wantStatus(t, "upload nothing", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">Field required</p>`)
+	res, _ = v.upload("/account/picture", photoJPEG)
+	wantStatus(t, "upload without a CSRF token", res, http.StatusForbidden)
+	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", "forged")
+	wantStatus(t, "upload with a forged token", res, http.StatusForbidden)
+	res, body = v.submit("/account", "/account/picture/delete")
+	wantStatus(t, "remove a picture there is not", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">No profile picture to delete</p>`)
+
+	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", token)
+	wantRedirect(t, "upload a picture", res, "/account?done=picture#picture")
+	_, body = v.get("/account?done=picture")
+	wantContains(t, "the account page", body, "Your new picture is saved.", `action="/account/picture/delete"`)
+	picture := regexp.MustCompile(`src="(/media/profile_pics/[0-9a-f]{32}\.jpg)"`).FindStringSubmatch(body)
+	if picture == nil {
+		t.Fatalf("the account page does not show the new picture:\n%s", body)
+	}
+	_, body = v.get("/posts/{alice_post}")
+	wantContains(t, "Alice's post", body, picture[1])
+	res, _ = v.get(picture[1])
+	wantStatus(t, "GET "+picture[1], res, http.StatusOK)
+
+	res, _ = v.submit("/account", "/account/picture/delete")
+	wantRedirect(t, "remove the picture", res, "/account?done=picture-removed#picture")
+	_, body = v.get("/posts/{alice_post}")
+	if strings.Contains(body, picture[1]) {
+		t.Errorf("Alice's post still shows her removed picture")
+	}
+}
+
+func TestPagePasswordChange(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	v, other := newVisitor(t, f, srv), newVisitor(t, f, srv)
+	v.login("Alice", alicePassword)
+	other.login("Alice", alicePassword)
+
+	res, body := v.submit("/account", "/account/password", "current_password", leakCanary, "new_password", "a-brand-new-passphrase-5")
+	wantStatus(t, "change the password with a wrong current one", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, `<p class="error" id="password-current_password-error">Current password is incorrect</p>`)
+	res, body = v.submit("/account", "/account/password", "current_password", alicePassword, "new_password", "password123")
+	wantStatus(t, "change to a common password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the account page", body, `<p class="error" id="password-new_password-error">This password is too common`)
+
+	res, _ = v.submit("/account", "/account/password", "current_password", alicePassword, "new_password", "a-brand-new-passphrase-5")
+	wantRedirect(t, "change the password", res, "/account?done=password#password")
+	res, body = v.get("/account?done=password")
+	wantStatus(t, "this browser after the change", res, http.StatusOK)
+	wantContains(t, "the account page", body, "Your password is changed")
+	res, _ = other.get("/account")
+	wantRedirect(t, "the other browser after the change", res, "/login?next=%2Faccount")
+	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
+	if !f.passwordWorks(t, "alice", "a-brand-new-passphrase-5") || f.passwordWorks(t, "alice", alicePassword) {
+		t.Errorf("after the change the new password does not work, or the old one still does")
+	}
+}
+
+func TestPageForgotReset(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+
+	res, body := v.submit("/forgot-password", "/forgot-password", "email", "not-an-address")
+	wantStatus(t, "ask with a malformed address", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the forgot page", body, `<p class="error" id="email-error">value is not a valid email address`)
+	for _, email := range []string{"nobody@example.com", "ALICE@example.com"} {
+		res, _ = v.submit("/forgot-password", "/forgot-password", "email", email)
+		wantRedirect(t, "ask for "+email, res, "/forgot-password?sent=1")
+	}
+	_, body = v.get("/forgot-password?sent=1")
+	wantContains(t, "the forgot page", body, "If an account uses that email address, a link to reset its password is on its way.")
+	f.waitLog(t, "password reset mail sent")
+	tokens := f.mailedTokens()
+	if len(tokens) != 1 {
+		t.Fatalf("%d reset links were mailed, want 1 (for Alice only)", len(tokens))
+	}
+
+	res, body = v.get("/reset-password?token=" + tokens[0])
+	wantStatus(t, "open the link", res, http.StatusOK)
+	if got := res.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("the reset page's Referrer-Policy = %q, want no-referrer", got)
+	}
+	wantContains(t, "the reset page", body, `name="token" value="`+tokens[0]+`"`)
+	token := v.csrf("/reset-password?token=" + tokens[0])
+	post := func(resetToken, password string) (*http.Response, string) {
+		return v.post("/reset-password", url.Values{"csrf_token": {token}, "token": {resetToken}, "new_password": {password}})
+	}
+	res, body = post(tokens[0], "short")
+	wantStatus(t, "reset to a short password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the reset page", body, `<p class="error" id="new_password-error">String should have at least 8 characters</p>`)
+	res, body = post("not-the-token", "a-brand-new-passphrase-5")
+	wantStatus(t, "reset with a bad token", res, http.StatusBadRequest)
+	wantContains(t, "the reset page", body, `id="token-error">Invalid or expired reset token.`)
+
+	res, _ = post(tokens[0], "a-brand-new-passphrase-5")
+	wantRedirect(t, "reset", res, "/login?done=reset")
+	_, body = v.get("/login?done=reset")
+	wantContains(t, "the login page", body, "Your password has been reset.")
+	v.login("alice@example.com", "a-brand-new-passphrase-5")
+	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
+
+	res, _ = post(tokens[0], "another-new-passphrase-6")
+	wantStatus(t, "reuse the link", res, http.StatusBadRequest)
+}
