@@ -6,12 +6,14 @@ import (
 	"io"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/sqlstore"
 	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 // TestImportFastAPIPostgres imports the FastAPI fixture into PostgreSQL
@@ -36,11 +38,12 @@ func TestImportFastAPIPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
+		quill := newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil)
 		var out bytes.Buffer
-		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clock := testclock.New()
 		im := &importer{
-			src: src, store: store, hasher: newTestHasher(), media: media, rename: true, batch: importBatch,
-			out: &out, progress: io.Discard, now: clock.now,
+			src: src, app: quill, hasher: newTestHasher(), media: media, rename: true, batch: importBatch,
+			out: &out, progress: io.Discard, now: clock.Now,
 			sourceUsers: map[int64]bool{}, skipped: map[int64]bool{},
 		}
 		if err := im.run(ctx); err != nil {
@@ -61,12 +64,16 @@ func TestImportFastAPIPostgres(t *testing.T) {
 
 	store := openStoreAt(t, pgURL)
 	u := &blog.User{Username: "newcomer", Email: "newcomer@example.com", PasswordHash: "h"}
-	if err := store.CreateUser(ctx, u); err != nil {
-		t.Fatalf("CreateUser after the import = %v", err)
-	}
-	p := &blog.Post{Title: "t", Content: "c", AuthorID: u.ID}
-	if err := store.CreatePost(ctx, p); err != nil {
-		t.Fatalf("CreatePost after the import = %v", err)
+	p := &blog.Post{Title: "t", Content: "c"}
+	err := store.Write(ctx, func(tx *sqlstore.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		p.AuthorID = u.ID
+		return tx.CreatePost(ctx, p)
+	})
+	if err != nil {
+		t.Fatalf("a user and a post made after the import = %v", err)
 	}
 	page, err := store.Posts(ctx, 0, blog.PageRequest{Limit: 100})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 // python is the interpreter the fixture script needs, with Debian's
@@ -461,11 +462,12 @@ func TestImportFastAPIBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
+		quill := newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil)
 		var out bytes.Buffer
-		clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clock := testclock.New()
 		im := &importer{
-			src: src, store: store, hasher: newTestHasher(), media: media, rename: true, batch: batch,
-			out: &out, progress: io.Discard, now: clock.now,
+			src: src, app: quill, hasher: newTestHasher(), media: media, rename: true, batch: batch,
+			out: &out, progress: io.Discard, now: clock.Now,
 			sourceUsers: map[int64]bool{}, skipped: map[int64]bool{},
 		}
 		if err := im.run(ctx); err != nil {

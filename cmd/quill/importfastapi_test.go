@@ -17,6 +17,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/picture"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 func TestParseNaiveUTC(t *testing.T) {
@@ -160,20 +161,15 @@ func TestParseInterleaved(t *testing.T) {
 	}
 }
 
-// fakeClock is a now func that moves only when told.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
-
 func TestMeterPlain(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New()
 	var out bytes.Buffer
-	m := newMeter(&out, false, clock.now, "posts", 1000)
+	m := newMeter(&out, false, clock.Now, "posts", 1000)
 	for range 10 {
-		clock.t = clock.t.Add(time.Second)
+		clock.Advance(time.Second)
 		m.add(35) // 350 rows in 10 s
 	}
-	clock.t = clock.t.Add(time.Second)
+	clock.Advance(time.Second)
 	m.add(650) // jumps past several tenths: one line
 	m.finish()
 	want := []string{
@@ -187,7 +183,7 @@ func TestMeterPlain(t *testing.T) {
 	}
 
 	out.Reset()
-	m = newMeter(&out, false, clock.now, "users", 0)
+	m = newMeter(&out, false, clock.Now, "users", 0)
 	m.finish()
 	if got := out.String(); got != "users: 0/0 100%\n" {
 		t.Errorf("progress of nothing = %q", got)
@@ -195,17 +191,17 @@ func TestMeterPlain(t *testing.T) {
 }
 
 func TestMeterTerminal(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New()
 	var out bytes.Buffer
-	m := newMeter(&out, true, clock.now, "users", 100_000)
-	clock.t = clock.t.Add(time.Second)
+	m := newMeter(&out, true, clock.Now, "users", 100_000)
+	clock.Advance(time.Second)
 	m.add(1000) // drawn: nothing on screen yet
-	clock.t = clock.t.Add(time.Millisecond)
+	clock.Advance(time.Millisecond)
 	m.add(1000) // too soon to redraw
-	clock.t = clock.t.Add(time.Second)
+	clock.Advance(time.Second)
 	m.add(48_000)
 	m.clear()
-	clock.t = clock.t.Add(time.Second)
+	clock.Advance(time.Second)
 	m.add(50_000)
 	m.finish()
 	const erase = "\r\033[K"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
 // cliStep is one run of the binary and what it must print and return. An
@@ -116,7 +117,7 @@ func TestUserCommands(t *testing.T) {
 	now := time.Now()
 	for _, id := range []string{"session-one", "session-two"} {
 		sess := &blog.Session{ID: id, UserID: 1, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour), IP: "192.0.2.1", UserAgent: "curl"}
-		if err := store.CreateSession(ctx, sess, []byte(id)); err != nil {
+		if err := store.Write(ctx, func(tx *sqlstore.Tx) error { return tx.CreateSession(ctx, sess, []byte(id)) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,10 +130,12 @@ func TestUserCommands(t *testing.T) {
 			wantOut: `^user 1 "alice" <alice@example\.com> has no active sessions\n$`},
 	})
 	sess := &blog.Session{ID: "session-three", UserID: 1, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}
-	if err := store.CreateSession(ctx, sess, []byte("three")); err != nil {
+	if err := store.Write(ctx, func(tx *sqlstore.Tx) error { return tx.CreateSession(ctx, sess, []byte("three")) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.CreatePost(ctx, &blog.Post{Title: "t", Content: "c", AuthorID: 1}); err != nil {
+	if err := store.Write(ctx, func(tx *sqlstore.Tx) error {
+		return tx.CreatePost(ctx, &blog.Post{Title: "t", Content: "c", AuthorID: 1})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	runSteps(t, dir, env, []cliStep{

@@ -131,12 +131,15 @@ func BenchmarkCreatePostConcurrent(b *testing.B) {
 				name := fmt.Sprint("author", authors)
 				mu.Unlock()
 				u := &blog.User{Username: name, Email: name + "@example.com", PasswordHash: "h"}
-				if err := s.CreateUser(ctx, u); err != nil {
+				if err := s.Write(ctx, func(tx *Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
 					b.Error(err)
 					return
 				}
 				for pb.Next() {
-					if err := s.CreatePost(ctx, &blog.Post{Title: "t", Content: "c", AuthorID: u.ID}); err != nil {
+					err := s.Write(ctx, func(tx *Tx) error {
+						return tx.CreatePost(ctx, &blog.Post{Title: "t", Content: "c", AuthorID: u.ID})
+					})
+					if err != nil {
 						b.Error(err)
 						return
 					}

@@ -29,13 +29,13 @@ func TestInsertUsers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("InsertUsers() = %v", err)
 		}
-		want := []RowResult{
-			{Outcome: Inserted},
-			{Outcome: UsernameTaken, Holder: 10},
-			{Outcome: EmailTaken, Holder: 10},
-			{Outcome: IDTaken, Holder: native.ID},
-			{Outcome: UsernameTaken, Holder: native.ID},
-			{Outcome: Inserted},
+		want := []blog.RowResult{
+			{Outcome: blog.RowInserted},
+			{Outcome: blog.RowUsernameTaken, Holder: 10},
+			{Outcome: blog.RowEmailTaken, Holder: 10},
+			{Outcome: blog.RowIDTaken, Holder: native.ID},
+			{Outcome: blog.RowUsernameTaken, Holder: native.ID},
+			{Outcome: blog.RowInserted},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("InsertUsers() results (-want +got):\n%s", diff)
@@ -70,7 +70,7 @@ func TestInsertUsers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("InsertUsers(rename) = %v", err)
 		}
-		want = []RowResult{{Outcome: Inserted}, {Outcome: EmailTaken, Holder: 10}}
+		want = []blog.RowResult{{Outcome: blog.RowInserted}, {Outcome: blog.RowEmailTaken, Holder: 10}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("InsertUsers(rename) results (-want +got):\n%s", diff)
 		}
@@ -82,9 +82,7 @@ func TestInsertUsers(t *testing.T) {
 		// Importing again changes nothing, even after a user changed their
 		// email, and whether or not names are renamed.
 		alice.Email = "new@example.com"
-		if err := s.UpdateUser(ctx, alice); err != nil {
-			t.Fatal(err)
-		}
+		write(t, s, func(tx *Tx) error { return tx.UpdateProfile(ctx, alice) })
 		again := []blog.User{
 			{ID: 10, Username: "Alice", Email: "alice@example.com", PasswordHash: "other"},
 			{ID: 20, Username: "ＡＬＩＣＥ", Email: "wide@example.com", PasswordHash: "h"},
@@ -93,7 +91,7 @@ func TestInsertUsers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("InsertUsers(again) = %v", err)
 		}
-		want = []RowResult{{Outcome: Exists, Holder: 10}, {Outcome: Exists, Holder: 20}}
+		want = []blog.RowResult{{Outcome: blog.RowExists, Holder: 10}, {Outcome: blog.RowExists, Holder: 20}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("InsertUsers(again) results (-want +got):\n%s", diff)
 		}
@@ -123,7 +121,7 @@ func TestInsertPosts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("InsertPosts() = %v", err)
 		}
-		want := []RowResult{{Outcome: Inserted}, {Outcome: Inserted}, {Outcome: NoAuthor}, {Outcome: Inserted}}
+		want := []blog.RowResult{{Outcome: blog.RowInserted}, {Outcome: blog.RowInserted}, {Outcome: blog.RowNoAuthor}, {Outcome: blog.RowInserted}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("InsertPosts() results (-want +got):\n%s", diff)
 		}
@@ -147,9 +145,7 @@ func TestInsertPosts(t *testing.T) {
 		// Again: the same posts exist (even edited); a different post under
 		// a known id is reported.
 		p.Title = "edited"
-		if err := s.UpdatePost(ctx, p); err != nil {
-			t.Fatal(err)
-		}
+		write(t, s, func(tx *Tx) error { return tx.UpdatePost(ctx, p) })
 		again := []blog.Post{
 			{ID: 100, Title: "a", Content: "x", AuthorID: alice.ID, DatePosted: day},
 			{ID: 101, Title: "b", Content: "x", AuthorID: alice.ID, DatePosted: day.Add(time.Hour)},
@@ -159,7 +155,7 @@ func TestInsertPosts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("InsertPosts(again) = %v", err)
 		}
-		want = []RowResult{{Outcome: Exists}, {Outcome: IDTaken}, {Outcome: NoAuthor}}
+		want = []blog.RowResult{{Outcome: blog.RowExists}, {Outcome: blog.RowIDTaken}, {Outcome: blog.RowNoAuthor}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("InsertPosts(again) results (-want +got):\n%s", diff)
 		}
@@ -190,8 +186,8 @@ func TestInsertPostsManyAuthors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, r := range got {
-			if r.Outcome != Inserted {
-				t.Fatalf("post %d: outcome %d, want Inserted", i, r.Outcome)
+			if r.Outcome != blog.RowInserted {
+				t.Fatalf("post %d: outcome %d, want RowInserted", i, r.Outcome)
 			}
 		}
 		checkTotals(t, s, map[int64]int64{0: int64(n), users[n-1].ID: 1})
@@ -237,20 +233,20 @@ func TestInsertPostsChunks(t *testing.T) {
 		}
 		n := 2*postChunk + 50
 		posts := make([]blog.Post, n)
-		want := make([]RowResult, n)
+		want := make([]blog.RowResult, n)
 		for i := range posts {
 			posts[i] = blog.Post{ID: int64(1000 + i), Title: fmt.Sprint("p", i), Content: "x", AuthorID: alice.ID,
 				DatePosted: day.Add(time.Duration(i+1) * time.Minute)}
-			want[i] = RowResult{Outcome: Inserted}
+			want[i] = blog.RowResult{Outcome: blog.RowInserted}
 		}
 		posts[120].ID = 0           // gets a new id, after those before it
 		posts[150].DatePosted = day // 1150 is there already: the same post
 		posts[151].ID = 1150        // … and again, not the same
-		want[150], want[151] = RowResult{Outcome: Exists}, RowResult{Outcome: IDTaken}
-		posts[160].ID = posts[159].ID           // twice in one statement: the second is not the first
-		want[160] = RowResult{Outcome: IDTaken} // (its date differs)
-		posts[170].AuthorID = 9999              // no such author
-		want[170] = RowResult{Outcome: NoAuthor}
+		want[150], want[151] = blog.RowResult{Outcome: blog.RowExists}, blog.RowResult{Outcome: blog.RowIDTaken}
+		posts[160].ID = posts[159].ID                        // twice in one statement: the second is not the first
+		want[160] = blog.RowResult{Outcome: blog.RowIDTaken} // (its date differs)
+		posts[170].AuthorID = 9999                           // no such author
+		want[170] = blog.RowResult{Outcome: blog.RowNoAuthor}
 		got, err := s.InsertPosts(ctx, posts)
 		if err != nil {
 			t.Fatalf("InsertPosts() = %v", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 // TestPostgresUnavailable checks that a PostgreSQL server that goes away
@@ -21,7 +22,7 @@ func TestPostgresUnavailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	proxy, url := sqltest.NewProxy(t, sqltest.PostgresURL(t))
-	clock := newTestClock()
+	clock := testclock.New()
 	s := openTestStore(t, url, clock)
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -38,12 +39,17 @@ func TestPostgresUnavailable(t *testing.T) {
 		{"User", func() error { _, err := s.User(ctx, alice.ID); return err }},
 		{"Posts", func() error { _, err := s.Posts(ctx, 0, blog.PageRequest{}); return err }},
 		{"CreateUser", func() error {
-			return s.CreateUser(ctx, &blog.User{Username: "bob", Email: "bob@example.com", PasswordHash: "h"})
+			return s.Write(ctx, func(tx *Tx) error {
+				return tx.CreateUser(ctx, &blog.User{Username: "bob", Email: "bob@example.com", PasswordHash: "h"})
+			})
 		}},
 		{"CreatePost", func() error {
-			return s.CreatePost(ctx, &blog.Post{Title: "during", Content: "the outage", AuthorID: alice.ID})
+			return s.Write(ctx, func(tx *Tx) error {
+				return tx.CreatePost(ctx, &blog.Post{Title: "during", Content: "the outage", AuthorID: alice.ID})
+			})
 		}},
-		{"DeletePost", func() error { return s.DeletePost(ctx, before.ID) }},
+		{"DeletePost", func() error { return s.Write(ctx, func(tx *Tx) error { return tx.DeletePost(ctx, before.ID) }) }},
+		{"ClaimLoginAttempt", func() error { _, err := s.ClaimLoginAttempt(ctx, clock.Now(), noDelay, "alice"); return err }},
 	}
 	for _, c := range calls {
 		if err := c.call(); !errors.Is(err, blog.ErrUnavailable) {
@@ -76,14 +82,14 @@ func TestSQLiteLocked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := testDBs()[0].url(t)
-	s := openTestStore(t, url, newTestClock())
+	s := openTestStore(t, url, testclock.New())
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	alice := createUser(t, s, "alice")
 
 	// Another process: a connection of its own, holding the write lock.
-	other := openTestStore(t, url, newTestClock())
+	other := openTestStore(t, url, testclock.New())
 	conn, err := other.write.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +99,9 @@ func TestSQLiteLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err = s.CreateUser(ctx, &blog.User{Username: "bob", Email: "bob@example.com", PasswordHash: "h"})
+	err = s.Write(ctx, func(tx *Tx) error {
+		return tx.CreateUser(ctx, &blog.User{Username: "bob", Email: "bob@example.com", PasswordHash: "h"})
+	})
 	if !errors.Is(err, blog.ErrUnavailable) {
 		t.Errorf("CreateUser with the file locked = %v, want blog.ErrUnavailable", err)
 	}
@@ -115,7 +123,7 @@ func TestPostgresLostConnections(t *testing.T) {
 	ctx := context.Background()
 	base := sqltest.PostgresURL(t)
 	app := "quill_test_" + strings.ReplaceAll(t.Name(), "/", "_")
-	s := openTestStore(t, base+"&application_name="+app, newTestClock())
+	s := openTestStore(t, base+"&application_name="+app, testclock.New())
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -147,16 +155,20 @@ func TestPostgresLostConnections(t *testing.T) {
 
 	// The write pool's connection: the server tells why it ends it, so the
 	// write is known not to have happened and goes to a new connection.
-	if err := s.CreatePost(ctx, &blog.Post{Title: "t", Content: "c", AuthorID: alice.ID}); err != nil {
-		t.Fatal(err)
-	}
+	createPost(t, s, alice, "t", time.Time{})
 	if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateUser(ctx, &blog.User{Username: "bob", Email: "bob@example.com", PasswordHash: "h"}); err != nil {
+	err = s.Write(ctx, func(tx *Tx) error {
+		return tx.CreateUser(ctx, &blog.User{Username: "bob", Email: "bob@example.com", PasswordHash: "h"})
+	})
+	if err != nil {
 		t.Errorf("CreateUser() after the server ended the store's connections = %v", err)
 	}
-	if err := s.CreatePost(ctx, &blog.Post{Title: "t2", Content: "c", AuthorID: alice.ID}); err != nil {
+	err = s.Write(ctx, func(tx *Tx) error {
+		return tx.CreatePost(ctx, &blog.Post{Title: "t2", Content: "c", AuthorID: alice.ID})
+	})
+	if err != nil {
 		t.Errorf("CreatePost() after the server ended the store's connections = %v", err)
 	}
 }
@@ -168,7 +180,7 @@ func TestPostgresLostConnections(t *testing.T) {
 func TestPostgresDeadlockRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := openTestStore(t, sqltest.PostgresURL(t), newTestClock())
+	s := openTestStore(t, sqltest.PostgresURL(t), testclock.New())
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

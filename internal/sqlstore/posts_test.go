@@ -17,7 +17,7 @@ import (
 func createPost(tb testing.TB, s *Store, author *blog.User, title string, at time.Time) *blog.Post {
 	tb.Helper()
 	p := &blog.Post{Title: title, Content: "content of " + title, AuthorID: author.ID, DatePosted: at}
-	if err := s.CreatePost(context.Background(), p); err != nil {
+	if err := s.Write(context.Background(), func(tx *Tx) error { return tx.CreatePost(context.Background(), p) }); err != nil {
 		tb.Fatalf("CreatePost(%q) = %v", title, err)
 	}
 	return p
@@ -33,9 +33,7 @@ func TestCreatePost(t *testing.T) {
 		ctx := context.Background()
 		s, clock := newTestStore(t, db)
 		alice := &blog.User{Username: "Alice", Email: "alice@example.com", PasswordHash: "secret-hash", ImageFile: "a.jpg"}
-		if err := s.CreateUser(ctx, alice); err != nil {
-			t.Fatal(err)
-		}
+		write(t, s, func(tx *Tx) error { return tx.CreateUser(ctx, alice) })
 		paris, err := time.LoadLocation("Europe/Paris")
 		if err != nil {
 			paris = time.FixedZone("CET", 3600)
@@ -54,7 +52,7 @@ func TestCreatePost(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				p := &blog.Post{Title: "Hello", Content: "World", AuthorID: alice.ID, DatePosted: tt.datePosted}
-				if err := s.CreatePost(ctx, p); err != nil {
+				if err := s.Write(ctx, func(tx *Tx) error { return tx.CreatePost(ctx, p) }); err != nil {
 					t.Fatalf("CreatePost() = %v", err)
 				}
 				want := &blog.Post{ID: p.ID, Title: "Hello", Content: "World", AuthorID: alice.ID,
@@ -83,7 +81,7 @@ func TestUpdateAndDeletePost(t *testing.T) {
 		other := createPost(t, s, alice, "other", time.Time{})
 
 		p.Title, p.Content = "edited", "new content"
-		if err := s.UpdatePost(ctx, p); err != nil {
+		if err := s.Write(ctx, func(tx *Tx) error { return tx.UpdatePost(ctx, p) }); err != nil {
 			t.Fatalf("UpdatePost() = %v", err)
 		}
 		got, err := s.Post(ctx, p.ID)
@@ -94,7 +92,7 @@ func TestUpdateAndDeletePost(t *testing.T) {
 			t.Errorf("Post after UpdatePost mismatch (-want +got):\n%s", diff)
 		}
 
-		if err := s.DeletePost(ctx, p.ID); err != nil {
+		if err := s.Write(ctx, func(tx *Tx) error { return tx.DeletePost(ctx, p.ID) }); err != nil {
 			t.Fatalf("DeletePost() = %v", err)
 		}
 		if _, err := s.Post(ctx, p.ID); !errors.Is(err, blog.ErrPostNotFound) {
@@ -116,8 +114,15 @@ func TestPostNotFound(t *testing.T) {
 			call func() error
 		}{
 			{"Post", func() error { _, err := s.Post(ctx, id); return err }},
-			{"UpdatePost", func() error { return s.UpdatePost(ctx, &blog.Post{ID: id, Title: "t", Content: "c"}) }},
-			{"DeletePost", func() error { return s.DeletePost(ctx, id) }},
+			{"Tx.Post", func() error {
+				return s.Write(ctx, func(tx *Tx) error { _, err := tx.Post(ctx, id); return err })
+			}},
+			{"UpdatePost", func() error {
+				return s.Write(ctx, func(tx *Tx) error { return tx.UpdatePost(ctx, &blog.Post{ID: id, Title: "t", Content: "c"}) })
+			}},
+			{"DeletePost", func() error {
+				return s.Write(ctx, func(tx *Tx) error { return tx.DeletePost(ctx, id) })
+			}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -360,15 +365,11 @@ func TestPostCounts(t *testing.T) {
 		totals("after creating", map[int64]int64{0: 10, alice.ID: 5, bob.ID: 5})
 
 		for _, p := range alices[:2] {
-			if err := s.DeletePost(ctx, p.ID); err != nil {
-				t.Fatal(err)
-			}
+			write(t, s, func(tx *Tx) error { return tx.DeletePost(ctx, p.ID) })
 		}
 		totals("after deleting two posts", map[int64]int64{0: 8, alice.ID: 3, bob.ID: 5})
 
-		if err := s.DeleteUser(ctx, bob.ID); err != nil {
-			t.Fatal(err)
-		}
+		write(t, s, func(tx *Tx) error { _, err := tx.DeleteUser(ctx, bob.ID); return err })
 		totals("after deleting bob", map[int64]int64{0: 3, alice.ID: 3})
 		if _, err := s.Posts(ctx, bob.ID, blog.PageRequest{}); !errors.Is(err, blog.ErrUserNotFound) {
 			t.Errorf("Posts(deleted bob) = %v, want ErrUserNotFound", err)

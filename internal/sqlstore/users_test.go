@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/testclock"
 )
 
 // createUser adds a user called name, with email name@example.com.
@@ -488,7 +489,7 @@ func TestConcurrentRegistration(t *testing.T) {
 				url := db.url(t)
 				var ss []*Store
 				for range stores {
-					s := openTestStore(t, url, newTestClock())
+					s := openTestStore(t, url, testclock.New())
 					if err := s.Migrate(context.Background()); err != nil {
 						t.Fatal(err)
 					}
