@@ -222,7 +222,7 @@ func schemas() obj {
 	userPublic := obj{
 		"id":         id,
 		"username":   username,
-		"image_file": obj{"type": []string{"string", "null"}, "description": "the picture's file name; null for none"},
+		"image_file": orNull(obj{"type": "string"}, "the picture's file name; null for none"),
 		"image_path": obj{"type": "string", "description": "where the picture, or the default one, is served"},
 	}
 	userPrivate := obj{"email": email}
@@ -247,7 +247,7 @@ func schemas() obj {
 			"skip":        obj{"type": "integer", "minimum": 0},
 			"limit":       obj{"type": "integer", "minimum": 1, "maximum": 100},
 			"has_more":    obj{"type": "boolean"},
-			"next_cursor": obj{"type": []string{"string", "null"}, "description": "pass as cursor for the next page; null on the last"},
+			"next_cursor": orNull(obj{"type": "string"}, "pass as cursor for the next page; null on the last"),
 		}, "posts", "total", "skip", "limit", "has_more", "next_cursor"),
 		"Token": object(obj{
 			"access_token":  obj{"type": "string", "description": "an HS256 JWT"},
@@ -277,7 +277,7 @@ func schemas() obj {
 		}, "detail", "code"),
 		"ValidationProblem": object(obj{
 			"type": obj{"type": "string"},
-			"loc":  obj{"type": "array", "minItems": 1, "items": obj{"type": []string{"string", "integer"}}},
+			"loc":  obj{"type": "array", "minItems": 1, "items": obj{"anyOf": []obj{{"type": "string"}, {"type": "integer"}}}},
 			"msg":  obj{"type": "string"},
 		}, "type", "loc", "msg"),
 
@@ -313,6 +313,13 @@ func schemas() obj {
 			"client_secret": obj{"type": "string", "description": "ignored"},
 		}),
 	}
+}
+
+// orNull is schema or null, with a description. The schemas of this
+// document never use type arrays ("type": ["string", "null"]): anyOf says
+// the same in OpenAPI 3.1, and code generators read it.
+func orNull(schema obj, description string) obj {
+	return obj{"anyOf": []obj{schema, {"type": "null"}}, "description": description}
 }
 
 // object is the schema of a response object: exactly these properties.
