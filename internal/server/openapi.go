@@ -65,11 +65,11 @@ func operations() []operation {
 			status: 204, errors: []int{401},
 		},
 		{
-			method: "GET", path: "/api/users/me", id: "me", tag: "users", authed: true,
+			method: "GET", path: "/api/users/me", id: "getMe", tag: "users", authed: true,
 			summary: "Your account", status: 200, result: ref("UserPrivate"), errors: []int{401},
 		},
 		{
-			method: "GET", path: "/api/users/me/sessions", id: "sessions", tag: "sessions", authed: true,
+			method: "GET", path: "/api/users/me/sessions", id: "listSessions", tag: "sessions", authed: true,
 			summary: "Where you are logged in", description: "Your live sessions, newest first; current marks this token's.",
 			status: 200, result: obj{"type": "array", "items": ref("Session")}, errors: []int{401},
 		},
@@ -99,7 +99,7 @@ func operations() []operation {
 			errors: []int{400, 413, 415, 422},
 		},
 		{
-			method: "GET", path: "/api/users/{user_id}", id: "user", tag: "users",
+			method: "GET", path: "/api/users/{user_id}", id: "getUser", tag: "users",
 			summary: "A user's public profile", params: []string{"user_id"},
 			status: 200, result: ref("UserPublic"), errors: []int{404, 422},
 		},
@@ -137,12 +137,12 @@ func operations() []operation {
 			params: []string{"user_id"}, status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 422},
 		},
 		{
-			method: "GET", path: "/api/users/{user_id}/posts", id: "userPosts", tag: "posts",
+			method: "GET", path: "/api/users/{user_id}/posts", id: "listUserPosts", tag: "posts",
 			summary: "A user's posts, newest first", params: []string{"user_id", "skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{404, 422},
 		},
 		{
-			method: "GET", path: "/api/posts", id: "posts", tag: "posts",
+			method: "GET", path: "/api/posts", id: "listPosts", tag: "posts",
 			summary: "Everyone's posts, newest first", params: []string{"skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{422},
 		},
@@ -153,7 +153,7 @@ func operations() []operation {
 			errors: []int{401, 413, 415, 422},
 		},
 		{
-			method: "GET", path: "/api/posts/{post_id}", id: "post", tag: "posts",
+			method: "GET", path: "/api/posts/{post_id}", id: "getPost", tag: "posts",
 			summary: "A post", params: []string{"post_id"},
 			status: 200, result: ref("PostResponse"), errors: []int{404, 422},
 		},
@@ -175,7 +175,7 @@ func operations() []operation {
 			status: 204, errors: []int{401, 403, 404, 422},
 		},
 		{
-			method: "GET", path: "/health", id: "health", tag: "health",
+			method: "GET", path: "/health", id: "getHealth", tag: "health",
 			summary: "Is the server up?", description: "200 while the database answers, 503 when it does not.",
 			status: 200, result: ref("Health"), errors: []int{503},
 		},
