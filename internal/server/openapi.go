@@ -372,6 +372,8 @@ func openAPIDocument() obj {
 		}
 		if op.authed {
 			o["security"] = []obj{{"OAuth2PasswordBearer": []string{}}}
+		} else {
+			o["security"] = []obj{} // said outright: public, no token needed
 		}
 		var params []obj
 		for _, p := range op.params {
@@ -421,6 +423,9 @@ func openAPIDocument() obj {
 				"Paths match with or without a trailing slash.",
 			"license": obj{"name": "See the repository"},
 		},
+		// Relative: the API is wherever this document was fetched from,
+		// which differs with every installation.
+		"servers": []obj{{"url": "/", "description": "the server that serves this document"}},
 		"tags": []obj{
 			{"name": "users", "description": "Accounts, login and logout"},
 			{"name": "sessions", "description": "Sessions and passwords"},
