@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -27,6 +28,16 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 	})
 }
 
+// handleOAuth is handle for the OAuth2 token endpoint, whose errors also
+// carry OAuth2's error and error_description.
+func (s *Server) handleOAuth(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.oauthError(w, r, err)
+		}
+	})
+}
+
 // statusOf maps domain error kinds to HTTP statuses: the only such table.
 var statusOf = [...]int{
 	blog.Internal:        http.StatusInternalServerError,
@@ -40,25 +51,45 @@ var statusOf = [...]int{
 }
 
 // errorBody is the JSON of every API error. Detail is a string, or the list
-// of problems for validation errors (FastAPI's shape). Error is OAuth2's
-// error code, present on token endpoint failures only.
+// of problems for validation errors (FastAPI's shape). Error and
+// ErrorDescription are OAuth2's (RFC 6749 §5.2), on token endpoint
+// failures only.
 type errorBody struct {
-	Detail any    `json:"detail"`
-	Code   string `json:"code"`
-	Error  string `json:"error,omitempty"`
+	Detail           any    `json:"detail"`
+	Code             string `json:"code"`
+	Error            string `json:"error,omitempty"`
+	ErrorDescription string `json:"error_description,omitempty"`
 }
 
 // apiError renders err as JSON. Errors that are neither *blog.Error nor
 // *httpError are server faults: they are logged with the request id and the
 // client learns nothing about them.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorResponse(w.Header(), r, err)
+	writeJSON(w, status, body)
+}
+
+// oauthError renders err as apiError does, adding OAuth2's error code and
+// a description: the token endpoint's error responses (RFC 6749 §5.2).
+func (s *Server) oauthError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorResponse(w.Header(), r, err)
+	body.Error = oauthErrorCode(status, body.Code)
+	switch d := body.Detail.(type) {
+	case string:
+		body.ErrorDescription = d
+	case []blog.Problem:
+		body.ErrorDescription = describeProblems(d)
+	}
+	writeJSON(w, status, body)
+}
+
+// errorResponse is the status and body of err, whose headers it sets in h.
+func (s *Server) errorResponse(h http.Header, r *http.Request, err error) (int, errorBody) {
 	var he *httpError
 	if errors.As(err, &he) {
-		writeJSON(w, he.status, errorBody{Detail: he.message, Code: he.code})
-		return
+		return he.status, errorBody{Detail: he.message, Code: he.code}
 	}
 	e := s.classify(r, err)
-	h := w.Header()
 	switch e.Code {
 	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
 		h.Set("WWW-Authenticate", "Bearer")
@@ -70,13 +101,40 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Kind == blog.Unprocessable {
 		body.Detail = e.Problems
 	}
-	switch e.Code {
-	case blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
-		body.Error = "invalid_grant"
-	case errUnsupportedGrant.Code:
-		body.Error = "unsupported_grant_type"
+	return statusOf[e.Kind], body
+}
+
+// oauthErrorCode is OAuth2's error code for a token endpoint failure.
+// RFC 6749 §5.2 names the request's faults; for a server that cannot
+// answer now, or at all, the codes are those its §4.1.2.1 gives the
+// authorization endpoint.
+func oauthErrorCode(status int, code string) string {
+	switch {
+	case code == blog.ErrBadCredentials.Code || code == blog.ErrInvalidRefresh.Code:
+		return "invalid_grant"
+	case code == errUnsupportedGrant.Code:
+		return "unsupported_grant_type"
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		return "temporarily_unavailable"
+	case status >= 500:
+		return "server_error"
+	default: // 400, 413, 415, 422: the request is malformed
+		return "invalid_request"
 	}
-	writeJSON(w, statusOf[e.Kind], body)
+}
+
+// describeProblems puts validation problems in one line, such as
+// "username: Field required; password: Field required", each named by
+// the last part of its loc.
+func describeProblems(ps []blog.Problem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Msg
+		if len(p.Loc) > 0 {
+			parts[i] = fmt.Sprint(p.Loc[len(p.Loc)-1]) + ": " + p.Msg
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // setRetryAfter sets Retry-After to d in whole seconds, rounded up, if d is

@@ -21,7 +21,7 @@ func (s *Server) routes() {
 	}
 
 	api("POST /api/users", s.handle(s.handleRegister))
-	api("POST /api/users/token", s.handle(s.handleToken))
+	api("POST /api/users/token", s.handleOAuth(s.handleToken))
 	api("POST /api/users/logout", s.authed(s.handleLogout))
 	api("GET /api/users/me", s.authed(s.handleMe))
 	api("GET /api/users/me/sessions", s.authed(s.handleSessions))
