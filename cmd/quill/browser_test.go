@@ -585,14 +585,14 @@ func browserDocs(t *testing.T, base string) {
 		chromedp.Click(chromedp.CSS(".auth-btn-wrapper button.btn-done")),
 		chromedp.WaitNotPresent(chromedp.CSS(".dialog-ux")))...)
 	b.do("try /api/users/me",
-		chromedp.Click(chromedp.CSS("#operations-users-me .opblock-summary-control")),
-		chromedp.WaitVisible(chromedp.CSS("#operations-users-me .try-out__btn")),
-		chromedp.Click(chromedp.CSS("#operations-users-me .try-out__btn")),
-		chromedp.WaitVisible(chromedp.CSS("#operations-users-me button.execute")),
-		chromedp.Click(chromedp.CSS("#operations-users-me button.execute")),
-		chromedp.WaitVisible(chromedp.CSS("#operations-users-me .live-responses-table tbody .response-col_status")))
-	b.wantText("#operations-users-me .live-responses-table tbody .response-col_status", "200")
-	body := b.text("#operations-users-me .live-responses-table tbody .response-col_description pre")
+		chromedp.Click(chromedp.CSS("#operations-users-getMe .opblock-summary-control")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-users-getMe .try-out__btn")),
+		chromedp.Click(chromedp.CSS("#operations-users-getMe .try-out__btn")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-users-getMe button.execute")),
+		chromedp.Click(chromedp.CSS("#operations-users-getMe button.execute")),
+		chromedp.WaitVisible(chromedp.CSS("#operations-users-getMe .live-responses-table tbody .response-col_status")))
+	b.wantText("#operations-users-getMe .live-responses-table tbody .response-col_status", "200")
+	body := b.text("#operations-users-getMe .live-responses-table tbody .response-col_description pre")
 	if !strings.Contains(body, `"username": "dave"`) || !strings.Contains(body, `"email": "dave@example.com"`) {
 		t.Errorf("Try it out on /api/users/me showed %s, want dave's account", body)
 	}

@@ -55,10 +55,10 @@ var (
 	ErrWrongPassword    = &Error{Kind: Invalid, Code: "wrong_password", Message: "Current password is incorrect"}
 	ErrNeedPassword     = &Error{Kind: Invalid, Code: "current_password_required",
 		Message: "Current password is required to change the email or password"}
-	ErrNoPicture        = &Error{Kind: Invalid, Code: "no_picture", Message: "No profile picture to delete"}
-	ErrPictureNotFound  = &Error{Kind: NotFound, Code: "picture_not_found", Message: "Picture not found"}
-	ErrInvalidReset     = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "Invalid or expired reset token"}
-	ErrInvalidRefresh   = &Error{Kind: Unauthenticated, Code: "invalid_refresh_token", Message: "Invalid or expired refresh token"}
+	ErrNoPicture       = &Error{Kind: Invalid, Code: "no_picture", Message: "No profile picture to delete"}
+	ErrPictureNotFound = &Error{Kind: NotFound, Code: "picture_not_found", Message: "Picture not found"}
+	ErrInvalidReset    = &Error{Kind: Invalid, Code: "invalid_reset_token", Message: "Invalid or expired reset token"}
+	ErrInvalidRefresh  = &Error{Kind: Unauthenticated, Code: "invalid_refresh_token", Message: "Invalid or expired refresh token"}
 	// ErrRefreshReused is what a client sees when it presents a refresh
 	// token that was already used: the same answer as ErrInvalidRefresh
 	// (the session has just ended), but the server can tell and log it.

@@ -30,8 +30,9 @@ func TestAPIAbuse(t *testing.T) {
 }
 
 const (
-	throttled   = `{"detail":"Too many failed login attempts; try again later","code":"login_throttled"}`
-	rateLimited = `{"detail":"Too many requests; try again later","code":"rate_limited"}`
+	throttled        = `{"detail":"Too many failed login attempts; try again later","code":"login_throttled","error":"temporarily_unavailable","error_description":"Too many failed login attempts; try again later"}`
+	rateLimited      = `{"detail":"Too many requests; try again later","code":"rate_limited"}`
+	loginRateLimited = `{"detail":"Too many requests; try again later","code":"rate_limited","error":"temporarily_unavailable","error_description":"Too many requests; try again later"}`
 )
 
 // loginFrom tries a password-grant login from the client address remote
@@ -213,7 +214,7 @@ func abuseScenarios() []apiScenario {
 			name: "61st login from one client in a minute", method: "POST", path: "/api/users/token",
 			setup: tooManyLogins(testRemote, ""),
 			body:  login("Alice", alicePassword), headers: urlencoded,
-			wantStatus: http.StatusTooManyRequests, wantJSON: rateLimited,
+			wantStatus: http.StatusTooManyRequests, wantJSON: loginRateLimited,
 			wantHeaders: map[string]string{"Retry-After": "60"},
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				if got, _ := f.loginFrom(t, "192.0.2.2:1234", "Alice", alicePassword, nil); got != http.StatusOK {
@@ -295,14 +296,14 @@ func abuseScenarios() []apiScenario {
 			setup:      tooManyLogins(testRemote, "203.0.113.5"),
 			headers:    map[string]string{"Content-Type": formURL, "X-Forwarded-For": "203.0.113.99"},
 			body:       login("Alice", alicePassword),
-			wantStatus: http.StatusTooManyRequests, wantJSON: rateLimited,
+			wantStatus: http.StatusTooManyRequests, wantJSON: loginRateLimited,
 		},
 		{
 			name: "an IPv6 client is counted by its /64", method: "POST", path: "/api/users/token",
 			setup:  tooManyLogins("[2001:db8:1:2::1]:1234", ""),
 			remote: "[2001:db8:1:2:ffff::77]:1234", headers: urlencoded,
 			body:       login("Alice", alicePassword),
-			wantStatus: http.StatusTooManyRequests, wantJSON: rateLimited,
+			wantStatus: http.StatusTooManyRequests, wantJSON: loginRateLimited,
 		},
 	}...)
 

@@ -24,7 +24,7 @@ import (
 
 const (
 	newPassword    = "a-brand-new-passphrase-5"
-	badRefresh     = `{"detail":"Invalid or expired refresh token","code":"invalid_refresh_token","error":"invalid_grant"}`
+	badRefresh     = `{"detail":"Invalid or expired refresh token","code":"invalid_refresh_token","error":"invalid_grant","error_description":"Invalid or expired refresh token"}`
 	badReset       = `{"detail":"Invalid or expired reset token","code":"invalid_reset_token"}`
 	forgotAccepted = `{"detail":"If an account uses that email address, a link to reset its password is on its way."}`
 	// refreshGrace is the server's grace window for a retried refresh.
@@ -314,19 +314,22 @@ func accountScenarios() []apiScenario {
 			name: "refresh without a refresh token", method: "POST", path: "/api/users/token",
 			body: form("grant_type", "refresh_token"), headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("missing", body("refresh_token"), "Field required"),
+			wantJSON: withOAuth(problem("missing", body("refresh_token"), "Field required"),
+				"invalid_request", "refresh_token: Field required"),
 		},
 		{
 			name: "refresh with an empty refresh token", method: "POST", path: "/api/users/token",
 			body: refreshForm(""), headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("missing", body("refresh_token"), "Field required"),
+			wantJSON: withOAuth(problem("missing", body("refresh_token"), "Field required"),
+				"invalid_request", "refresh_token: Field required"),
 		},
 		{
 			name: "refresh with NUL in the token", method: "POST", path: "/api/users/token",
 			body: refreshForm("{alice_refresh}%00"), headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("string_type", body("refresh_token"), "Input should be a valid string without NUL bytes"),
+			wantJSON: withOAuth(problem("string_type", body("refresh_token"), "Input should be a valid string without NUL bytes"),
+				"invalid_request", "refresh_token: Input should be a valid string without NUL bytes"),
 		},
 		{
 			name: "refresh after logout", method: "POST", path: "/api/users/token",

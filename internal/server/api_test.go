@@ -296,7 +296,7 @@ const (
 	defaultImage = "/static/profile_pics/default.jpg"
 	notAuthn     = `{"detail":"Not authenticated","code":"not_authenticated"}`
 	badToken     = `{"detail":"Invalid authentication credentials","code":"invalid_token"}`
-	badLogin     = `{"detail":"Incorrect username or password","code":"invalid_credentials","error":"invalid_grant"}`
+	badLogin     = `{"detail":"Incorrect username or password","code":"invalid_credentials","error":"invalid_grant","error_description":"Incorrect username or password"}`
 	notFound     = `{"detail":"Not Found","code":"not_found"}`
 	formURL      = "application/x-www-form-urlencoded"
 )
@@ -306,6 +306,18 @@ var (
 	wantBadToken = map[string]string{"WWW-Authenticate": `Bearer error="invalid_token"`}
 	urlencoded   = map[string]string{"Content-Type": formURL}
 )
+
+// withOAuth is body, a JSON error, with the fields the token endpoint adds:
+// OAuth2's error code and error_description.
+func withOAuth(body, code, description string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		panic(err)
+	}
+	m["error"], m["error_description"] = code, description
+	b, _ := json.Marshal(m)
+	return string(b)
+}
 
 // problem is the 422 body of one validation problem.
 func problem(typ string, loc []any, msg string) string {
@@ -449,11 +461,20 @@ func checkInvariants(t *testing.T, f *fixture, method, path string, authenticate
 			t.Errorf("%s %s: error Content-Type = %q, want application/json", method, path, ct)
 		}
 		var e struct {
-			Detail any    `json:"detail"`
-			Code   string `json:"code"`
+			Detail           any    `json:"detail"`
+			Code             string `json:"code"`
+			Error            string `json:"error"`
+			ErrorDescription string `json:"error_description"`
 		}
 		if err := json.Unmarshal(body, &e); err != nil || e.Detail == nil || e.Code == "" {
 			t.Errorf("%s %s: error body %s lacks detail or code (%v)", method, path, body, err)
+		}
+		route, _, _ := strings.Cut(path, "?")
+		switch {
+		case method == http.MethodPost && strings.TrimSuffix(route, "/") == "/api/users/token":
+			checkOAuthError(t, method+" "+path, body)
+		case e.Error != "" || e.ErrorDescription != "":
+			t.Errorf("%s %s: error body %s has OAuth2's fields, which only the token endpoint sends", method, path, body)
 		}
 	}
 	logs := f.logs.String()
@@ -467,6 +488,28 @@ func checkInvariants(t *testing.T, f *fixture, method, path string, authenticate
 	}
 	if strings.Contains(logs, "level=ERROR") {
 		t.Errorf("%s %s: the server logged an error:\n%s", method, path, logs)
+	}
+}
+
+// oauthText is what RFC 6749 §5.2 allows in an error_description.
+var oauthText = regexp.MustCompile(`^[\x20\x21\x23-\x5B\x5D-\x7E]+$`)
+
+// checkOAuthError checks an error body of the token endpoint: beside
+// detail and code, OAuth2's error and an error_description of RFC 6749's
+// characters, the same text as detail when detail is a string.
+func checkOAuthError(tb testing.TB, what string, body []byte) {
+	tb.Helper()
+	var e struct {
+		Detail           any    `json:"detail"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Error == "" || !oauthText.MatchString(e.ErrorDescription) {
+		tb.Errorf("%s: error body %s lacks OAuth2's error, or an error_description of RFC 6749's characters (%v)", what, body, err)
+		return
+	}
+	if d, ok := e.Detail.(string); ok && d != e.ErrorDescription {
+		tb.Errorf("%s: error_description = %q, want the detail, %q", what, e.ErrorDescription, d)
 	}
 }
 
@@ -551,6 +594,8 @@ func apiScenarios() []apiScenario {
 	bigJSON := `{"title":"t","content":"` + strings.Repeat("a", tooBig) + `"}`
 	mpLogin, mpType := multipartForm("username", "Alice", "password", alicePassword)
 	mpBig, mpBigType := multipartForm("username", "Alice", "password", strings.Repeat("a", tooBig))
+	loginTooLarge := `{"detail":"Request body too large","code":"request_too_large",` +
+		`"error":"invalid_request","error_description":"Request body too large"}`
 	alicePost := `{"id":{alice_post},"title":"Alice's first post","content":"Hello from Alice.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`
 	bobPost := `{"id":{bob_post},"title":"Bob builds","content":"Can we fix it?","user_id":{bob},"author_id":{bob},"date_posted":"<rfc3339>","author":{bob_public}}`
 	alicePost2 := `{"id":{alice_post2},"title":"Alice again","content":"Down the rabbit hole.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`
@@ -885,14 +930,16 @@ func apiScenarios() []apiScenario {
 			name: "unsupported grant type", method: "POST", path: "/api/users/token",
 			body: form("grant_type", "client_credentials", "username", "Alice", "password", alicePassword), headers: urlencoded,
 			wantStatus: http.StatusBadRequest,
-			wantJSON:   `{"detail":"Unsupported grant type","code":"unsupported_grant_type","error":"unsupported_grant_type"}`,
+			wantJSON: `{"detail":"Unsupported grant type","code":"unsupported_grant_type",` +
+				`"error":"unsupported_grant_type","error_description":"Unsupported grant type"}`,
 		},
 		{
 			name: "login without fields", method: "POST", path: "/api/users/token", body: "", headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON: problems(
+			wantJSON: withOAuth(problems(
 				"missing", body("username"), "Field required",
 				"missing", body("password"), "Field required"),
+				"invalid_request", "username: Field required; password: Field required"),
 		},
 		{
 			// net/http reads a form body only when it says it is one; as
@@ -900,44 +947,48 @@ func apiScenarios() []apiScenario {
 			name: "login without a content type", method: "POST", path: "/api/users/token",
 			body: form("username", "Alice", "password", alicePassword), headers: map[string]string{"Content-Type": ""},
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON: problems(
+			wantJSON: withOAuth(problems(
 				"missing", body("username"), "Field required",
 				"missing", body("password"), "Field required"),
+				"invalid_request", "username: Field required; password: Field required"),
 		},
 		{
 			name: "login with NUL in the password", method: "POST", path: "/api/users/token",
 			body: form("username", "Alice", "password", alicePassword+"\x00"), headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("string_type", body("password"), "Input should be a valid string without NUL bytes"),
+			wantJSON: withOAuth(problem("string_type", body("password"), "Input should be a valid string without NUL bytes"),
+				"invalid_request", "password: Input should be a valid string without NUL bytes"),
 		},
 		{
 			name: "login with invalid UTF-8", method: "POST", path: "/api/users/token",
 			body: "username=Alice&password=%FF%FE", headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantJSON:   problem("string_type", body("password"), "Input should be a valid string without NUL bytes"),
+			wantJSON: withOAuth(problem("string_type", body("password"), "Input should be a valid string without NUL bytes"),
+				"invalid_request", "password: Input should be a valid string without NUL bytes"),
 		},
 		{
 			name: "login with a malformed form", method: "POST", path: "/api/users/token",
 			body: "username=%zz", headers: urlencoded,
 			wantStatus: http.StatusUnprocessableEntity,
+			wantJSON: withOAuth(problem("json_invalid", []any{"body"}, "Malformed form body"),
+				"invalid_request", "body: Malformed form body"),
 		},
 		{
 			name: "login with JSON", method: "POST", path: "/api/users/token",
 			body:       `{"username":"Alice","password":"` + alicePassword + `"}`,
 			wantStatus: http.StatusUnsupportedMediaType,
-			wantJSON:   `{"detail":"Unsupported media type","code":"unsupported_media_type"}`,
+			wantJSON: `{"detail":"Unsupported media type","code":"unsupported_media_type",` +
+				`"error":"invalid_request","error_description":"Unsupported media type"}`,
 		},
 		{
 			name: "login form over 1 MiB", method: "POST", path: "/api/users/token",
 			body: form("username", "Alice", "password", strings.Repeat("a", tooBig)), headers: urlencoded,
-			wantStatus: http.StatusRequestEntityTooLarge,
-			wantJSON:   `{"detail":"Request body too large","code":"request_too_large"}`,
+			wantStatus: http.StatusRequestEntityTooLarge, wantJSON: loginTooLarge,
 		},
 		{
 			name: "login multipart form over 1 MiB", method: "POST", path: "/api/users/token",
 			body: mpBig, headers: map[string]string{"Content-Type": mpBigType},
-			wantStatus: http.StatusRequestEntityTooLarge,
-			wantJSON:   `{"detail":"Request body too large","code":"request_too_large"}`,
+			wantStatus: http.StatusRequestEntityTooLarge, wantJSON: loginTooLarge,
 		},
 	}...)
 

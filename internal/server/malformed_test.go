@@ -154,6 +154,9 @@ func FuzzTokenForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		res, got := fx.do(t, "POST", "/api/users/token", body, http.Header{"Content-Type": {contentType}})
 		checkFuzzReply(t, "POST /api/users/token", res, got)
+		if res.StatusCode >= 400 {
+			checkOAuthError(t, "POST /api/users/token", got)
+		}
 		if res.StatusCode == http.StatusOK && !strings.Contains(body, url.QueryEscape(alicePassword)) && !strings.Contains(body, alicePassword) &&
 			!strings.Contains(body, url.QueryEscape(bobPassword)) && !strings.Contains(body, bobPassword) {
 			t.Errorf("login without a fixture password succeeded: %q", body)

@@ -200,6 +200,9 @@ func TestOpenAPIValidation(t *testing.T) {
 	user := `{"id":1,"username":"alice","email":"alice@example.com","image_file":null,"image_path":"/static/profile_pics/default.jpg"}`
 	post := `{"id":1,"title":"t","content":"c","user_id":1,"author_id":1,"date_posted":"2026-03-01T12:00:00Z",` +
 		`"author":{"id":1,"username":"alice","image_file":null,"image_path":"/static/profile_pics/default.jpg"}}`
+	page := func(cursor string) string {
+		return `{"posts":[` + post + `],"total":2,"skip":0,"limit":1,"has_more":true,"next_cursor":` + cursor + `}`
+	}
 	tests := []struct {
 		name, method, path string
 		status             int
@@ -214,11 +217,23 @@ func TestOpenAPIValidation(t *testing.T) {
 		{"a wrong type", "GET", "/api/users/me", 200, nil, strings.Replace(user, `"id":1`, `"id":"1"`, 1), false},
 		{"a wrong type deep inside", "GET", "/api/posts/1", 200, nil, strings.Replace(post, `"username":"alice"`, `"username":7`, 1), false},
 		{"a local time", "GET", "/api/posts/1", 200, nil, strings.Replace(post, "12:00:00Z", "12:00:00+01:00", 1), false},
+		{"a picture name", "GET", "/api/users/me", 200, nil, strings.Replace(user, `"image_file":null`, `"image_file":"a.jpg"`, 1), true},
+		{"a number for a picture name", "GET", "/api/users/me", 200, nil, strings.Replace(user, `"image_file":null`, `"image_file":7`, 1), false},
+		{"a cursor", "GET", "/api/posts", 200, nil, page(`"c"`), true},
+		{"a number for a cursor", "GET", "/api/posts", 200, nil, page(`7`), false},
+		{"422 with a string and an index in loc", "GET", "/api/posts/x", 422, nil, `{"detail":[{"type":"t","loc":["body","tags",0],"msg":"m"}],"code":"validation_error"}`, true},
+		{"422 with a boolean in loc", "GET", "/api/posts/x", 422, nil, `{"detail":[{"type":"t","loc":["body",true],"msg":"m"}],"code":"validation_error"}`, false},
 		{"an undocumented status", "GET", "/api/users/me", 418, nil, `{"detail":"x","code":"x"}`, false},
 		{"401 without WWW-Authenticate", "GET", "/api/users/me", 401, nil, `{"detail":"x","code":"x"}`, false},
 		{"401 with WWW-Authenticate", "GET", "/api/users/me", 401, http.Header{"Www-Authenticate": {"Bearer"}}, `{"detail":"x","code":"x"}`, true},
 		{"422 with a string detail", "GET", "/api/posts/x", 422, nil, `{"detail":"x","code":"validation_error"}`, false},
 		{"token without no-store", "POST", "/api/users/token", 200, nil, `{"access_token":"a","token_type":"bearer","expires_in":1,"refresh_token":"r"}`, false},
+		{"a token error", "POST", "/api/users/token", 400, nil, `{"detail":"x","code":"x","error":"invalid_request","error_description":"x"}`, true},
+		{"a token error without OAuth2's fields", "POST", "/api/users/token", 400, nil, `{"detail":"x","code":"x"}`, false},
+		{"a token error with an unknown OAuth2 code", "POST", "/api/users/token", 400, nil, `{"detail":"x","code":"x","error":"oops","error_description":"x"}`, false},
+		{"a token error_description with a quote", "POST", "/api/users/token", 400, nil, `{"detail":"x","code":"x","error":"invalid_request","error_description":"\"x\""}`, false},
+		{"a token 422 with invalid_grant", "POST", "/api/users/token", 422, nil, `{"detail":[{"type":"t","loc":["body"],"msg":"m"}],"code":"validation_error","error":"invalid_grant","error_description":"body: m"}`, false},
+		{"OAuth2's fields elsewhere", "GET", "/api/users/me", 401, http.Header{"Www-Authenticate": {"Bearer"}}, `{"detail":"x","code":"x","error":"invalid_grant","error_description":"x"}`, false},
 		{"an unknown path answered 200", "GET", "/api/nothing", 200, nil, `{}`, false},
 		{"an unknown path answered 404", "GET", "/api/nothing", 404, nil, `{"detail":"Not Found","code":"not_found"}`, true},
 		{"404 not in the Error shape", "GET", "/api/nothing", 404, nil, `{"message":"Not Found"}`, false},

@@ -21,7 +21,7 @@ func (s *Server) routes(openAPIDoc []byte) {
 	}
 
 	api("POST /api/users", a.Public(a.Register))
-	api("POST /api/users/token", a.Public(a.Token))
+	api("POST /api/users/token", a.OAuth(a.Token))
 	api("POST /api/users/logout", a.Authed(a.Logout))
 	api("GET /api/users/me", a.Authed(a.Me))
 	api("GET /api/users/me/sessions", a.Authed(a.Sessions))

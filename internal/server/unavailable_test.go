@@ -44,6 +44,9 @@ func TestPostgresUnavailable(t *testing.T) {
 			continue
 		}
 		want := map[string]any{"detail": "Database unavailable", "code": "database_unavailable"}
+		if rq.path == "/api/users/token" {
+			want["error"], want["error_description"] = "temporarily_unavailable", "Database unavailable"
+		}
 		if diff := cmp.Diff(want, decodeBody(t, body)); diff != "" {
 			t.Errorf("%s %s with the database gone: body (-want +got):\n%s", rq.method, rq.path, diff)
 		}

@@ -156,7 +156,8 @@ func TestUpdateProfile(t *testing.T) {
 			{name: "taken email", change: func(u *blog.User) { u.Email = "BOB@example.com" }, want: blog.ErrEmailTaken},
 			// The username is checked first: its error is the one to report.
 			{name: "taken name and email", change: func(u *blog.User) { u.Username, u.Email = "BOB", "bob@example.com" }, want: blog.ErrUsernameTaken},
-			{name: "missing user", change: func(u *blog.User) { u.ID = 999_999 }, want: blog.ErrUserNotFound},
+			// Deleted meanwhile; its name is nobody's now.
+			{name: "missing user", change: func(u *blog.User) { u.ID, u.Username = 999_999, "ghost" }, want: blog.ErrUserNotFound},
 		}
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,16 @@ func (a *API) Public(h httpx.HandlerFunc) http.Handler {
 	})
 }
 
+// OAuth adapts the OAuth2 token endpoint, whose errors also carry OAuth2's
+// error and error_description.
+func (a *API) OAuth(h httpx.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			httpx.WriteOAuthError(a.logger, w, r, err)
+		}
+	})
+}
+
 // AuthedFunc is a handler that runs only for an authenticated caller.
 type AuthedFunc func(w http.ResponseWriter, r *http.Request, c *app.Caller) error
 

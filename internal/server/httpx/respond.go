@@ -7,9 +7,11 @@ package httpx
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -43,25 +45,46 @@ func Status(k blog.Kind) int {
 }
 
 // errorBody is the JSON of every API error. Detail is a string, or the list
-// of problems for validation errors (FastAPI's shape). Error is OAuth2's
-// error code, present on token endpoint failures only.
+// of problems for validation errors (FastAPI's shape). Error and
+// ErrorDescription are OAuth2's (RFC 6749 §5.2), on token endpoint
+// failures only.
 type errorBody struct {
-	Detail any    `json:"detail"`
-	Code   string `json:"code"`
-	Error  string `json:"error,omitempty"`
+	Detail           any    `json:"detail"`
+	Code             string `json:"code"`
+	Error            string `json:"error,omitempty"`
+	ErrorDescription string `json:"error_description,omitempty"`
 }
 
 // WriteError renders err as the API's JSON error. Errors that are neither
 // *blog.Error nor *HTTPError are server faults: they are logged with the
 // request id and the client learns nothing about them.
 func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	status, body := errorResponse(log, w.Header(), r, err)
+	WriteJSON(w, status, body)
+}
+
+// WriteOAuthError renders err as WriteError does, adding OAuth2's error
+// code and a description: the token endpoint's error responses (RFC 6749
+// §5.2).
+func WriteOAuthError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	status, body := errorResponse(log, w.Header(), r, err)
+	body.Error = oauthErrorCode(status, body.Code)
+	switch d := body.Detail.(type) {
+	case string:
+		body.ErrorDescription = d
+	case []blog.Problem:
+		body.ErrorDescription = describeProblems(d)
+	}
+	WriteJSON(w, status, body)
+}
+
+// errorResponse is the status and body of err, whose headers it sets in h.
+func errorResponse(log *slog.Logger, h http.Header, r *http.Request, err error) (int, errorBody) {
 	var he *HTTPError
 	if errors.As(err, &he) {
-		WriteJSON(w, he.Status, errorBody{Detail: he.Message, Code: he.Code})
-		return
+		return he.Status, errorBody{Detail: he.Message, Code: he.Code}
 	}
 	e := Classify(log, r, err)
-	h := w.Header()
 	switch e.Code {
 	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
 		h.Set("WWW-Authenticate", "Bearer")
@@ -73,13 +96,40 @@ func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 	if e.Kind == blog.Unprocessable {
 		body.Detail = e.Problems
 	}
-	switch e.Code {
-	case blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
-		body.Error = "invalid_grant"
-	case ErrUnsupportedGrant.Code:
-		body.Error = "unsupported_grant_type"
+	return Status(e.Kind), body
+}
+
+// oauthErrorCode is OAuth2's error code for a token endpoint failure.
+// RFC 6749 §5.2 names the request's faults; for a server that cannot
+// answer now, or at all, the codes are those its §4.1.2.1 gives the
+// authorization endpoint.
+func oauthErrorCode(status int, code string) string {
+	switch {
+	case code == blog.ErrBadCredentials.Code || code == blog.ErrInvalidRefresh.Code:
+		return "invalid_grant"
+	case code == ErrUnsupportedGrant.Code:
+		return "unsupported_grant_type"
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		return "temporarily_unavailable"
+	case status >= 500:
+		return "server_error"
+	default: // 400, 413, 415, 422: the request is malformed
+		return "invalid_request"
 	}
-	WriteJSON(w, Status(e.Kind), body)
+}
+
+// describeProblems puts validation problems in one line, such as
+// "username: Field required; password: Field required", each named by
+// the last part of its loc.
+func describeProblems(ps []blog.Problem) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Msg
+		if len(p.Loc) > 0 {
+			parts[i] = fmt.Sprint(p.Loc[len(p.Loc)-1]) + ": " + p.Msg
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // WriteUnavailable renders the 503 of a database that does not answer.

@@ -31,6 +31,7 @@ type operation struct {
 	result       obj      // schema of the success body; nil for none
 	headers      obj      // headers of the success response
 	errors       []int    // error statuses, each a components/responses entry
+	oauth        bool     // the OAuth2 token endpoint: errors per tokenErrors instead
 }
 
 // operations lists every API route, in the order of routes.go.
@@ -57,7 +58,7 @@ func operations() []operation {
 				"multipart/form-data":               obj{"schema": ref("TokenRequest")},
 			}},
 			status: 200, result: ref("Token"), headers: noStore,
-			errors: []int{400, 401, 413, 415, 422, 429, 503},
+			errors: []int{400, 401, 413, 415, 422, 429, 503}, oauth: true,
 		},
 		{
 			method: "POST", path: "/api/users/logout", id: "logout", tag: "users", authed: true,
@@ -65,11 +66,11 @@ func operations() []operation {
 			status: 204, errors: []int{401},
 		},
 		{
-			method: "GET", path: "/api/users/me", id: "me", tag: "users", authed: true,
+			method: "GET", path: "/api/users/me", id: "getMe", tag: "users", authed: true,
 			summary: "Your account", status: 200, result: ref("UserPrivate"), errors: []int{401},
 		},
 		{
-			method: "GET", path: "/api/users/me/sessions", id: "sessions", tag: "sessions", authed: true,
+			method: "GET", path: "/api/users/me/sessions", id: "listSessions", tag: "sessions", authed: true,
 			summary: "Where you are logged in", description: "Your live sessions, newest first; current marks this token's.",
 			status: 200, result: obj{"type": "array", "items": ref("Session")}, errors: []int{401},
 		},
@@ -99,7 +100,7 @@ func operations() []operation {
 			errors: []int{400, 413, 415, 422},
 		},
 		{
-			method: "GET", path: "/api/users/{user_id}", id: "user", tag: "users",
+			method: "GET", path: "/api/users/{user_id}", id: "getUser", tag: "users",
 			summary: "A user's public profile", params: []string{"user_id"},
 			status: 200, result: ref("UserPublic"), errors: []int{404, 422},
 		},
@@ -137,12 +138,12 @@ func operations() []operation {
 			params: []string{"user_id"}, status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 422},
 		},
 		{
-			method: "GET", path: "/api/users/{user_id}/posts", id: "userPosts", tag: "posts",
+			method: "GET", path: "/api/users/{user_id}/posts", id: "listUserPosts", tag: "posts",
 			summary: "A user's posts, newest first", params: []string{"user_id", "skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{404, 422},
 		},
 		{
-			method: "GET", path: "/api/posts", id: "posts", tag: "posts",
+			method: "GET", path: "/api/posts", id: "listPosts", tag: "posts",
 			summary: "Everyone's posts, newest first", params: []string{"skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{422},
 		},
@@ -153,7 +154,7 @@ func operations() []operation {
 			errors: []int{401, 413, 415, 422},
 		},
 		{
-			method: "GET", path: "/api/posts/{post_id}", id: "post", tag: "posts",
+			method: "GET", path: "/api/posts/{post_id}", id: "getPost", tag: "posts",
 			summary: "A post", params: []string{"post_id"},
 			status: 200, result: ref("PostResponse"), errors: []int{404, 422},
 		},
@@ -175,7 +176,7 @@ func operations() []operation {
 			status: 204, errors: []int{401, 403, 404, 422},
 		},
 		{
-			method: "GET", path: "/health", id: "health", tag: "health",
+			method: "GET", path: "/health", id: "getHealth", tag: "health",
 			summary: "Is the server up?", description: "200 while the database answers, 503 when it does not.",
 			status: 200, result: ref("Health"), errors: []int{503},
 		},
@@ -190,8 +191,8 @@ var errorResponses = map[int]struct {
 	name, description, schema string
 	headers                   obj
 }{
-	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, the grant type is unsupported, or the file is not a usable picture", "Error", nil},
-	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one (for the token endpoint: wrong credentials or refresh token)", "Error",
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, or the file is not a usable picture", "Error", nil},
+	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one", "Error",
 		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
 	403: {"Forbidden", "Authenticated, but not the owner", "Error", nil},
 	404: {"NotFound", "No such user or post", "Error", nil},
@@ -201,6 +202,21 @@ var errorResponses = map[int]struct {
 	429: {"TooManyRequests", "Too many attempts; try again after Retry-After seconds", "Error", retryAfter},
 	500: {"InternalError", "The server is broken; the body says nothing more", "Error", nil},
 	503: {"Unavailable", "Busy, or the database cannot be reached now; try again after Retry-After seconds", "Error", retryAfter},
+}
+
+// tokenErrors describe the token endpoint's error statuses, each with its
+// OAuth2 error code. Their bodies are TokenError (TokenValidationError for
+// 422): quill's detail and code, and OAuth2's error and error_description
+// (RFC 6749 §5.2). The headers are those of errorResponses.
+var tokenErrors = map[int]string{
+	400: "unsupported_grant_type: the grant type is neither password nor refresh_token",
+	401: "invalid_grant: wrong credentials, or a bad, expired or used refresh token",
+	413: "invalid_request: the body is over 1 MiB",
+	415: "invalid_request: the body is not a form",
+	422: "invalid_request: a field is missing or invalid; every problem is listed, never with the submitted value",
+	429: "temporarily_unavailable: too many attempts; try again after Retry-After seconds",
+	500: "server_error: the server is broken; the body says nothing more",
+	503: "temporarily_unavailable: busy, or the database cannot be reached now; try again after Retry-After seconds",
 }
 
 var retryAfter = obj{"Retry-After": obj{"required": true, "description": "seconds to wait", "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}}
@@ -218,11 +234,16 @@ func schemas() obj {
 	title := obj{"type": "string", "minLength": 1, "maxLength": 100}
 	content := obj{"type": "string", "minLength": 1, "maxLength": 50000}
 	timestamp := obj{"type": "string", "format": "date-time", "pattern": "Z$", "description": "RFC 3339, UTC"}
+	code := obj{"type": "string", "description": "stable, for programs"}
+	problems := obj{"type": "array", "minItems": 1, "items": ref("ValidationProblem")}
+	validationCode := obj{"type": "string", "const": "validation_error"}
+	// RFC 6749 §5.2 allows printable ASCII but '"' and '\' in error_description.
+	oauthText := obj{"type": "string", "minLength": 1, "pattern": `^[\x20\x21\x23-\x5B\x5D-\x7E]+$`}
 
 	userPublic := obj{
 		"id":         id,
 		"username":   username,
-		"image_file": obj{"type": []string{"string", "null"}, "description": "the picture's file name; null for none"},
+		"image_file": orNull(obj{"type": "string"}, "the picture's file name; null for none"),
 		"image_path": obj{"type": "string", "description": "where the picture, or the default one, is served"},
 	}
 	userPrivate := obj{"email": email}
@@ -247,7 +268,7 @@ func schemas() obj {
 			"skip":        obj{"type": "integer", "minimum": 0},
 			"limit":       obj{"type": "integer", "minimum": 1, "maximum": 100},
 			"has_more":    obj{"type": "boolean"},
-			"next_cursor": obj{"type": []string{"string", "null"}, "description": "pass as cursor for the next page; null on the last"},
+			"next_cursor": orNull(obj{"type": "string"}, "pass as cursor for the next page; null on the last"),
 		}, "posts", "total", "skip", "limit", "has_more", "next_cursor"),
 		"Token": object(obj{
 			"access_token":  obj{"type": "string", "description": "an HS256 JWT"},
@@ -268,16 +289,28 @@ func schemas() obj {
 		}, "id", "created_at", "last_used_at", "expires_at", "user_agent", "ip", "current"),
 		"Error": object(obj{
 			"detail": obj{"type": "string"},
-			"code":   obj{"type": "string", "description": "stable, for programs"},
-			"error":  obj{"type": "string", "description": "OAuth2's error code, from the token endpoint", "enum": []string{"invalid_grant", "unsupported_grant_type"}},
+			"code":   code,
 		}, "detail", "code"),
 		"ValidationError": object(obj{
-			"detail": obj{"type": "array", "minItems": 1, "items": ref("ValidationProblem")},
-			"code":   obj{"type": "string", "const": "validation_error"},
+			"detail": problems,
+			"code":   validationCode,
 		}, "detail", "code"),
+		"TokenError": object(obj{
+			"detail": obj{"type": "string"},
+			"code":   code,
+			"error": obj{"type": "string", "description": "OAuth2's error code",
+				"enum": []string{"invalid_request", "invalid_grant", "unsupported_grant_type", "temporarily_unavailable", "server_error"}},
+			"error_description": withDescription(oauthText, "the same as detail"),
+		}, "detail", "code", "error", "error_description"),
+		"TokenValidationError": object(obj{
+			"detail":            problems,
+			"code":              validationCode,
+			"error":             obj{"type": "string", "description": "OAuth2's error code", "const": "invalid_request"},
+			"error_description": withDescription(oauthText, "the problems in one line, such as \"username: Field required; password: Field required\""),
+		}, "detail", "code", "error", "error_description"),
 		"ValidationProblem": object(obj{
 			"type": obj{"type": "string"},
-			"loc":  obj{"type": "array", "minItems": 1, "items": obj{"type": []string{"string", "integer"}}},
+			"loc":  obj{"type": "array", "minItems": 1, "items": obj{"anyOf": []obj{{"type": "string"}, {"type": "integer"}}}},
 			"msg":  obj{"type": "string"},
 		}, "type", "loc", "msg"),
 
@@ -315,6 +348,22 @@ func schemas() obj {
 	}
 }
 
+// withDescription is a copy of schema with a description.
+func withDescription(schema obj, description string) obj {
+	o := obj{"description": description}
+	for k, v := range schema {
+		o[k] = v
+	}
+	return o
+}
+
+// orNull is schema or null, with a description. The schemas of this
+// document never use type arrays ("type": ["string", "null"]): anyOf says
+// the same in OpenAPI 3.1, and code generators read it.
+func orNull(schema obj, description string) obj {
+	return obj{"anyOf": []obj{schema, {"type": "null"}}, "description": description}
+}
+
 // object is the schema of a response object: exactly these properties.
 func object(props obj, required ...string) obj {
 	return obj{"type": "object", "properties": props, "required": required, "additionalProperties": false}
@@ -350,6 +399,19 @@ func parameters() obj {
 	}
 }
 
+// tokenErrorResponse is the token endpoint's response of an error status.
+func tokenErrorResponse(status int) obj {
+	schema := "TokenError"
+	if status == http.StatusUnprocessableEntity {
+		schema = "TokenValidationError"
+	}
+	r := obj{"description": tokenErrors[status], "content": obj{"application/json": obj{"schema": ref(schema)}}}
+	if h := errorResponses[status].headers; h != nil {
+		r["headers"] = h
+	}
+	return r
+}
+
 // openAPIDocument is the whole document.
 func document() obj {
 	paths := obj{}
@@ -365,6 +427,8 @@ func document() obj {
 		}
 		if op.authed {
 			o["security"] = []obj{{"OAuth2PasswordBearer": []string{}}}
+		} else {
+			o["security"] = []obj{} // said outright: public, no token needed
 		}
 		var params []obj
 		for _, p := range op.params {
@@ -388,6 +452,10 @@ func document() obj {
 		// Retry-After), or the server really broken (500, whose body says
 		// nothing internal).
 		for _, status := range append(op.errors, 500, 503) {
+			if op.oauth {
+				responses[strconv.Itoa(status)] = tokenErrorResponse(status)
+				continue
+			}
 			responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + errorResponses[status].name}
 		}
 		o["responses"] = responses
@@ -411,9 +479,13 @@ func document() obj {
 			"summary": "A blog: users, posts, and sessions behind JWT bearer tokens.",
 			"description": "The JSON API of the FastAPI blog tutorial, minus its security bugs. " +
 				"Every error body is `{\"detail\", \"code\"}`; validation errors are 422 with a list of problems. " +
+				"The token endpoint's errors add OAuth2's `error` and `error_description` (RFC 6749 §5.2). " +
 				"Paths match with or without a trailing slash.",
 			"license": obj{"name": "See the repository"},
 		},
+		// Relative: the API is wherever this document was fetched from,
+		// which differs with every installation.
+		"servers": []obj{{"url": "/", "description": "the server that serves this document"}},
 		"tags": []obj{
 			{"name": "users", "description": "Accounts, login and logout"},
 			{"name": "sessions", "description": "Sessions and passwords"},
