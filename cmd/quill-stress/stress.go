@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/quill-blog/quill/internal/quillproc"
 )
 
 // report is what one run measured.
@@ -56,15 +62,20 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	bin := o.quill
 	if bin == "" {
 		fmt.Fprintln(log, "building quill…")
-		if bin, err = buildQuill(ctx, dir); err != nil {
+		root, err := quillproc.ModuleRoot(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("run quill-stress from the repository: %w", err)
+		}
+		bin = filepath.Join(dir, "quill")
+		if err := quillproc.Build(ctx, root, bin); err != nil {
 			return nil, err
 		}
 	}
-	srv, err := startQuill(ctx, bin, dir, o.memoryKiB, o.env)
+	srv, err := quillproc.Start(ctx, quillproc.Config{Bin: bin, Dir: dir, Env: serverEnv(dir, o), LogFile: filepath.Join(dir, "quill.log")})
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop(30 * time.Second)
 
 	client := &http.Client{
 		Timeout: time.Minute,
@@ -74,7 +85,7 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 			DisableCompression:  true,
 		},
 	}
-	c := &caller{client: client, base: srv.url}
+	c := &caller{client: client, base: srv.URL}
 	if status, body, err := c.post("/api/users", "application/json",
 		fmt.Sprintf(`{"username":%q,"email":"someone@example.com","password":%q}`, username, password)); err != nil || status != http.StatusCreated {
 		return nil, fmt.Errorf("register: %d %s %v", status, body, err)
@@ -83,15 +94,18 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{date: time.Now().UTC(), loginStatus: map[int]int{}, loadBefore: loadAverage(), slots: srv.slots}
+	rep := &report{date: time.Now().UTC(), loginStatus: map[int]int{}, loadBefore: loadAverage(), slots: "unknown"}
+	if srv.HashSlots > 0 {
+		rep.slots = strconv.Itoa(srv.HashSlots)
+	}
 
 	fmt.Fprintf(log, "GET /api/users/me for %v with no logins…\n", o.duration)
 	rep.meIdle = c.readMe(ctx, token, o.readers, o.duration)
-	rep.peakBefore, _ = srv.memory()
+	rep.peakBefore, _ = memoryKiB(srv)
 
 	fmt.Fprintf(log, "%d clients logging in for %v, GET /api/users/me meanwhile…\n", o.logins, o.duration)
 	c.flood(ctx, rep, o, token)
-	rep.peakAfter, rep.rssAfter = srv.memory()
+	rep.peakAfter, rep.rssAfter = memoryKiB(srv)
 
 	fmt.Fprintf(log, "timing %d unknown-account and %d wrong-password logins…\n", o.tries, o.tries)
 	for i := range o.tries {
@@ -122,6 +136,33 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	slices.Sort(rep.wrong)
 	rep.loadAfter = loadAverage()
 	return rep, nil
+}
+
+// serverEnv is the server's environment on top of PATH, HOME and ADDR
+// (quillproc.Launch): a fresh database in dir, Argon2 at o.memoryKiB,
+// rate limits off, text logs, then o.env. Nothing of the caller's
+// environment or .env is used.
+func serverEnv(dir string, o options) []string {
+	var key [32]byte
+	rand.Read(key[:]) // never fails: it crashes the program instead
+	env := []string{
+		"DATABASE_URL=sqlite:///" + filepath.Join(dir, "blog.db"),
+		"SECRET_KEY=" + hex.EncodeToString(key[:]),
+		"ARGON2_MEMORY_KIB=" + strconv.Itoa(o.memoryKiB),
+		"RATE_LIMITS=off",
+		"LOG_FORMAT=text",
+	}
+	return append(env, o.env...)
+}
+
+// memoryKiB reads the server's peak and current resident set size (VmHWM,
+// VmRSS), in KiB; 0 where unavailable (not Linux).
+func memoryKiB(srv *quillproc.Process) (peak, current int64) {
+	rss, hwm, err := srv.Memory()
+	if err != nil {
+		return 0, 0
+	}
+	return hwm >> 10, rss >> 10
 }
 
 // caller sends requests to the server.
