@@ -35,7 +35,10 @@ type report struct {
 	loginLatency   []time.Duration // of the 200s, sorted
 	floodLength    time.Duration
 
-	unknown, wrong []time.Duration // the timing comparison, sorted
+	// The timing comparison, sorted: logins for unknown accounts, with a
+	// wrong password for an account on a current hash, and with a wrong
+	// password for the account on a legacy hash.
+	unknown, wrong, legacyWrong []time.Duration
 }
 
 // readStats is a throughput measurement.
@@ -71,7 +74,12 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 			return nil, err
 		}
 	}
-	srv, err := quillproc.Start(ctx, quillproc.Config{Bin: bin, Dir: dir, Env: serverEnv(dir, o), LogFile: filepath.Join(dir, "quill.log")})
+	env := serverEnv(dir, o)
+	fmt.Fprintln(log, "importing an account on a legacy hash with quill import-fastapi…")
+	if err := importLegacy(ctx, bin, dir, env); err != nil {
+		return nil, err
+	}
+	srv, err := quillproc.Start(ctx, quillproc.Config{Bin: bin, Dir: dir, Env: env, LogFile: filepath.Join(dir, "quill.log")})
 	if err != nil {
 		return nil, err
 	}
@@ -107,22 +115,25 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	c.flood(ctx, rep, o, token)
 	rep.peakAfter, rep.rssAfter = memoryKiB(srv)
 
-	fmt.Fprintf(log, "timing %d unknown-account and %d wrong-password logins…\n", o.tries, o.tries)
+	fmt.Fprintf(log, "timing %d unknown-account, %d wrong-password and %d legacy-hash wrong-password logins…\n", o.tries, o.tries, o.tries)
 	for i := range o.tries {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// Interleaved, so drift in the machine's load hits both alike, and
-		// in alternating order, so neither is always the one that follows
-		// the other (and, say, pays for its garbage).
-		kinds := []struct {
+		// Interleaved, so drift in the machine's load hits all alike, and
+		// in each of the six orders in turn, so each kind follows each
+		// other kind equally often (and none always pays for, say, the
+		// garbage of another).
+		type login struct {
 			user string
 			into *[]time.Duration
-		}{{fmt.Sprint("nobody", i), &rep.unknown}, {username, &rep.wrong}}
-		if i%2 == 1 {
-			kinds[0], kinds[1] = kinds[1], kinds[0]
 		}
-		for _, kind := range kinds {
+		unknown, wrong, legacy := login{fmt.Sprint("nobody", i), &rep.unknown}, login{username, &rep.wrong}, login{legacyUsername, &rep.legacyWrong}
+		orders := [][]login{
+			{unknown, wrong, legacy}, {wrong, legacy, unknown}, {legacy, unknown, wrong},
+			{unknown, legacy, wrong}, {legacy, wrong, unknown}, {wrong, unknown, legacy},
+		}
+		for _, kind := range orders[i%len(orders)] {
 			start := time.Now()
 			status, body, err := c.post("/api/users/token", "application/x-www-form-urlencoded",
 				url.Values{"username": {kind.user}, "password": {"not-the-password"}}.Encode())
@@ -134,6 +145,7 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 	slices.Sort(rep.unknown)
 	slices.Sort(rep.wrong)
+	slices.Sort(rep.legacyWrong)
 	rep.loadAfter = loadAverage()
 	return rep, nil
 }
