@@ -248,8 +248,8 @@ func (p *Process) Wait() error {
 	return p.err
 }
 
-// Pid is the process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+// pid is the process id.
+func (p *Process) pid() int { return p.cmd.Process.Pid }
 
 // FreeAddr returns a 127.0.0.1 address whose port nothing listens on now,
 // for a server that must know its address before it starts. Another

@@ -14,7 +14,7 @@ import (
 // bytes, from /proc/PID/status (VmRSS and VmHWM). The peak is since the
 // process started.
 func (p *Process) Memory() (rss, peak int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid()))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -49,7 +49,7 @@ func parseStatus(b []byte) (rss, peak int64, err error) {
 // the process have used so far, from /proc/PID/stat, to the clock tick
 // (10 ms).
 func (p *Process) CPUTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
 	if err != nil {
 		return 0, err
 	}
