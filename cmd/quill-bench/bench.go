@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/quill-blog/quill/internal/auth"
+	"github.com/quill-blog/quill/internal/quillproc"
 )
 
 // Load shapes. Request-rate figures keep 16 connections busy: enough to
@@ -110,13 +111,13 @@ func (b *bench) logf(format string, args ...any) {
 
 func (b *bench) stopAll() {
 	for _, p := range b.procs {
-		p.stop()
+		p.Stop(stopGrace)
 	}
 	b.procs = nil
 }
 
 func (b *bench) startQuill(ctx context.Context, d *dataset) (*process, error) {
-	p, err := startQuill(ctx, b.bin, b.tmp, d.path, b.secret, b.opts.profile != "")
+	p, err := startQuill(ctx, "quill", b.bin, b.tmp, d.path, b.secret, b.opts.profile != "")
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +132,18 @@ func (b *bench) stop(p *process) error {
 			break
 		}
 	}
-	return p.stop()
+	return p.Stop(stopGrace)
 }
 
 // run measures every figure the options ask for.
 func (b *bench) run(ctx context.Context) error {
 	b.bin = filepath.Join(b.tmp, "quill")
 	b.logf("building quill")
-	if err := buildQuill(ctx, b.root, b.bin, b.opts.profile != ""); err != nil {
+	var flags []string
+	if b.opts.profile != "" {
+		flags = append(flags, "-tags=quillpprof") // the pprof endpoint: see cmd/quill/pprof.go
+	}
+	if err := quillproc.Build(ctx, b.root, b.bin, flags...); err != nil {
 		return err
 	}
 	b.params = auth.DefaultParams // what quill uses with no ARGON2_* set
@@ -210,7 +215,7 @@ func (b *bench) run(ctx context.Context) error {
 // login logs in as the i-th seeded author and returns the access token.
 func (b *bench) login(p *process, i int) (string, error) {
 	form := url.Values{"username": {authorName(i) + "@bench.example"}, "password": {benchPassword}}.Encode()
-	status, body, err := call("POST", "http://"+p.addr+"/api/users/token", "application/x-www-form-urlencoded", []byte(form))
+	status, body, err := call("POST", "http://"+p.Addr+"/api/users/token", "application/x-www-form-urlencoded", []byte(form))
 	if err != nil {
 		return "", err
 	}
@@ -225,7 +230,7 @@ func (b *bench) login(p *process, i int) (string, error) {
 // startBare starts the baseline server, answering with the very bytes
 // quill answers GET /api/users/me and GET /api/posts?limit=10 with.
 func (b *bench) startBare(ctx context.Context) error {
-	base := "http://" + b.quill.addr
+	base := "http://" + b.quill.Addr
 	_, me, err := call("GET", base+"/api/users/me", "", nil, "Authorization: Bearer "+b.token)
 	if err != nil {
 		return err
@@ -246,7 +251,7 @@ func (b *bench) startBare(ctx context.Context) error {
 func (b *bench) startBefore(ctx context.Context) error {
 	bin := filepath.Join(b.tmp, "quill-before")
 	b.logf("building quill at %s", b.opts.before)
-	if err := buildQuillAt(ctx, b.root, b.opts.before, filepath.Join(b.tmp, "before-src"), bin); err != nil {
+	if err := quillproc.BuildAt(ctx, b.root, b.opts.before, filepath.Join(b.tmp, "before-src"), bin); err != nil {
 		return err
 	}
 	data, err := os.ReadFile(b.small.path)
@@ -257,11 +262,10 @@ func (b *bench) startBefore(ctx context.Context) error {
 	if err := os.WriteFile(dbPath, data, 0o600); err != nil {
 		return err
 	}
-	p, err := startQuill(ctx, bin, b.tmp, dbPath, b.secret, false)
+	p, err := startQuill(ctx, "quill@"+b.opts.before, bin, b.tmp, dbPath, b.secret, false)
 	if err != nil {
 		return err
 	}
-	p.name = "quill@" + b.opts.before
 	b.procs = append(b.procs, p)
 	b.before = p
 	b.oldToken, err = b.login(p, 0)
@@ -272,7 +276,7 @@ func (b *bench) startBefore(ctx context.Context) error {
 // or with -before the older quill (and its token).
 func (b *bench) versus() (p *process, token, name string) {
 	if b.before != nil {
-		return b.before, b.oldToken, b.before.name
+		return b.before, b.oldToken, b.before.Name
 	}
 	return b.bare, b.token, "bare handler"
 }
@@ -413,10 +417,10 @@ func fixed(req []byte) requestFunc { return func(int, int) []byte { return req }
 // rate does.
 func rateRun(p *process, conns int, next requestFunc) runFunc {
 	return func(ctx context.Context, d time.Duration) (measure, error) {
-		cpu0, cerr := p.cpuTime()
-		r, err := load(ctx, p.addr, conns, d, 0, next)
+		cpu0, cerr := p.CPUTime()
+		r, err := load(ctx, p.Addr, conns, d, 0, next)
 		m := fromLoad(r)
-		if cpu1, cerr1 := p.cpuTime(); cerr == nil && cerr1 == nil && r.ok > 0 {
+		if cpu1, cerr1 := p.CPUTime(); cerr == nil && cerr1 == nil && r.ok > 0 {
 			m.cpu = (cpu1 - cpu0) / time.Duration(r.ok)
 		}
 		return m, err
@@ -429,8 +433,8 @@ func (b *bench) figureMe(ctx context.Context) error {
 	b.logf("GET /api/users/me: quill vs a bare handler, %d connections", rateConns)
 	vs, vsToken, vsName := b.versus()
 	ts, bs, err := b.alternate(ctx, "me", b.opts.dur, b.quill,
-		rateRun(b.quill, rateConns, fixed(get(b.quill.addr, "/api/users/me", "Authorization: Bearer "+b.token))),
-		rateRun(vs, rateConns, fixed(get(vs.addr, "/api/users/me", "Authorization: Bearer "+vsToken))))
+		rateRun(b.quill, rateConns, fixed(get(b.quill.Addr, "/api/users/me", "Authorization: Bearer "+b.token))),
+		rateRun(vs, rateConns, fixed(get(vs.Addr, "/api/users/me", "Authorization: Bearer "+vsToken))))
 	if err != nil {
 		return err
 	}
@@ -444,8 +448,8 @@ func (b *bench) figurePosts(ctx context.Context) error {
 	b.logf("GET /api/posts?limit=10: quill vs a bare handler, %d connections", rateConns)
 	vs, _, vsName := b.versus()
 	ts, bs, err := b.alternate(ctx, "posts", b.opts.dur, b.quill,
-		rateRun(b.quill, rateConns, fixed(get(b.quill.addr, "/api/posts?limit=10"))),
-		rateRun(vs, rateConns, fixed(get(vs.addr, "/api/posts?limit=10"))))
+		rateRun(b.quill, rateConns, fixed(get(b.quill.Addr, "/api/posts?limit=10"))),
+		rateRun(vs, rateConns, fixed(get(vs.Addr, "/api/posts?limit=10"))))
 	if err != nil {
 		return err
 	}
@@ -510,12 +514,12 @@ func (b *bench) figureLogin(ctx context.Context) error {
 	reqs := make([][]byte, 16)
 	for i := range reqs {
 		form := url.Values{"username": {authorName(i) + "@bench.example"}, "password": {benchPassword}}.Encode()
-		reqs[i] = post(b.quill.addr, "/api/users/token", "application/x-www-form-urlencoded", []byte(form))
+		reqs[i] = post(b.quill.Addr, "/api/users/token", "application/x-www-form-urlencoded", []byte(form))
 	}
 	next := func(conn, n int) []byte { return reqs[(conn+n)%len(reqs)] }
 	baseline, baseName := b.hashRate, "raw Argon2id"
 	if b.before != nil {
-		baseline, baseName = rateRun(b.before, hashConns, next), b.before.name
+		baseline, baseName = rateRun(b.before, hashConns, next), b.before.Name
 	}
 	ts, bs, err := b.alternate(ctx, "login", b.opts.hashDur, b.quill,
 		rateRun(b.quill, hashConns, next), baseline)
@@ -533,11 +537,11 @@ func (b *bench) figureRegister(ctx context.Context) error {
 	next := func(conn, n int) []byte {
 		name := fmt.Sprintf("reg%d", seq.Add(1))
 		body := fmt.Sprintf(`{"username":%q,"email":"%s@bench.example","password":%q}`, name, name, benchPassword)
-		return post(b.quill.addr, "/api/users", "application/json", []byte(body))
+		return post(b.quill.Addr, "/api/users", "application/json", []byte(body))
 	}
 	baseline, baseName := b.hashRate, "raw Argon2id"
 	if b.before != nil {
-		baseline, baseName = rateRun(b.before, hashConns, next), b.before.name
+		baseline, baseName = rateRun(b.before, hashConns, next), b.before.Name
 	}
 	ts, bs, err := b.alternate(ctx, "register", b.opts.hashDur, b.quill,
 		rateRun(b.quill, hashConns, next), baseline)

@@ -39,7 +39,7 @@ func (b *bench) figureStartup(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ready = append(ready, p.ready)
+		ready = append(ready, p.Ready)
 		if err := b.stop(p); err != nil {
 			return err
 		}
@@ -86,8 +86,8 @@ func (b *bench) figurePages(ctx context.Context) error {
 	} {
 		b.logf("%s, p50: %s posts vs %s posts, one request at a time", pg.figure, count(b.big.posts), count(b.small.posts))
 		ts, bs, err := b.alternate(ctx, pg.name, d, big,
-			latencyRun(big.addr, get(big.addr, pg.path(b.big))),
-			latencyRun(b.quill.addr, get(b.quill.addr, pg.path(b.small))))
+			latencyRun(big.Addr, get(big.Addr, pg.path(b.big))),
+			latencyRun(b.quill.Addr, get(b.quill.Addr, pg.path(b.small))))
 		if err != nil {
 			return err
 		}
@@ -109,11 +109,11 @@ func (b *bench) figurePages(ctx context.Context) error {
 		n = 5
 	}
 	b.logf("skip=%d, p50 of %d requests", skip, n)
-	req := get(big.addr, fmt.Sprintf("/api/posts?limit=10&skip=%d", skip))
-	if _, err := load(ctx, big.addr, 1, 0, 1, fixed(req)); err != nil { // warm-up
+	req := get(big.Addr, fmt.Sprintf("/api/posts?limit=10&skip=%d", skip))
+	if _, err := load(ctx, big.Addr, 1, 0, 1, fixed(req)); err != nil { // warm-up
 		return err
 	}
-	r, err := load(ctx, big.addr, 1, 0, n, fixed(req))
+	r, err := load(ctx, big.Addr, 1, 0, n, fixed(req))
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (b *bench) figureCreate(ctx context.Context) error {
 	b.logf("posts created: %d connections", writeConns)
 	auth := "Authorization: Bearer " + b.token
 	body := []byte(`{"title":"A post from the benchmark","content":"` + lorem[0] + `"}`)
-	req := post(b.quill.addr, "/api/posts", "application/json", body, auth)
+	req := post(b.quill.Addr, "/api/posts", "application/json", body, auth)
 	var ms_ []measure
 	for range b.opts.rounds {
 		m, err := rateRun(b.quill, writeConns, fixed(req))(ctx, b.opts.dur)
@@ -217,7 +217,7 @@ func (b *bench) figureMemory(ctx context.Context) error {
 	}
 	defer b.stop(p)
 	time.Sleep(time.Second)
-	idle, _, err := p.memory()
+	idle, _, err := p.Memory()
 	if err != nil {
 		return err
 	}
@@ -226,13 +226,13 @@ func (b *bench) figureMemory(ctx context.Context) error {
 	reqs := make([][]byte, 16)
 	for i := range reqs {
 		form := "username=" + authorName(i) + "%40bench.example&password=" + url.QueryEscape(benchPassword)
-		reqs[i] = post(p.addr, "/api/users/token", "application/x-www-form-urlencoded", []byte(form))
+		reqs[i] = post(p.Addr, "/api/users/token", "application/x-www-form-urlencoded", []byte(form))
 	}
-	r, err := load(ctx, p.addr, burstConns, 0, burstConns, func(conn, n int) []byte { return reqs[conn%len(reqs)] })
+	r, err := load(ctx, p.Addr, burstConns, 0, burstConns, func(conn, n int) []byte { return reqs[conn%len(reqs)] })
 	if err != nil {
 		return err
 	}
-	rss, peak, err := p.memory()
+	rss, peak, err := p.Memory()
 	if err != nil {
 		return err
 	}

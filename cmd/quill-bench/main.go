@@ -25,12 +25,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/quill-blog/quill/internal/quillproc"
 )
 
 func main() {
@@ -128,15 +129,15 @@ func (o options) want(name string) bool { return o.only == nil || o.only[name] }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "bare" {
-		return runBare(args[1:])
+		return runBare(ctx, args[1:])
 	}
 	o, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
 	}
-	root, err := moduleRoot(ctx)
+	root, err := quillproc.ModuleRoot(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("run quill-bench inside the quill module (go run ./cmd/quill-bench): %w", err)
 	}
 	tmp, err := os.MkdirTemp("", "quill-bench-")
 	if err != nil {
@@ -178,17 +179,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nrecorded in %s\n", path)
 	}
 	return nil
-}
-
-// moduleRoot is the directory of quill's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run quill-bench inside the quill module (go run ./cmd/quill-bench)")
-	}
-	return filepath.Dir(mod), nil
 }

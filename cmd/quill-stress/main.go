@@ -8,7 +8,11 @@
 //     mix of the logins and the peak resident memory of the quill process
 //     (VmHWM);
 //   - times 200 logins for unknown accounts against 200 with a wrong
-//     password, one at a time, and compares the medians.
+//     password, one at a time, and compares the medians; and likewise 200
+//     with a wrong password for an account still on a legacy hash, the
+//     FastAPI tutorial's (pwdlib's Argon2id at 64 MiB, t=3, p=4), which it
+//     brings in before the server starts as an operator would: a tutorial
+//     database holding it, imported with quill import-fastapi.
 //
 // Run it from the repository: go run ./cmd/quill-stress. It prints a
 // Markdown report for RELIABILITY.md. Rate limits are off in the server it

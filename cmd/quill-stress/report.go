@@ -62,6 +62,11 @@ func (r *report) write(w io.Writer, o options, args []string) {
 	fmt.Fprintf(w, "| median login, unknown account (%d tries) | %s |\n", len(r.unknown), ms(u))
 	fmt.Fprintf(w, "| median login, wrong password (%d tries) | %s |\n", len(r.wrong), ms(wr))
 	fmt.Fprintf(w, "| difference of the medians (target within 10%%) | %+.1f%% |\n", 100*(float64(u)-float64(wr))/float64(wr))
+	l := percentile(r.legacyWrong, 50)
+	fmt.Fprintf(w, "| median login, wrong password, account on a legacy hash (Argon2id m=%d, t=%d, p=%d; imported by import-fastapi) (%d tries) | %s |\n",
+		legacyMemoryKiB, legacyPasses, legacyLanes, len(r.legacyWrong), ms(l))
+	fmt.Fprintf(w, "| ratio of the medians, unknown account / wrong password | %.2f |\n", float64(u)/float64(wr))
+	fmt.Fprintf(w, "| ratio of the medians, unknown account / wrong password on the legacy hash | %.2f |\n", float64(u)/float64(l))
 }
 
 // loadAverage is the 1-minute load average, from /proc/loadavg.

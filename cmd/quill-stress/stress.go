@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/quill-blog/quill/internal/quillproc"
 )
 
 // report is what one run measured.
@@ -29,7 +35,10 @@ type report struct {
 	loginLatency   []time.Duration // of the 200s, sorted
 	floodLength    time.Duration
 
-	unknown, wrong []time.Duration // the timing comparison, sorted
+	// The timing comparison, sorted: logins for unknown accounts, with a
+	// wrong password for an account on a current hash, and with a wrong
+	// password for the account on a legacy hash.
+	unknown, wrong, legacyWrong []time.Duration
 }
 
 // readStats is a throughput measurement.
@@ -56,15 +65,25 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	bin := o.quill
 	if bin == "" {
 		fmt.Fprintln(log, "building quill…")
-		if bin, err = buildQuill(ctx, dir); err != nil {
+		root, err := quillproc.ModuleRoot(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("run quill-stress from the repository: %w", err)
+		}
+		bin = filepath.Join(dir, "quill")
+		if err := quillproc.Build(ctx, root, bin); err != nil {
 			return nil, err
 		}
 	}
-	srv, err := startQuill(ctx, bin, dir, o.memoryKiB, o.env)
+	env := serverEnv(dir, o)
+	fmt.Fprintln(log, "importing an account on a legacy hash with quill import-fastapi…")
+	if err := importLegacy(ctx, bin, dir, env); err != nil {
+		return nil, err
+	}
+	srv, err := quillproc.Start(ctx, quillproc.Config{Bin: bin, Dir: dir, Env: env, LogFile: filepath.Join(dir, "quill.log")})
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop(30 * time.Second)
 
 	client := &http.Client{
 		Timeout: time.Minute,
@@ -74,7 +93,7 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 			DisableCompression:  true,
 		},
 	}
-	c := &caller{client: client, base: srv.url}
+	c := &caller{client: client, base: srv.URL}
 	if status, body, err := c.post("/api/users", "application/json",
 		fmt.Sprintf(`{"username":%q,"email":"someone@example.com","password":%q}`, username, password)); err != nil || status != http.StatusCreated {
 		return nil, fmt.Errorf("register: %d %s %v", status, body, err)
@@ -83,32 +102,38 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{date: time.Now().UTC(), loginStatus: map[int]int{}, loadBefore: loadAverage(), slots: srv.slots}
+	rep := &report{date: time.Now().UTC(), loginStatus: map[int]int{}, loadBefore: loadAverage(), slots: "unknown"}
+	if srv.HashSlots > 0 {
+		rep.slots = strconv.Itoa(srv.HashSlots)
+	}
 
 	fmt.Fprintf(log, "GET /api/users/me for %v with no logins…\n", o.duration)
 	rep.meIdle = c.readMe(ctx, token, o.readers, o.duration)
-	rep.peakBefore, _ = srv.memory()
+	rep.peakBefore, _ = memoryKiB(srv)
 
 	fmt.Fprintf(log, "%d clients logging in for %v, GET /api/users/me meanwhile…\n", o.logins, o.duration)
 	c.flood(ctx, rep, o, token)
-	rep.peakAfter, rep.rssAfter = srv.memory()
+	rep.peakAfter, rep.rssAfter = memoryKiB(srv)
 
-	fmt.Fprintf(log, "timing %d unknown-account and %d wrong-password logins…\n", o.tries, o.tries)
+	fmt.Fprintf(log, "timing %d unknown-account, %d wrong-password and %d legacy-hash wrong-password logins…\n", o.tries, o.tries, o.tries)
 	for i := range o.tries {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// Interleaved, so drift in the machine's load hits both alike, and
-		// in alternating order, so neither is always the one that follows
-		// the other (and, say, pays for its garbage).
-		kinds := []struct {
+		// Interleaved, so drift in the machine's load hits all alike, and
+		// in each of the six orders in turn, so each kind follows each
+		// other kind equally often (and none always pays for, say, the
+		// garbage of another).
+		type login struct {
 			user string
 			into *[]time.Duration
-		}{{fmt.Sprint("nobody", i), &rep.unknown}, {username, &rep.wrong}}
-		if i%2 == 1 {
-			kinds[0], kinds[1] = kinds[1], kinds[0]
 		}
-		for _, kind := range kinds {
+		unknown, wrong, legacy := login{fmt.Sprint("nobody", i), &rep.unknown}, login{username, &rep.wrong}, login{legacyUsername, &rep.legacyWrong}
+		orders := [][]login{
+			{unknown, wrong, legacy}, {wrong, legacy, unknown}, {legacy, unknown, wrong},
+			{unknown, legacy, wrong}, {legacy, wrong, unknown}, {wrong, unknown, legacy},
+		}
+		for _, kind := range orders[i%len(orders)] {
 			start := time.Now()
 			status, body, err := c.post("/api/users/token", "application/x-www-form-urlencoded",
 				url.Values{"username": {kind.user}, "password": {"not-the-password"}}.Encode())
@@ -120,8 +145,36 @@ func stress(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 	slices.Sort(rep.unknown)
 	slices.Sort(rep.wrong)
+	slices.Sort(rep.legacyWrong)
 	rep.loadAfter = loadAverage()
 	return rep, nil
+}
+
+// serverEnv is the server's environment on top of PATH, HOME and ADDR
+// (quillproc.Launch): a fresh database in dir, Argon2 at o.memoryKiB,
+// rate limits off, text logs, then o.env. Nothing of the caller's
+// environment or .env is used.
+func serverEnv(dir string, o options) []string {
+	var key [32]byte
+	rand.Read(key[:]) // never fails: it crashes the program instead
+	env := []string{
+		"DATABASE_URL=sqlite:///" + filepath.Join(dir, "blog.db"),
+		"SECRET_KEY=" + hex.EncodeToString(key[:]),
+		"ARGON2_MEMORY_KIB=" + strconv.Itoa(o.memoryKiB),
+		"RATE_LIMITS=off",
+		"LOG_FORMAT=text",
+	}
+	return append(env, o.env...)
+}
+
+// memoryKiB reads the server's peak and current resident set size (VmHWM,
+// VmRSS), in KiB; 0 where unavailable (not Linux).
+func memoryKiB(srv *quillproc.Process) (peak, current int64) {
+	rss, hwm, err := srv.Memory()
+	if err != nil {
+		return 0, 0
+	}
+	return hwm >> 10, rss >> 10
 }
 
 // caller sends requests to the server.

@@ -1,25 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/quill-blog/quill/internal/mail/mailpittest"
+	"github.com/quill-blog/quill/internal/quillproc"
 )
 
 // The browser tests drive the real quill binary with Debian's Chromium,
@@ -57,101 +52,21 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests build the binary and start Chromium; skipped in -short mode")
 	}
-	bin := buildQuill(t)
-
-	t.Run("PostLifecycle", func(t *testing.T) { browserPostLifecycle(t, startBinary(t, bin)) })
-	t.Run("Account", func(t *testing.T) { browserAccount(t, startBinary(t, bin)) })
-	t.Run("ForgotPassword", func(t *testing.T) { browserForgotPassword(t, bin) })
-	t.Run("Docs", func(t *testing.T) { browserDocs(t, startBinary(t, bin)) })
-	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t, bin)) })
-	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t, bin)) })
-}
-
-// buildQuill builds the binary under test with the go command running
-// the tests.
-func buildQuill(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "quill")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	quillBinary(t) // a failed build fails here, not in every flow
+	t.Run("PostLifecycle", func(t *testing.T) { browserPostLifecycle(t, startBinary(t)) })
+	t.Run("Account", func(t *testing.T) { browserAccount(t, startBinary(t)) })
+	t.Run("ForgotPassword", func(t *testing.T) { browserForgotPassword(t) })
+	t.Run("Docs", func(t *testing.T) { browserDocs(t, startBinary(t)) })
+	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t)) })
+	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t)) })
 }
 
 // startBinary runs `quill serve` on a free port of 127.0.0.1 with a new
-// database and returns its base URL. The server is stopped with SIGTERM
-// when the test ends, and must exit 0.
-func startBinary(t *testing.T, bin string, env ...string) string {
+// database and rate limits off, and returns its base URL. The server is
+// stopped with SIGTERM when the test ends, and must exit 0 (serveBinary).
+func startBinary(t *testing.T, env ...string) string {
 	t.Helper()
-	dir := t.TempDir()
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir = dir // no ./.env of the developer's is read
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"ADDR=127.0.0.1:0",
-		"DATABASE_URL=sqlite:///" + filepath.Join(dir, "blog.db"),
-		"SECRET_KEY=" + hex.EncodeToString(key),
-		"RATE_LIMITS=off",
-	}, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	listening := make(chan string, 1)
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(logs, line)
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				select {
-				case listening <- m[1] + m[2]:
-				default:
-				}
-			}
-		}
-	}()
-	exited := make(chan error, 1)
-	go func() {
-		<-copied
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("quill serve exited with %v after SIGTERM; log:\n%s", err, logs)
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("quill serve did not stop after SIGTERM; log:\n%s", logs)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
-	})
-	select {
-	case base := <-listening:
-		return base
-	case err := <-exited:
-		t.Fatalf("quill serve exited before listening: %v\n%s", err, logs)
-	case <-time.After(time.Minute):
-		t.Fatalf("quill serve did not start listening; log:\n%s", logs)
-	}
-	return ""
+	return serveBinary(t, t.TempDir(), append([]string{"SECRET_KEY=" + newSecretKey(t), "RATE_LIMITS=off"}, env...)...).URL
 }
 
 // browser is a headless Chromium with one tab on the site at base.
@@ -516,12 +431,15 @@ func writePNG(t *testing.T, path string, w, h int) {
 
 // browserForgotPassword is flow 3: forgot the password, read the mail
 // from an SMTP sink, open its link, set a new password, log in with it.
-func browserForgotPassword(t *testing.T, bin string) {
+func browserForgotPassword(t *testing.T) {
 	sink := mailpittest.Start(t, mailpittest.Options{})
 	// The link in the mail is made from PUBLIC_URL, which defaults to
 	// http://ADDR, so the port must be known before the server starts.
-	addr := freeLoopbackAddr(t)
-	base := startBinary(t, bin, "ADDR="+addr, "SMTP_URL=smtp://"+sink.SMTPAddr+"?starttls=never")
+	addr, err := quillproc.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := startBinary(t, "ADDR="+addr, "SMTP_URL=smtp://"+sink.SMTPAddr+"?starttls=never")
 	register(t, base, "grace", "grace@example.com", "a long passphrase 47")
 
 	b := newBrowser(t, base)
@@ -556,17 +474,6 @@ func browserForgotPassword(t *testing.T, bin string) {
 }
 
 var resetLinkRE = regexp.MustCompile(`http://[^\s]+/reset-password\?token=[A-Za-z0-9_-]+`)
-
-// freeLoopbackAddr is a 127.0.0.1 address with a port free right now.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // browserDocs is flow 4: on /docs, Authorize with a username and password
 // (the OAuth2 password flow), then Try it out on /api/users/me: 200 with

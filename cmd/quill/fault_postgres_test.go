@@ -64,7 +64,7 @@ func newTestCluster(tb testing.TB) *testCluster {
 // again without a restart, every post they acknowledged still there.
 func TestPostgresOutage(t *testing.T) {
 	pg := newTestCluster(t)
-	bin := buildRaceableQuill(t)
+	bin := raceableQuillBinary(t)
 	a := launchInstance(t, "A", bin, instanceEnv(pg.url))
 	b := launchInstance(t, "B", bin, instanceEnv(pg.url))
 	a.waitReady(t)
@@ -106,15 +106,15 @@ func TestPostgresOutage(t *testing.T) {
 				mu.Lock()
 				switch {
 				case err != nil:
-					failures = append(failures, fmt.Sprintf("%s: %v", in.name, err))
+					failures = append(failures, fmt.Sprintf("%s: %v", in.Name, err))
 				case code == http.StatusCreated:
 					var p struct{ ID int64 }
 					json.Unmarshal(data, &p)
 					acked[p.ID] = title
 				case code != http.StatusServiceUnavailable:
-					failures = append(failures, fmt.Sprintf("%s: %d %s", in.name, code, data))
+					failures = append(failures, fmt.Sprintf("%s: %d %s", in.Name, code, data))
 				}
-				status[fmt.Sprint(in.name, " ", code)]++
+				status[fmt.Sprint(in.Name, " ", code)]++
 				mu.Unlock()
 			}
 		})
@@ -131,14 +131,14 @@ func TestPostgresOutage(t *testing.T) {
 	})
 	for _, in := range instances {
 		if code, body := in.call(t, "GET", "/health", "", nil); code != http.StatusServiceUnavailable {
-			t.Errorf("GET /health on %s with PostgreSQL down = %d %s, want 503", in.name, code, body)
+			t.Errorf("GET /health on %s with PostgreSQL down = %d %s, want 503", in.Name, code, body)
 		}
 	}
 	upBefore := map[string]int{"A": counted("A 201"), "B": counted("B 201")}
 
 	cluster(t, "start", pg.dir)
 	for _, in := range instances {
-		waitFor(t, in.name+"'s /health back to 200", time.Minute, func() bool {
+		waitFor(t, in.Name+"'s /health back to 200", time.Minute, func() bool {
 			code, _, err := in.try(context.Background(), "GET", "/health", "", nil)
 			return err == nil && code == http.StatusOK
 		})
@@ -159,12 +159,12 @@ func TestPostgresOutage(t *testing.T) {
 		in := instances[id%2]
 		code, data := in.call(t, "GET", fmt.Sprintf("/api/posts/%d", id), "", nil)
 		if code != http.StatusOK || !strings.Contains(string(data), fmt.Sprintf(`"title":%q`, title)) {
-			t.Errorf("acknowledged post %d (%s) on %s = %d %s, want it", id, title, in.name, code, data)
+			t.Errorf("acknowledged post %d (%s) on %s = %d %s, want it", id, title, in.Name, code, data)
 		}
 	}
 	for _, in := range instances {
-		if logs := in.logs.String(); strings.Contains(logs, "request failed") {
-			t.Errorf("%s logged a failed request (a 500):\n%s", in.name, grepLines(logs, "request failed"))
+		if logs := in.Log(); strings.Contains(logs, "request failed") {
+			t.Errorf("%s logged a failed request (a 500):\n%s", in.Name, grepLines(logs, "request failed"))
 		}
 	}
 }

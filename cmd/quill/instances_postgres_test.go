@@ -40,7 +40,7 @@ func instanceEnv(databaseURL string) map[string]string {
 // login throttling hold across both.
 func TestInstancesSharePostgres(t *testing.T) {
 	databaseURL := sqltest.PostgresURL(t)
-	bin := buildRaceableQuill(t)
+	bin := raceableQuillBinary(t)
 	// Launched together: both migrate the new database at once.
 	a := launchInstance(t, "A", bin, instanceEnv(databaseURL))
 	b := launchInstance(t, "B", bin, instanceEnv(databaseURL))
@@ -72,7 +72,7 @@ func TestInstancesSharePostgres(t *testing.T) {
 		for _, in := range []*instance{b, a} {
 			status, body := in.call(t, "GET", "/api/users/me", "", bearer(token))
 			if status != http.StatusUnauthorized || !strings.Contains(string(body), `"invalid_token"`) {
-				t.Errorf("GET /api/users/me on %s after logout on A = %d %s, want 401 invalid_token", in.name, status, body)
+				t.Errorf("GET /api/users/me on %s after logout on A = %d %s, want 401 invalid_token", in.Name, status, body)
 			}
 		}
 	})
@@ -196,21 +196,21 @@ func TestInstancesSharePostgres(t *testing.T) {
 		for i := range 5 {
 			in := []*instance{a, b}[i%2]
 			if status, body := in.call(t, "POST", "/api/users/token", wrong, formHeader); status != http.StatusUnauthorized {
-				t.Fatalf("failed login %d on %s = %d %s, want 401", i+1, in.name, status, body)
+				t.Fatalf("failed login %d on %s = %d %s, want 401", i+1, in.Name, status, body)
 			}
 		}
 		for _, in := range []*instance{a, b} {
-			res, err := client.Post(in.url+"/api/users/token", "application/x-www-form-urlencoded", strings.NewReader(wrong))
+			res, err := client.Post(in.URL+"/api/users/token", "application/x-www-form-urlencoded", strings.NewReader(wrong))
 			if err != nil {
 				t.Fatal(err)
 			}
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			if res.StatusCode != http.StatusTooManyRequests {
-				t.Fatalf("the 6th failed login on %s = %d %s, want 429 with Retry-After", in.name, res.StatusCode, body)
+				t.Fatalf("the 6th failed login on %s = %d %s, want 429 with Retry-After", in.Name, res.StatusCode, body)
 			}
 			if res.Header.Get("Retry-After") == "" {
-				t.Errorf("throttled login on %s = 429 %s without Retry-After", in.name, body)
+				t.Errorf("throttled login on %s = 429 %s without Retry-After", in.Name, body)
 			}
 		}
 	})

@@ -24,92 +24,9 @@ import (
 	"github.com/quill-blog/quill/internal/mail/mailpittest"
 )
 
-// These tests run the real quill binary (quillBinary, binary_test.go) as a
+// These tests run the real quill binary (serveBinary, binary_test.go) as a
 // server on a free port: what only a whole process can show (signals,
 // kill -9, the HTTP server's own limits, what reaches its log).
-
-// quillProcess is a running quill serve.
-type quillProcess struct {
-	cmd  *exec.Cmd
-	url  string // http://127.0.0.1:port
-	addr string // 127.0.0.1:port
-	logs *syncBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // cmd.Wait's result, once done is closed
-}
-
-var binaryListening = regexp.MustCompile(`msg="quill is listening" url=(http://[0-9.:]+)`)
-
-// serveBinary runs the quill binary's serve in dir (its working
-// directory: blog.db and .env live there) with env on top of a minimal
-// environment, and waits until it answers /health. The process is killed when t ends, if still
-// running.
-func serveBinary(t *testing.T, dir string, env ...string) *quillProcess {
-	t.Helper()
-	cmd := exec.Command(quillBinary(t), "serve")
-	cmd.Dir = dir
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"ADDR=127.0.0.1:0",
-		"DATABASE_URL=sqlite:///./blog.db",
-	}, env...)
-	p := &quillProcess{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout = p.logs
-	cmd.Stderr = p.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start quill: %v", err)
-	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := binaryListening.FindStringSubmatch(p.logs.String()); m != nil {
-			p.url = m[1]
-			p.addr = strings.TrimPrefix(p.url, "http://")
-			break
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("quill exited at start-up (%v):\n%s", p.err, p.logs)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("quill did not start listening:\n%s", p.logs)
-		}
-	}
-	for {
-		res, err := http.Get(p.url + "/health")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("quill does not answer /health (%v):\n%s", err, p.logs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// wait waits for the process to exit and returns cmd.Wait's error.
-func (p *quillProcess) wait(t *testing.T) error {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(60 * time.Second):
-		t.Fatalf("quill did not exit:\n%s", p.logs)
-		return nil
-	}
-}
 
 func newSecretKey(t *testing.T) string {
 	var b [32]byte
@@ -159,13 +76,13 @@ func TestGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
 	p := serveBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
 
-	conn, err := net.Dial("tcp", p.addr)
+	conn, err := net.Dial("tcp", p.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	body := registerBody("carol", "a-long-passphrase-4")
-	fmt.Fprintf(conn, "POST /api/users HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", p.addr, len(body))
+	fmt.Fprintf(conn, "POST /api/users HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", p.Addr, len(body))
 	// The handler asks for the body: the request is in flight.
 	br := bufio.NewReader(conn)
 	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -177,25 +94,25 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// The listener closes: new connections are refused.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", p.addr, time.Second)
+		c, err := net.DialTimeout("tcp", p.Addr, time.Second)
 		if err != nil {
 			break
 		}
 		c.Close()
 		if time.Now().After(deadline) {
-			t.Fatalf("quill still accepts connections after SIGTERM:\n%s", p.logs)
+			t.Fatalf("quill still accepts connections after SIGTERM:\n%s", p.Log())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	select {
-	case <-p.done:
-		t.Fatalf("quill exited with a request in flight (%v):\n%s", p.err, p.logs)
+	case <-p.Done():
+		t.Fatalf("quill exited with a request in flight (%v):\n%s", p.Wait(), p.Log())
 	default:
 	}
 
@@ -205,17 +122,17 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	res, err := http.ReadResponse(br, nil)
 	if err != nil {
-		t.Fatalf("reading the response after SIGTERM: %v\n%s", err, p.logs)
+		t.Fatalf("reading the response after SIGTERM: %v\n%s", err, p.Log())
 	}
 	got, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusCreated {
 		t.Errorf("in-flight registration = %d %s, want 201", res.StatusCode, got)
 	}
-	if err := p.wait(t); err != nil {
-		t.Errorf("quill exited with %v after SIGTERM, want status 0:\n%s", err, p.logs)
+	if err := waitExit(t, p); err != nil {
+		t.Errorf("quill exited with %v after SIGTERM, want status 0:\n%s", err, p.Log())
 	}
-	if !strings.Contains(p.logs.String(), "shutting down") {
-		t.Errorf("no shutdown line in the log:\n%s", p.logs)
+	if !strings.Contains(p.Log(), "shutting down") {
+		t.Errorf("no shutdown line in the log:\n%s", p.Log())
 	}
 }
 
@@ -241,7 +158,7 @@ func TestCrashSafety(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				a := account{fmt.Sprintf("user%d_%d", w, i), fmt.Sprintf("passphrase-%d-%d-xyzzy", w, i)}
-				status, body, err := call(client, "POST", p.url+"/api/users", "application/json", registerBody(a.username, a.password), nil)
+				status, body, err := call(client, "POST", p.URL+"/api/users", "application/json", registerBody(a.username, a.password), nil)
 				if err != nil {
 					select {
 					case <-killed: // the crash: this one's fate is unknown
@@ -263,14 +180,14 @@ func TestCrashSafety(t *testing.T) {
 					// Mid-stream: the other workers have requests in flight.
 					// (killed first: their errors are expected from now.)
 					close(killed)
-					p.cmd.Process.Signal(syscall.SIGKILL)
+					p.Signal(syscall.SIGKILL)
 				}
 			}
 		})
 	}
 	wg.Wait()
 	var exit *exec.ExitError
-	if err := p.wait(t); !errors.As(err, &exit) || exit.ExitCode() != -1 {
+	if err := waitExit(t, p); !errors.As(err, &exit) || exit.ExitCode() != -1 {
 		t.Fatalf("quill ended with %v, want killed by a signal", err)
 	}
 	if t.Failed() {
@@ -279,7 +196,7 @@ func TestCrashSafety(t *testing.T) {
 
 	p = serveBinary(t, dir, env...)
 	for _, a := range created {
-		status, body, err := call(client, "POST", p.url+"/api/users/token", formType, loginBody(a.username, a.password), nil)
+		status, body, err := call(client, "POST", p.URL+"/api/users/token", formType, loginBody(a.username, a.password), nil)
 		if err != nil || status != http.StatusOK {
 			t.Errorf("after the crash, login as %s = %d %s %v, want 200", a.username, status, body, err)
 		}
@@ -318,7 +235,7 @@ func TestHostileHTTP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	p := serveBinary(t, dir, "SECRET_KEY="+newSecretKey(t))
-	host := "Host: " + p.addr + "\r\n"
+	host := "Host: " + p.Addr + "\r\n"
 	big := strings.Repeat("a", 2<<20)
 	tests := []struct {
 		name  string
@@ -346,7 +263,7 @@ func TestHostileHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := exchange(t, p.addr, tt.raw, tt.pause)
+			got := exchange(t, p.Addr, tt.raw, tt.pause)
 			if tt.want == "" && got != "" && !strings.HasPrefix(got, "HTTP/1.1 4") && !strings.HasPrefix(got, "HTTP/1.0 4") {
 				t.Errorf("%s: reply %q, want a closed connection or a 4xx", tt.name, got)
 			}
@@ -357,11 +274,11 @@ func TestHostileHTTP(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// Still serving after all that.
-		if status, body, err := call(http.DefaultClient, "GET", p.url+"/health", "", "", nil); err != nil || status != http.StatusOK {
+		if status, body, err := call(http.DefaultClient, "GET", p.URL+"/health", "", "", nil); err != nil || status != http.StatusOK {
 			t.Errorf("GET /health after hostile input = %d %s %v", status, body, err)
 		}
-		if strings.Contains(p.logs.String(), "level=ERROR") {
-			t.Errorf("the server logged an error:\n%s", p.logs)
+		if strings.Contains(p.Log(), "level=ERROR") {
+			t.Errorf("the server logged an error:\n%s", p.Log())
 		}
 	})
 }
@@ -387,7 +304,7 @@ func TestLogsKeepSecrets(t *testing.T) {
 	}
 	do := func(method, path, contentType, body string, header http.Header, want int) []byte {
 		t.Helper()
-		status, got, err := call(client, method, p.url+path, contentType, body, header)
+		status, got, err := call(client, method, p.URL+path, contentType, body, header)
 		if err != nil || status != want {
 			t.Fatalf("%s %s = %d %s %v, want %d", method, path, status, got, err, want)
 		}
@@ -447,10 +364,10 @@ func TestLogsKeepSecrets(t *testing.T) {
 	do("POST", "/api/users/reset-password", "application/json",
 		fmt.Sprintf(`{"token":%q,"new_password":%q}`, link[1]+"x", secret("reset-again")), nil, http.StatusBadRequest)
 
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.wait(t); err != nil {
+	if err := waitExit(t, p); err != nil {
 		t.Fatalf("quill exited with %v", err)
 	}
 	dotenv, err := os.ReadFile(filepath.Join(dir, ".env"))
@@ -464,7 +381,7 @@ func TestLogsKeepSecrets(t *testing.T) {
 	secrets["SECRET_KEY"] = key
 	secrets["a password hash"] = "$argon2"
 
-	logs := p.logs.String()
+	logs := p.Log()
 	if !strings.Contains(logs, "path=/api/users/token") {
 		t.Fatalf("the log has no access lines; nothing was checked:\n%s", logs)
 	}
