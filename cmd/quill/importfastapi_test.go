@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"flag"
 	"image"
 	"image/gif"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/picture"
 	"github.com/quill-blog/quill/internal/testclock"
@@ -245,14 +248,35 @@ func TestReadPicture(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	ctx := context.Background()
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "quill.db")
+	store, err := openStore(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	im := &importer{app: newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil), media: dir}
+	users, err := im.app.ImportUsers(ctx, []blog.User{{ID: 1, Username: "alice", Email: "alice@example.com", PasswordHash: "h"}}, nil)
+	if err != nil || users[0].Outcome != blog.RowInserted {
+		t.Fatalf("ImportUsers() = %v, %v", users, err)
+	}
+	alice := &blog.User{ID: 1}
 	for _, name := range []string{"a.jpg", "b.gif"} {
-		data, problem := readPicture(dir, name)
-		if problem != "" {
-			t.Errorf("readPicture(%s) reports %q", name, problem)
+		su := &sourceUser{id: 1, image: sql.Null[string]{V: name, Valid: true}}
+		if problem, err := im.picture(ctx, alice, su, false); problem != "" || err != nil {
+			t.Errorf("picture(%s) = %q, %v, want it imported", name, problem, err)
 			continue
 		}
+		u, err := im.app.User(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _, err := im.app.Picture(ctx, u.ImageFile)
+		if err != nil {
+			t.Fatalf("the picture imported from %s: %v", name, err)
+		}
 		if cfg, err := jpeg.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width != picture.Size || cfg.Height != picture.Size {
-			t.Errorf("readPicture(%s) = %dx%d (%v), want a %d-pixel square JPEG", name, cfg.Width, cfg.Height, err, picture.Size)
+			t.Errorf("the picture imported from %s = %dx%d (%v), want a %d-pixel square JPEG", name, cfg.Width, cfg.Height, err, picture.Size)
 		}
 	}
 	for name, want := range map[string]string{
@@ -262,8 +286,9 @@ func TestReadPicture(t *testing.T) {
 		"missing.jpg": "picture missing.jpg is not in " + dir,
 		"../a.jpg":    `picture name "../a.jpg" is not a plain file name`,
 	} {
-		if data, problem := readPicture(dir, name); problem != want || data != nil {
-			t.Errorf("readPicture(%s) = %d bytes, %q; want %q", name, len(data), problem, want)
+		su := &sourceUser{id: 1, image: sql.Null[string]{V: name, Valid: true}}
+		if problem, err := im.picture(ctx, alice, su, false); problem != want || err != nil {
+			t.Errorf("picture(%s) = %q, %v; want %q", name, problem, err, want)
 		}
 	}
 }

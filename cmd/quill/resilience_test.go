@@ -331,14 +331,15 @@ func TestLogsKeepSecrets(t *testing.T) {
 	secrets["access token signature"] = tok.AccessToken[strings.LastIndexByte(tok.AccessToken, '.')+1:]
 	secrets["refresh token"] = tok.RefreshToken
 
+	// Bob's account is throttled; Alice's stays open for the changes below.
 	wrong := secret("wrong-password")
 	for range 5 {
-		do("POST", "/api/users/token", formType, loginBody("alice", wrong), nil, http.StatusUnauthorized)
+		do("POST", "/api/users/token", formType, loginBody("bob", wrong), nil, http.StatusUnauthorized)
 	}
-	do("POST", "/api/users/token", formType, loginBody("alice", wrong), nil, http.StatusTooManyRequests)
+	do("POST", "/api/users/token", formType, loginBody("bob", wrong), nil, http.StatusTooManyRequests)
 	do("POST", "/api/users/token", formType, loginBody("nobody@example.com", secret("unknown-user-password")), nil, http.StatusUnauthorized)
 	do("POST", "/api/users/token?password="+secret("query-password")+"&access_token="+secret("query-token"), formType,
-		loginBody("bob", secret("form-password")), nil, http.StatusUnauthorized)
+		loginBody("carol@example.com", secret("form-password")), nil, http.StatusUnauthorized)
 	do("POST", "/api/users/token", formType, "username=bob&password="+secret("bad-utf8")+"%FF", nil, http.StatusUnprocessableEntity)
 
 	auth := http.Header{"Authorization": {"Bearer " + tok.AccessToken}}

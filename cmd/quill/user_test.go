@@ -56,7 +56,7 @@ func TestUserCommands(t *testing.T) {
 		{name: "create, flags after an argument-less command", args: []string{"user", "create", "--email=bob@example.com", "--username=Bob"},
 			stdin: "crlf terminated phrase\r\n", wantOut: `^created user 2 "Bob" <bob@example\.com>\n$`},
 		{name: "create, username taken in another case", args: []string{"user", "create", "--username", "ALICE", "--email", "a2@example.com"},
-			stdin: pw, code: 1, wantErr: `^quill: username "ALICE" is already registered\n$`},
+			stdin: pw, code: 1, wantErr: `^quill: username "ALICE" is already registered \(or one that looks the same\)\n$`},
 		{name: "create, email taken", args: []string{"user", "create", "--username", "alice2", "--email", "ALICE@example.com"},
 			stdin: pw, code: 1, wantErr: `^quill: email alice@example\.com is already registered\n$`},
 		{name: "create, short password", args: []string{"user", "create", "--username", "carol", "--email", "carol@example.com"},
