@@ -37,14 +37,14 @@ func (a *App) FindUser(ctx context.Context, sel Selector) (*blog.User, error) {
 }
 
 // CheckAvailable reports blog.ErrUsernameTaken or blog.ErrEmailTaken when
-// an account already has the username (ignoring case and width) or the
-// email, so a command can say so before asking for a password. Register
-// checks again, atomically.
+// an account already has the username (ignoring case and width, or one
+// that looks the same) or the email, so a command can say so before
+// asking for a password. Register checks again, atomically.
 func (a *App) CheckAvailable(ctx context.Context, username, email string) error {
-	if _, err := a.store.UserByLogin(ctx, blog.LoginKey(username)); err == nil {
-		return blog.ErrUsernameTaken
-	} else if !errors.Is(err, blog.ErrUserNotFound) {
+	if taken, err := a.store.UsernameTaken(ctx, username); err != nil {
 		return err
+	} else if taken {
+		return blog.ErrUsernameTaken
 	}
 	if _, err := a.store.UserByLogin(ctx, blog.LoginKey(email)); err == nil {
 		return blog.ErrEmailTaken

@@ -8,11 +8,13 @@ package quilltest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,6 +132,8 @@ type Quill struct {
 	Clock *testclock.Clock
 	// Logs holds what quill logged.
 	Logs *Logs
+	// URL is the database's.
+	URL string
 
 	store *sqlstore.Store
 	stop  func()
@@ -145,7 +149,7 @@ func New(tb testing.TB, db DB, opts ...Options) *Quill {
 // NewAt is New on the migrated database at url.
 func NewAt(tb testing.TB, url string, opts ...Options) *Quill {
 	tb.Helper()
-	q := &Quill{Clock: testclock.New(), Logs: &Logs{}}
+	q := &Quill{Clock: testclock.New(), Logs: &Logs{}, URL: url}
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, url, q.Clock.Now)
 	if err != nil {
@@ -245,6 +249,23 @@ func (q *Quill) StoredSessions(tb testing.TB, userID int64) []blog.Session {
 		tb.Fatal(err)
 	}
 	return sessions
+}
+
+// SQL opens a connection pool of its own to the database, for a test
+// that puts in what quill cannot (a fault, a row from an older version)
+// or reads what quill does not show. It is closed when tb ends.
+func (q *Quill) SQL(tb testing.TB) *sql.DB {
+	tb.Helper()
+	driver, dsn := "pgx", q.URL
+	if path, ok := strings.CutPrefix(q.URL, "sqlite:///"); ok {
+		driver, dsn = "sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
 
 // Logs is a log destination safe for concurrent use.

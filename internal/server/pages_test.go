@@ -244,15 +244,50 @@ func TestPageErrors(t *testing.T) {
 	res, _ := v.post("/posts/{alice_post}", url.Values{})
 	wantStatus(t, "POST /posts/{alice_post}", res, http.StatusMethodNotAllowed)
 
-	// Errors show who is logged in, as every page does.
+	// Errors show who is logged in, as every page does, and so are for
+	// that visitor alone: no cache may keep them.
 	v.login("Alice", alicePassword)
-	_, body = v.get("/posts/999999")
+	res, body = v.get("/posts/999999")
 	wantContains(t, "an error page for Alice", body, `<span id="whoami">Alice</span>`)
+	for _, rq := range []struct{ method, path string }{
+		{"GET", "/posts/999999"}, {"GET", "/no/such/page"}, {"DELETE", "/posts/{alice_post}"}, {"GET", "/static/nothing.css"},
+	} {
+		req, _ := http.NewRequest(rq.method, v.base+f.expand(rq.path), nil)
+		res, body := v.do(req)
+		if !strings.Contains(body, `<span id="whoami">Alice</span>`) {
+			continue // an error page that does not know the visitor
+		}
+		if got := res.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s %s for Alice (%d): Cache-Control = %q, want no-store", rq.method, rq.path, res.StatusCode, got)
+		}
+	}
 
 	// The API keeps JSON.
 	res, body = v.get("/api/posts/999999")
 	if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("GET /api/posts/999999 = %d %s %s, want a 404 in JSON", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
+
+// TestPageCaching checks which pages a cache may keep: those that neither
+// know the visitor nor carry a token bound to the browser.
+func TestPageCaching(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	for _, path := range []string{"/", "/posts/{alice_post}", "/users/{alice}/posts", "/docs", "/posts/999999"} {
+		res, _ := v.get(path)
+		if got := res.Header.Get("Cache-Control"); got != "" {
+			t.Errorf("GET %s by a visitor: Cache-Control = %q, want none", path, got)
+		}
+		if got := res.Header.Values("Set-Cookie"); len(got) > 0 {
+			t.Errorf("GET %s by a visitor sets cookies %q, want none", path, got)
+		}
+	}
+	for _, path := range []string{"/login", "/register", "/forgot-password", "/reset-password?token=" + strings.Repeat("A", 43)} {
+		res, _ := v.get(path)
+		if got := res.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("GET %s: Cache-Control = %q, want no-store (a form with a token bound to this browser)", path, got)
+		}
 	}
 }
 

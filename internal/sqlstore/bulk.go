@@ -36,8 +36,8 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		floor := &idFloor{table: "users"}
 		withID, err := tx.PrepareContext(ctx, `
-			INSERT INTO users (id, username, username_key, email, password_hash, image_file, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO users (id, username, username_key, username_skeleton, email, password_hash, image_file, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT DO NOTHING
 			RETURNING id`)
 		if err != nil {
@@ -45,8 +45,8 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 		}
 		defer withID.Close()
 		newID, err := tx.PrepareContext(ctx, `
-			INSERT INTO users (username, username_key, email, password_hash, image_file, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO users (username, username_key, username_skeleton, email, password_hash, image_file, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT DO NOTHING
 			RETURNING id`)
 		if err != nil {
@@ -99,11 +99,11 @@ func (s *Store) InsertUsers(ctx context.Context, users []blog.User, rename func(
 // insertUser inserts u with insert, the statement for a user with or
 // without an id, unless its id, username or email is taken, and says which.
 func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u *blog.User) (blog.RowResult, error) {
-	key, email, err := keys(u)
+	k, err := keys(u)
 	if err != nil {
 		return blog.RowResult{}, err
 	}
-	args := []any{u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt)}
+	args := []any{u.Username, k.username, k.skeleton, k.email, u.PasswordHash, nullString(u.ImageFile), micros(u.CreatedAt)}
 	if u.ID != 0 {
 		args = append([]any{u.ID}, args...)
 	}
@@ -116,10 +116,10 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, insert *sql.Stmt, u 
 		return blog.RowResult{}, fmt.Errorf("insert user %d: %w", u.ID, err)
 	}
 	if inserted {
-		u.ID, u.Email = id, email
+		u.ID, u.Email = id, k.email
 		return blog.RowResult{Outcome: blog.RowInserted}, nil
 	}
-	return s.userConflict(ctx, tx, u.ID, key, email)
+	return s.userConflict(ctx, tx, u.ID, k)
 }
 
 // nextName returns the first name rename offers after its n-th that can be
@@ -151,12 +151,13 @@ func returnedID(rows *sql.Rows) (id int64, ok bool, err error) {
 	return id, ok, rows.Close()
 }
 
-// userConflict says why a user with this id, username key and email could
-// not be inserted.
-func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, email string) (blog.RowResult, error) {
-	rows, err := tx.QueryContext(ctx,
-		`SELECT id, username_key, email FROM users WHERE id = $1 OR username_key = $2 OR email = $3`,
-		id, key, email)
+// userConflict says why a user with this id and keys could not be
+// inserted.
+func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, k userKeys) (blog.RowResult, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT id, username_key, COALESCE(username_skeleton, ''), email FROM users
+		WHERE id = $1 OR username_key = $2 OR username_skeleton = $3 OR email = $4`,
+		id, k.username, k.skeleton, k.email)
 	if err != nil {
 		return blog.RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
 	}
@@ -164,18 +165,18 @@ func (s *Store) userConflict(ctx context.Context, tx *sql.Tx, id int64, key, ema
 	var byKey, byEmail int64
 	for rows.Next() {
 		var (
-			otherID           int64
-			otherKey, otherEm string
+			otherID                      int64
+			otherKey, otherSkel, otherEm string
 		)
-		if err := rows.Scan(&otherID, &otherKey, &otherEm); err != nil {
+		if err := rows.Scan(&otherID, &otherKey, &otherSkel, &otherEm); err != nil {
 			return blog.RowResult{}, fmt.Errorf("find conflict of user %d: %w", id, err)
 		}
 		switch {
-		case otherID == id && (otherKey == key || otherEm == email):
+		case otherID == id && (otherKey == k.username || otherEm == k.email):
 			return blog.RowResult{Outcome: blog.RowExists, Holder: otherID}, nil
 		case otherID == id:
 			return blog.RowResult{Outcome: blog.RowIDTaken, Holder: otherID}, nil
-		case otherKey == key:
+		case otherKey == k.username || otherSkel == k.skeleton:
 			byKey = otherID
 		default:
 			byEmail = otherID

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quill-blog/quill/internal/blog"
 )
 
 // migrationFiles holds one numbered set of migrations per dialect:
@@ -33,6 +35,12 @@ type migration struct {
 	version int
 	name    string // file name without the number and ".sql"
 	file    string
+}
+
+// migrationSteps are the parts of migrations that SQL cannot do: each runs
+// in its migration's transaction, after its SQL, on every dialect.
+var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: fillUsernameSkeletons,
 }
 
 // migrationList lists the dialect's migrations in order.
@@ -137,6 +145,11 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) error {
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return fmt.Errorf("migration %d %s: %w", m.version, m.name, err)
 	}
+	if step := migrationSteps[m.version]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return fmt.Errorf("migration %d %s: %w", m.version, m.name, err)
+		}
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 		m.version, m.name, micros(s.timestamp()))
 	if err != nil {
@@ -197,4 +210,49 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) 
 	}
 	slices.SortFunc(unknown, func(a, b MigrationStatus) int { return a.Version - b.Version })
 	return append(out, unknown...), nil
+}
+
+// fillUsernameSkeletons sets users.username_skeleton for every account.
+// Of accounts whose names look alike, which a database made before
+// skeletons may hold, the oldest keeps its skeleton and the others stay
+// without one: they keep their names, but a rename is checked.
+func fillUsernameSkeletons(ctx context.Context, tx *sql.Tx) error {
+	type user struct {
+		id       int64
+		username string
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, username FROM users ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read usernames: %w", err)
+	}
+	var users []user
+	for rows.Next() {
+		var u user
+		if err := rows.Scan(&u.id, &u.username); err != nil {
+			rows.Close()
+			return fmt.Errorf("read usernames: %w", err)
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read usernames: %w", err)
+	}
+	set, err := tx.PrepareContext(ctx, `UPDATE users SET username_skeleton = $1 WHERE id = $2`)
+	if err != nil {
+		return fmt.Errorf("set username skeletons: %w", err)
+	}
+	defer set.Close()
+	seen := make(map[string]bool, len(users))
+	for _, u := range users {
+		skeleton := blog.UsernameSkeleton(u.username)
+		if seen[skeleton] {
+			continue
+		}
+		seen[skeleton] = true
+		if _, err := set.ExecContext(ctx, skeleton, u.id); err != nil {
+			return fmt.Errorf("set the username skeleton of user %d: %w", u.id, err)
+		}
+	}
+	return nil
 }

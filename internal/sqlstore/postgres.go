@@ -59,8 +59,9 @@ func pgCode(err error) string {
 // uniqueIndexes maps the unique indexes a client can collide with to the
 // columns they are on, the names the store's callers use.
 var uniqueIndexes = map[string]string{
-	"users_username_key_key": "users.username_key",
-	"users_email_key":        "users.email",
+	"users_username_key_key":      "users.username_key",
+	"users_username_skeleton_key": "users.username_skeleton",
+	"users_email_key":             "users.email",
 }
 
 func postgresUniqueViolation(err error) (string, bool) {

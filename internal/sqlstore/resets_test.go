@@ -191,37 +191,34 @@ func TestTakePasswordResetConcurrent(t *testing.T) {
 		s, clock := newTestStore(t, db)
 		alice := createUser(t, s, "alice")
 		createReset(t, s, alice, "token", clock.Now())
+		openWriters(t, s)
 		const n = 8
 		var (
-			wg      sync.WaitGroup
 			mu      sync.Mutex
 			winners []string // the hashes set by the transactions that took it
 			refused int
 		)
-		for i := range n {
-			wg.Go(func() {
-				hash := fmt.Sprint("$argon2id$", i)
-				ctx := context.Background()
-				err := s.Write(ctx, func(tx *Tx) error {
-					userID, err := tx.TakePasswordReset(ctx, []byte("token"), clock.Now())
-					if err != nil {
-						return err
-					}
-					return tx.ReplacePasswordHash(ctx, userID, hash)
-				})
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					winners = append(winners, hash)
-				case errors.Is(err, blog.ErrInvalidReset):
-					refused++
-				default:
-					t.Errorf("Write(take the token) = %v", err)
+		together(n, func(i int) {
+			hash := fmt.Sprint("$argon2id$", i)
+			ctx := context.Background()
+			err := s.Write(ctx, func(tx *Tx) error {
+				userID, err := tx.TakePasswordReset(ctx, []byte("token"), clock.Now())
+				if err != nil {
+					return err
 				}
+				return tx.ReplacePasswordHash(ctx, userID, hash)
 			})
-		}
-		wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				winners = append(winners, hash)
+			case errors.Is(err, blog.ErrInvalidReset):
+				refused++
+			default:
+				t.Errorf("Write(take the token) = %v", err)
+			}
+		})
 		if len(winners) != 1 || refused != n-1 {
 			t.Fatalf("%d concurrent takes of one token: %d won, %d refused; want 1, %d", n, len(winners), refused, n-1)
 		}

@@ -111,14 +111,16 @@ func TestCreateSessionUserDeleted(t *testing.T) {
 
 		// Deleted while logins are under way.
 		bob := createUser(t, s, "bob")
+		openWriters(t, s)
 		const n = 8
 		errs := make([]error, n+1)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { errs[i] = s.Write(ctx, newSession(fmt.Sprint("bob", i), bob)) })
-		}
-		wg.Go(func() { errs[n] = s.Write(ctx, deleteUser(bob)) })
-		wg.Wait()
+		together(n+1, func(i int) {
+			if i == n {
+				errs[i] = s.Write(ctx, deleteUser(bob))
+				return
+			}
+			errs[i] = s.Write(ctx, newSession(fmt.Sprint("bob", i), bob))
+		})
 		if errs[n] != nil {
 			t.Fatalf("DeleteUser(bob) during logins = %v", errs[n])
 		}
@@ -448,29 +450,26 @@ func TestRotateRefreshConcurrent(t *testing.T) {
 		s, clock := newTestStore(t, db)
 		alice := createUser(t, s, "alice")
 		createSession(t, s, alice, "s", clock.Now(), time.Hour)
+		openWriters(t, s)
 		const n = 16
 		var (
-			wg               sync.WaitGroup
 			mu               sync.Mutex
 			rotated, retried int
 			errs             []error
 		)
-		for range n {
-			wg.Go(func() {
-				rot, err := s.RotateRefresh(ctx, "s", []byte("refresh hash of s"), []byte("next"), clock.Now(), 10*time.Second)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					errs = append(errs, err)
-				case rot.Retry:
-					retried++
-				default:
-					rotated++
-				}
-			})
-		}
-		wg.Wait()
+		together(n, func(int) {
+			rot, err := s.RotateRefresh(ctx, "s", []byte("refresh hash of s"), []byte("next"), clock.Now(), 10*time.Second)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case rot.Retry:
+				retried++
+			default:
+				rotated++
+			}
+		})
 		if rotated != 1 || retried != n-1 || len(errs) > 0 {
 			t.Errorf("%d concurrent RotateRefresh: %d rotated, %d retries, errors %v; want 1, %d, none", n, rotated, retried, errs, n-1)
 		}

@@ -316,7 +316,7 @@ func (s *Store) taken(err error) error {
 		return nil
 	}
 	switch col {
-	case "users.username_key":
+	case "users.username_key", "users.username_skeleton":
 		return blog.ErrUsernameTaken
 	case "users.email":
 		return blog.ErrEmailTaken

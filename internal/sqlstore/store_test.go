@@ -203,7 +203,11 @@ func TestMigrate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("MigrationStatus() before Migrate = %v", err)
 		}
-		want := []MigrationStatus{{Version: 1, Name: "init"}}
+		// Every embedded migration, from 1 init on, none applied yet.
+		want := migrationStatuses(t, s.dialect, time.Time{})
+		if len(want) == 0 || want[0] != (MigrationStatus{Version: 1, Name: "init"}) {
+			t.Fatalf("embedded migrations = %+v, want 1 init first", want)
+		}
 		if diff := cmp.Diff(want, before); diff != "" {
 			t.Errorf("MigrationStatus() before Migrate mismatch (-want +got):\n%s", diff)
 		}
@@ -218,7 +222,7 @@ func TestMigrate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("MigrationStatus() = %v", err)
 		}
-		want = []MigrationStatus{{Version: 1, Name: "init", Applied: true, AppliedAt: testclock.Epoch}}
+		want = migrationStatuses(t, s.dialect, testclock.Epoch)
 		if diff := cmp.Diff(want, after); diff != "" {
 			t.Errorf("MigrationStatus() after Migrate mismatch (-want +got):\n%s", diff)
 		}
@@ -238,6 +242,31 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("MigrationStatus() last = %+v, want the unknown version 9999, applied", got)
 		}
 	})
+}
+
+// migrationStatuses is what MigrationStatus reports for d's embedded
+// migrations: all applied at appliedAt, or none if it is zero.
+func migrationStatuses(tb testing.TB, d dialect, appliedAt time.Time) []MigrationStatus {
+	tb.Helper()
+	list, err := d.migrationList()
+	if err != nil {
+		tb.Fatalf("migrationList() = %v", err)
+	}
+	var out []MigrationStatus
+	for _, m := range list {
+		out = append(out, MigrationStatus{Version: m.version, Name: m.name, Applied: !appliedAt.IsZero(), AppliedAt: appliedAt})
+	}
+	return out
+}
+
+// TestMigrationsMatch checks that the dialects have the same migrations,
+// so a database of either is at the same version after the same quill.
+func TestMigrationsMatch(t *testing.T) {
+	sqlite := migrationStatuses(t, sqliteDialect, time.Time{})
+	postgres := migrationStatuses(t, postgresDialect, time.Time{})
+	if diff := cmp.Diff(sqlite, postgres); diff != "" {
+		t.Errorf("migrations of sqlite and postgres differ (-sqlite +postgres):\n%s", diff)
+	}
 }
 
 func TestConcurrentMigrate(t *testing.T) {

@@ -151,34 +151,31 @@ func TestClaimLoginAttemptConcurrent(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				ctx := context.Background()
 				s, clock := newTestStore(t, db)
+				openWriters(t, s)
 				now := clock.Now()
 				const n = 20
 				var (
-					wg         sync.WaitGroup
 					mu         sync.Mutex
 					passed     int
 					passedName int // the passed attempts that named name
 				)
-				for i := range n {
-					wg.Go(func() {
-						keys := tt.keys(i)
-						wait, err := s.ClaimLoginAttempt(ctx, now, testDelay, keys...)
-						if err != nil {
-							t.Errorf("ClaimLoginAttempt(%q) = %v", keys, err)
-							return
-						}
-						if wait > 0 {
-							return
-						}
-						mu.Lock()
-						defer mu.Unlock()
-						passed++
-						if len(keys) == 2 {
-							passedName++
-						}
-					})
-				}
-				wg.Wait()
+				together(n, func(i int) {
+					keys := tt.keys(i)
+					wait, err := s.ClaimLoginAttempt(ctx, now, testDelay, keys...)
+					if err != nil {
+						t.Errorf("ClaimLoginAttempt(%q) = %v", keys, err)
+						return
+					}
+					if wait > 0 {
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					passed++
+					if len(keys) == 2 {
+						passedName++
+					}
+				})
 				if passed != 3 {
 					t.Errorf("%d of %d simultaneous attempts passed, want 3", passed, n)
 				}

@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,46 @@ func write(tb testing.TB, s *Store, fn func(tx *Tx) error) {
 	if err := s.Write(context.Background(), fn); err != nil {
 		tb.Fatalf("Write() = %v", err)
 	}
+}
+
+// openWriters opens every connection of s's write pool and leaves them
+// idle, so that concurrent calls that follow run at the same time instead
+// of queueing behind the connections being opened (a new PostgreSQL
+// connection takes longer than a claim or a take). SQLite has one writer.
+func openWriters(tb testing.TB, s *Store) {
+	tb.Helper()
+	ctx := context.Background()
+	var conns []*sql.Conn
+	for range s.write.Stats().MaxOpenConnections {
+		c, err := s.write.Conn(ctx)
+		if err != nil {
+			tb.Fatalf("open a write connection: %v", err)
+		}
+		if err := c.PingContext(ctx); err != nil {
+			tb.Fatalf("open a write connection: %v", err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// together runs f(0) … f(n-1) at once, each on its own goroutine, after
+// they have all started, and waits for them.
+func together(n int, f func(i int)) {
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 // tableRows reads every row of the tables a Write can change, one string a

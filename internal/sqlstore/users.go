@@ -26,15 +26,37 @@ func scanUser(row interface{ Scan(...any) error }, u *blog.User) error {
 	return nil
 }
 
-// keys returns what the unique indexes compare: u's username key and its
-// lower-cased email.
-func keys(u *blog.User) (usernameKey, email string, err error) {
-	usernameKey, err = blog.UsernameKey(u.Username)
+// userKeys are what the unique indexes on users compare.
+type userKeys struct {
+	username string // blog.UsernameKey
+	skeleton string // blog.UsernameSkeleton
+	email    string // lower-cased
+}
+
+// keys returns u's userKeys.
+func keys(u *blog.User) (userKeys, error) {
+	key, err := blog.UsernameKey(u.Username)
 	if err != nil {
 		// The validator refuses such names before they get here.
-		return "", "", fmt.Errorf("username key: %w", err)
+		return userKeys{}, fmt.Errorf("username key: %w", err)
 	}
-	return usernameKey, strings.ToLower(u.Email), nil
+	return userKeys{username: key, skeleton: blog.UsernameSkeleton(u.Username), email: strings.ToLower(u.Email)}, nil
+}
+
+// UsernameTaken reports whether an account has the username, ignoring
+// case and width, or one that looks the same (blog.UsernameSkeleton).
+func (s *Store) UsernameTaken(ctx context.Context, username string) (bool, error) {
+	k, err := keys(&blog.User{Username: username})
+	if err != nil {
+		return false, err
+	}
+	var taken bool
+	err = s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username_key = $1 OR username_skeleton = $2)`,
+		k.username, k.skeleton).Scan(&taken)
+	if err != nil {
+		return false, fmt.Errorf("look up username: %w", err)
+	}
+	return taken, nil
 }
 
 // User returns the user with the given id, or blog.ErrUserNotFound.
@@ -84,22 +106,23 @@ func (s *Store) UserByLogin(ctx context.Context, key string) (*blog.User, error)
 
 // CreateUser adds u and sets its ID and CreatedAt; u.Email is stored (and
 // left) lower-cased. A username equal to another one under
-// blog.UsernameKey is blog.ErrUsernameTaken, an email already used is
-// blog.ErrEmailTaken; when both are taken, the username is reported.
+// blog.UsernameKey, or that looks like one (blog.UsernameSkeleton), is
+// blog.ErrUsernameTaken, an email already used is blog.ErrEmailTaken;
+// when both are taken, the username is reported.
 func (tx *Tx) CreateUser(ctx context.Context, u *blog.User) error {
-	key, email, err := keys(u)
+	k, err := keys(u)
 	if err != nil {
 		return err
 	}
-	if err := tx.nameFree(ctx, 0, key); err != nil {
+	if err := tx.nameFree(ctx, 0, k); err != nil {
 		return err
 	}
 	created := tx.store.timestamp()
 	err = tx.tx.QueryRowContext(ctx, `
-		INSERT INTO users (username, username_key, email, password_hash, image_file, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO users (username, username_key, username_skeleton, email, password_hash, image_file, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		RETURNING id`,
-		u.Username, key, email, u.PasswordHash, nullString(u.ImageFile), micros(created),
+		u.Username, k.username, k.skeleton, k.email, u.PasswordHash, nullString(u.ImageFile), micros(created),
 	).Scan(&u.ID)
 	if err != nil {
 		if taken := tx.store.taken(err); taken != nil {
@@ -107,17 +130,19 @@ func (tx *Tx) CreateUser(ctx context.Context, u *blog.User) error {
 		}
 		return fmt.Errorf("insert user: %w", err)
 	}
-	u.Email, u.CreatedAt = email, created
+	u.Email, u.CreatedAt = k.email, created
 	return nil
 }
 
 // nameFree reports blog.ErrUsernameTaken when a user other than self has
-// the username key. The unique index decides races; asking first makes a
-// registration whose username and email are both taken name the username.
-func (tx *Tx) nameFree(ctx context.Context, self int64, key string) error {
+// the username key or skeleton of k. The unique indexes decide races;
+// asking first makes a registration whose username and email are both
+// taken name the username.
+func (tx *Tx) nameFree(ctx context.Context, self int64, k userKeys) error {
 	var taken bool
-	err := tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username_key = $1 AND id <> $2)`,
-		key, self).Scan(&taken)
+	err := tx.tx.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM users WHERE (username_key = $1 OR username_skeleton = $2) AND id <> $3)`,
+		k.username, k.skeleton, self).Scan(&taken)
 	if err != nil {
 		return fmt.Errorf("look up username: %w", err)
 	}
@@ -134,19 +159,34 @@ func (tx *Tx) nameFree(ctx context.Context, self int64, key string) error {
 // not write afterwards. Then the error is blog.ErrInvalidToken; a missing
 // user is blog.ErrUserNotFound. The password hash and picture are never
 // written here.
+//
+// A new username is checked as a new account's is. A name kept, in any
+// case, is not checked again: an account whose name looks like an older
+// account's, made before that was refused, keeps it.
 func (tx *Tx) UpdateProfile(ctx context.Context, u *blog.User) error {
-	key, email, err := keys(u)
+	k, err := keys(u)
 	if err != nil {
 		return err
 	}
-	if err := tx.nameFree(ctx, u.ID, key); err != nil {
-		return err
+	var oldKey string
+	err = tx.tx.QueryRowContext(ctx, `SELECT username_key FROM users WHERE id = $1`, u.ID).Scan(&oldKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return blog.ErrUserNotFound
 	}
-	res, err := tx.tx.ExecContext(ctx, `
-		UPDATE users
-		SET username = $1, username_key = $2, email = $3
-		WHERE id = $4 AND password_hash = $5`,
-		u.Username, key, email, u.ID, u.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	query := `UPDATE users SET username = $1, username_key = $2, email = $3 WHERE id = $4 AND password_hash = $5`
+	args := []any{u.Username, k.username, k.email, u.ID, u.PasswordHash}
+	if k.username != oldKey {
+		if err := tx.nameFree(ctx, u.ID, k); err != nil {
+			return err
+		}
+		query = `UPDATE users SET username = $1, username_key = $2, email = $3, username_skeleton = $6
+			WHERE id = $4 AND password_hash = $5`
+		args = append(args, k.skeleton)
+	}
+	res, err := tx.tx.ExecContext(ctx, query, args...)
 	if taken := tx.store.taken(err); taken != nil {
 		return taken
 	}
@@ -157,7 +197,7 @@ func (tx *Tx) UpdateProfile(ctx context.Context, u *blog.User) error {
 	if !ok {
 		return tx.stale(ctx, u.ID)
 	}
-	u.Email = email
+	u.Email = k.email
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -494,20 +493,17 @@ func TestConcurrentRegistration(t *testing.T) {
 					if err := s.Migrate(context.Background()); err != nil {
 						t.Fatal(err)
 					}
+					openWriters(t, s)
 					ss = append(ss, s)
 				}
 				const n = 32
 				errs := make([]error, n)
-				var wg sync.WaitGroup
-				for i := range n {
-					wg.Go(func() {
-						u := &blog.User{Username: variant(i), Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: "h"}
-						errs[i] = ss[i%stores].Write(context.Background(), func(tx *Tx) error {
-							return tx.CreateUser(context.Background(), u)
-						})
+				together(n, func(i int) {
+					u := &blog.User{Username: variant(i), Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: "h"}
+					errs[i] = ss[i%stores].Write(context.Background(), func(tx *Tx) error {
+						return tx.CreateUser(context.Background(), u)
 					})
-				}
-				wg.Wait()
+				})
 				won := 0
 				for i, err := range errs {
 					switch {
@@ -533,15 +529,12 @@ func TestConcurrentRenames(t *testing.T) {
 		for i := range users {
 			users[i] = createUser(t, s, fmt.Sprintf("user%d", i))
 		}
+		openWriters(t, s)
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i, u := range users {
-			wg.Go(func() {
-				u.Username = variant(i * 5)
-				errs[i] = updateProfile(s, u)
-			})
-		}
-		wg.Wait()
+		together(n, func(i int) {
+			users[i].Username = variant(i * 5)
+			errs[i] = updateProfile(s, users[i])
+		})
 		won := 0
 		for i, err := range errs {
 			switch {

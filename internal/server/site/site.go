@@ -314,10 +314,13 @@ type view struct {
 	Title string
 	Wide  bool       // the page needs the whole width (the docs)
 	Me    *blog.User // who is logged in, or nil
-	CSRF  string
+	csrf  func() string
 	Form  *form // the form being shown again with its errors, if any
 	Data  any   // the page's own data
 }
+
+// CSRF is the token the page's forms carry.
+func (v view) CSRF() string { return v.csrf() }
 
 // form is a submitted form shown again: the values to fill back in
 // (never passwords: templates do not refill those) and the API's messages
@@ -449,10 +452,23 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 	if c != nil {
 		v.Me = c.User
 	}
-	v.CSRF = s.csrfToken(w, r, c)
+	// The CSRF token, and the cookie it is bound to before login, are
+	// made only for a page with a form.
+	var csrf string
+	v.csrf = func() string {
+		if csrf == "" {
+			csrf = s.csrfToken(w, r, c)
+		}
+		return csrf
+	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
+	}
+	if c != nil || csrf != "" {
+		// A page that knows who you are, or carries a token bound to your
+		// browser, is for you alone: no cache may keep it.
+		w.Header().Set("Cache-Control", "no-store")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
