@@ -502,6 +502,31 @@ func accountScenarios() []apiScenario {
 			},
 		},
 		{
+			// A stolen session is no way to guess the password: wrong
+			// current passwords count as failed logins of the account.
+			name: "change password after five wrong current passwords", method: "PATCH", path: "/api/users/me/password", as: "alice",
+			setup: func(tb testing.TB, f *fixture) {
+				for range 5 {
+					res, body := f.do(tb, "PATCH", "/api/users/me/password", changeBody("a wrong guess", newPassword), f.as("alice"))
+					if res.StatusCode != http.StatusBadRequest {
+						tb.Fatalf("a wrong current password = %d %s, want 400", res.StatusCode, body)
+					}
+				}
+			},
+			body:        changeBody(alicePassword, newPassword),
+			wantStatus:  http.StatusTooManyRequests,
+			wantJSON:    `{"detail":"Too many failed login attempts; try again later","code":"login_throttled"}`,
+			wantHeaders: map[string]string{"Retry-After": "30"},
+			after: func(t *testing.T, f *fixture, _ []byte) {
+				// The login form waits too, under either of her names.
+				for _, name := range []string{"Alice", "alice@example.com"} {
+					if got := f.tryLogin(t, name, alicePassword); got != http.StatusTooManyRequests {
+						t.Errorf("login as %s after five wrong current passwords = %d, want 429", name, got)
+					}
+				}
+			},
+		},
+		{
 			name: "change password with an empty current password", method: "PATCH", path: "/api/users/me/password", as: "alice",
 			body:       changeBody("", newPassword),
 			wantStatus: http.StatusBadRequest, wantJSON: `{"detail":"Current password is incorrect","code":"wrong_password"}`,

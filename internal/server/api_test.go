@@ -693,6 +693,22 @@ func apiScenarios() []apiScenario {
 			wantJSON: `{"detail":"Username already registered","code":"username_taken"}`,
 		},
 		{
+			// The tutorial checks the username first; its clients show that.
+			name: "username and email both taken", method: "POST", path: "/api/users",
+			body: register("ALICE", "alice@example.com", "a-long-passphrase-4"), wantStatus: http.StatusBadRequest,
+			wantJSON: `{"detail":"Username already registered","code":"username_taken"}`,
+		},
+		{
+			name: "username that looks like a taken one (Cyrillic а)", method: "POST", path: "/api/users",
+			body: register("аlice", "other@example.com", "a-long-passphrase-4"), wantStatus: http.StatusBadRequest,
+			wantJSON: `{"detail":"Username already registered","code":"username_taken"}`,
+		},
+		{
+			name: "username that looks like a taken one (capital I for l)", method: "POST", path: "/api/users",
+			body: register("AIice", "other@example.com", "a-long-passphrase-4"), wantStatus: http.StatusBadRequest,
+			wantJSON: `{"detail":"Username already registered","code":"username_taken"}`,
+		},
+		{
 			name: "email taken", method: "POST", path: "/api/users",
 			body: register("carol", "alice@example.com", "a-long-passphrase-4"), wantStatus: http.StatusBadRequest,
 			wantJSON: `{"detail":"Email already registered","code":"email_taken"}`,

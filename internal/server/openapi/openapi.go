@@ -43,9 +43,10 @@ func operations() []operation {
 	return []operation{
 		{
 			method: "POST", path: "/api/users", id: "register", tag: "users",
-			summary:     "Register",
-			description: "Creates an account. Usernames are unique ignoring case and width (RFC 8265), emails ignoring case.",
-			body:        jsonBody("UserCreate"), status: 201, result: ref("UserPrivate"),
+			summary: "Register",
+			description: "Creates an account. Usernames are unique ignoring case and width (RFC 8265), and a name that looks like a taken one " +
+				"(Unicode's confusable skeleton) is taken too; emails are unique ignoring case. When both are taken, the username is named.",
+			body: jsonBody("UserCreate"), status: 201, result: ref("UserPrivate"),
 			errors: []int{400, 413, 415, 422, 429},
 		},
 		{
@@ -81,9 +82,11 @@ func operations() []operation {
 		},
 		{
 			method: "PATCH", path: "/api/users/me/password", id: "changePassword", tag: "sessions", authed: true,
-			summary: "Change your password", description: "Every other session ends, and so does any reset link.",
+			summary: "Change your password",
+			description: "Every other session ends, and so does any reset link. A wrong current_password counts as a failed login " +
+				"of the account: after five in a row the next attempt waits (429), as a login would.",
 			body: jsonBody("PasswordChange"), status: 200, result: ref("Detail"),
-			errors: []int{400, 401, 413, 415, 422},
+			errors: []int{400, 401, 413, 415, 422, 429},
 		},
 		{
 			method: "POST", path: "/api/users/forgot-password", id: "forgotPassword", tag: "sessions",
@@ -106,17 +109,19 @@ func operations() []operation {
 		},
 		{
 			method: "PATCH", path: "/api/users/{user_id}", id: "updateUser", tag: "users", authed: true,
-			summary:     "Change your username or email",
-			description: "Changing the email needs current_password.",
-			params:      []string{"user_id"}, body: jsonBody("UserUpdate"),
-			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422},
+			summary: "Change your username or email",
+			description: "Changing the email needs current_password, and voids any reset link; a wrong one counts as a failed login " +
+				"of the account (429 after five). A username that is taken, ignoring case and width, or that looks like a taken one is 400.",
+			params: []string{"user_id"}, body: jsonBody("UserUpdate"),
+			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422, 429},
 		},
 		{
 			method: "PUT", path: "/api/users/{user_id}", id: "replaceUser", tag: "users", authed: true,
-			summary:     "Replace your username, email and optionally password",
-			description: "Changing the email or the password needs current_password; a new password ends every other session.",
-			params:      []string{"user_id"}, body: jsonBody("UserReplace"),
-			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422},
+			summary: "Replace your username, email and optionally password",
+			description: "Changing the email or the password needs current_password (a wrong one counts as a failed login of the account: " +
+				"429 after five). A new email voids any reset link; a new password ends every other session too.",
+			params: []string{"user_id"}, body: jsonBody("UserReplace"),
+			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422, 429},
 		},
 		{
 			method: "DELETE", path: "/api/users/{user_id}", id: "deleteUser", tag: "users", authed: true,
