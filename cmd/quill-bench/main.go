@@ -1,13 +1,13 @@
 // Command quill-bench measures quill's hot paths against baselines run on
 // the same machine in the same run, and records the figures in
-// BENCHMARKS.md.
+// docs/benchmarks.md.
 //
 // It builds the real quill binary, seeds SQLite databases (10,000 and
 // 1,000,000 posts) through internal/sqlstore, starts quill on them with
 // RATE_LIMITS=off and drives it with its own keep-alive HTTP load
 // generator. Target and baseline runs alternate (A B A B …) so both see the
 // same noise, and each figure is reported as the median of the pairwise
-// ratios. See BENCHMARKS.md for what each figure means.
+// ratios. See docs/benchmarks.md for what each figure means.
 //
 // Usage:
 //
@@ -52,7 +52,7 @@ type options struct {
 	rounds    int           // A B pairs per figure
 	dur       time.Duration // one request-rate run
 	hashDur   time.Duration // one login, registration or hash-rate run
-	out       string        // BENCHMARKS.md to add the run to; "" for none
+	out       string        // the file to add the run to (docs/benchmarks.md); "" for none
 	profile   string        // directory for CPU profiles of quill, or ""
 	keep      bool
 	before    string // a git revision to compare with instead of the baselines
@@ -68,7 +68,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("quill-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.quick, "quick", false, "a smaller, shorter run (100,000 posts, one round): a smoke test, not the figures of record")
-	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "file to add this run's section to (\"\" for none)")
+	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "file to add this run's section to (\"\" for none)")
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of quill, one per figure, to this directory (builds quill with -tags quillpprof; the run is not recorded)")
 	fs.StringVar(&o.before, "before", "", "compare with quill built at this git revision instead of the usual baselines (me, posts, login, register, create; the run is not recorded)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory with the databases and logs")

@@ -64,11 +64,11 @@ func commit(ctx context.Context, root string) string {
 	return c
 }
 
-// runsMarker is the line of BENCHMARKS.md under which runs are added,
+// runsMarker is the line of docs/benchmarks.md under which runs are added,
 // newest first.
 const runsMarker = "<!-- quill-bench adds runs below this line, newest first -->"
 
-// section is this run's part of BENCHMARKS.md.
+// section is this run's part of docs/benchmarks.md.
 func (b *bench) section() string {
 	var s strings.Builder
 	cmd := "go run ./cmd/quill-bench"

@@ -1,5 +1,5 @@
-// Command quill-stress measures how quill holds up when logins pile up
-// (SPEC §6, issue 4): it builds and starts the real quill binary with
+// Command quill-stress measures how quill holds up when logins pile up:
+// it builds and starts the real quill binary with
 // Argon2 at 64 MiB, then
 //
 //   - measures GET /api/users/me throughput with no logins running;
@@ -15,7 +15,7 @@
 //     database holding it, imported with quill import-fastapi.
 //
 // Run it from the repository: go run ./cmd/quill-stress. It prints a
-// Markdown report for RELIABILITY.md. Rate limits are off in the server it
+// Markdown report for docs/reliability.md. Rate limits are off in the server it
 // starts (RATE_LIMITS=off): every client here is 127.0.0.1.
 package main
 

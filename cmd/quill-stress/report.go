@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// write prints the report as Markdown, for RELIABILITY.md.
+// write prints the report as Markdown, for docs/reliability.md.
 func (r *report) write(w io.Writer, o options, args []string) {
 	mib := func(kib int64) string {
 		if kib == 0 {

@@ -141,7 +141,7 @@ func TestImportFastAPI(t *testing.T) {
 		`user 11 "ivan": warning: picture name "../../etc/passwd" is not a plain file name; the user gets the default avatar`,
 		`user 12 "judy": warning: picture missing.jpg is not in ` + media + `; the user gets the default avatar`,
 	}
-	taken := ` is taken by user 1 "Alice" (quill ignores case and width in usernames)`
+	taken := ` is taken by user 1 "Alice" (quill ignores case and width in usernames, and names that look alike count as one)`
 	skippedAuthors := []string{
 		`post 7: skipped: its author, user 99, is not in the FastAPI database`,
 		`post 8: skipped: invalid title: string should have at least 1 character`,

@@ -30,7 +30,7 @@ password hashes: every user logs in with their old password.
 
 Rows quill cannot accept are listed with the reason and the rest goes in.
 Running it again imports only what is missing; nothing is duplicated and
-nothing already in quill is changed (see the README for the details).`
+nothing already in quill is changed (see docs/fastapi-migration.md for the details).`
 
 // importBatch is how many rows go in per transaction. Commits are what
 // costs: each writes every page the batch changed (the authors' counters
@@ -376,7 +376,7 @@ func (im *importer) userBatch(ctx context.Context, batch []sourceUser) error {
 			skip(i, fmt.Sprintf("id %d belongs to a different quill user%s; import into a new database", r.Holder, named(holder)))
 		case blog.RowUsernameTaken:
 			holder, _ := im.app.User(ctx, r.Holder)
-			reason := fmt.Sprintf("%q is taken by user %d%s (quill ignores case and width in usernames)", u.Username, r.Holder, named(holder))
+			reason := fmt.Sprintf("%q is taken by user %d%s (quill ignores case and width in usernames, and names that look alike count as one)", u.Username, r.Holder, named(holder))
 			if !im.rename {
 				reason += "; --on-conflict=rename imports it under a new name"
 			}
@@ -444,9 +444,9 @@ func (im *importer) user(su *sourceUser) (u blog.User, renamed, skip string) {
 func (im *importer) takenBy(ctx context.Context, name string) string {
 	holder, err := im.app.FindUser(ctx, app.Selector{Username: name})
 	if err != nil {
-		return fmt.Sprintf("%q is taken (quill ignores case and width in usernames)", name)
+		return fmt.Sprintf("%q is taken (quill ignores case and width in usernames, and names that look alike count as one)", name)
 	}
-	return fmt.Sprintf("%q is taken by user %d %q (quill ignores case and width in usernames)", name, holder.ID, holder.Username)
+	return fmt.Sprintf("%q is taken by user %d %q (quill ignores case and width in usernames, and names that look alike count as one)", name, holder.ID, holder.Username)
 }
 
 // named is ` "alice"` for a user, or "" for nil.

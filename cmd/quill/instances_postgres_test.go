@@ -192,7 +192,7 @@ func TestInstancesSharePostgres(t *testing.T) {
 	t.Run("failed logins share one throttle", func(t *testing.T) {
 		a.register(t, "carol", "carol@example.com", password)
 		wrong := "username=carol&password=not-the-password"
-		// SPEC §6: after 5 consecutive failures, further attempts wait.
+		// After 5 consecutive failures, further attempts wait (docs/security.md).
 		for i := range 5 {
 			in := []*instance{a, b}[i%2]
 			if status, body := in.call(t, "POST", "/api/users/token", wrong, formHeader); status != http.StatusUnauthorized {

@@ -132,11 +132,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // computations may run at once: as many as there were processors. Argon2 is
 // pure CPU, so with a hash slot for every processor a login flood leaves
 // every other request only the 10 ms slices Go's scheduler hands out between
-// hashes (2-5% of the idle read throughput on 2 CPUs; RELIABILITY.md). With
-// one processor more than the slots, other requests always have one, and
-// the kernel shares the CPUs between it and the hashing threads; logins
-// still use every CPU when nothing else runs. SPEC §6 caps the slots at
-// GOMAXPROCS; this is GOMAXPROCS - 1. Only the first call changes
+// hashes (docs/reliability.md has the figures). With one processor more
+// than the slots, other requests always have one, and the kernel shares
+// the CPUs between it and the hashing threads; logins still use every CPU
+// when nothing else runs. The slots are GOMAXPROCS - 1. Only the first call changes
 // anything: tests run serve many times in one process.
 var setProcessors = sync.OnceValue(func() (hashSlots int) {
 	n := runtime.GOMAXPROCS(0)

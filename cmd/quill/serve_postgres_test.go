@@ -10,7 +10,7 @@ import (
 	"github.com/quill-blog/quill/internal/sqlstore/sqltest"
 )
 
-// TestServePostgresNeedsSecretKey checks SPEC §1: with PostgreSQL an unset
+// TestServePostgresNeedsSecretKey checks that with PostgreSQL an unset
 // SECRET_KEY stops start-up with one line saying why and what to do, and
 // no key is generated (instances must share one; a key per instance would
 // make each reject the others' tokens).

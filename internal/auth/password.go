@@ -393,7 +393,7 @@ func isBcrypt(s string, lim limits) bool {
 }
 
 // Policy judges whether a password is strong enough to accept at
-// registration, password change and reset (SPEC §5). Build one with
+// registration, password change and reset. Build one with
 // NewPolicy; it is safe for concurrent use.
 type Policy struct {
 	common map[string]struct{}

@@ -9,7 +9,7 @@ import (
 	"io"
 )
 
-// Refresh tokens (SPEC §4) are opaque to clients. Inside, a token is
+// Refresh tokens are opaque to clients. Inside, a token is
 //
 //	version (1 byte) | len(session id) (1) | session id | secret (32) | tag (16)
 //

@@ -33,7 +33,7 @@ const (
 )
 
 // Tokens issues and checks access tokens: HS256 JWTs carrying a user id and
-// a session id (SPEC §4). It is safe for concurrent use.
+// a session id. It is safe for concurrent use.
 type Tokens struct {
 	key       []byte
 	ttl       time.Duration

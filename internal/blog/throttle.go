@@ -2,7 +2,7 @@ package blog
 
 import "time"
 
-// Login throttling (SPEC §6). Failed logins are counted per LoginKey of
+// Login throttling. Failed logins are counted per LoginKey of
 // what was typed, whether or not such an account exists, so a throttled
 // reply says nothing about which accounts exist. The first FreeLoginFailures
 // consecutive failures cost nothing; after that each further attempt must

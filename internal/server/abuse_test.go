@@ -12,7 +12,7 @@ import (
 	"github.com/quill-blog/quill/internal/server"
 )
 
-// The scenarios of SPEC §6 (throttling, per-client allowances, CORS), run
+// The abuse scenarios (throttling, per-client allowances, CORS), run
 // like apiScenarios on a fresh fixture each. Test servers allow CORS for
 // testOrigin and trust the proxies in quilltest.Proxies (198.51.100.0/24).
 

@@ -142,7 +142,7 @@ func accountScenarios() []apiScenario {
 
 	var rows []apiScenario
 
-	// POST /api/users/token with grant_type=refresh_token (SPEC §4).
+	// POST /api/users/token with grant_type=refresh_token.
 	rows = append(rows, []apiScenario{
 		{
 			name: "refresh", method: "POST", path: "/api/users/token",

@@ -26,7 +26,7 @@ import (
 	"github.com/quill-blog/quill/internal/testclock"
 )
 
-// This file is the API contract (SPEC §3–§5) as a table of scenarios, in the
+// This file is the API contract (docs/api.md) as a table of scenarios, in the
 // style of pocketbase's ApiScenario. Every scenario runs on a fresh server
 // and database holding the same fixture (see newFixture), so rows may
 // change state freely and run in parallel. To cover a new route, add rows to
@@ -1008,7 +1008,7 @@ func apiScenarios() []apiScenario {
 		},
 	}...)
 
-	// Authentication failures, on GET /api/users/me (SPEC §4).
+	// Authentication failures, on GET /api/users/me.
 	rows = append(rows, []apiScenario{
 		{
 			name: "me", method: "GET", path: "/api/users/me", as: "alice",
@@ -1985,7 +1985,7 @@ func (f *fixture) sessionOf(tb testing.TB, name string) string {
 }
 
 // TestLoginFailuresAreIdentical checks that a wrong password and an
-// unknown account cannot be told apart by the response (SPEC §5).
+// unknown account cannot be told apart by the response.
 func TestLoginFailuresAreIdentical(t *testing.T) {
 	f := newFixture(t, testDBs()[0])
 	attempt := func(username string) (*http.Response, []byte) {

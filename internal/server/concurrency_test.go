@@ -19,8 +19,8 @@ import (
 )
 
 // These tests send requests at once through real HTTP connections, to
-// show that the database, not luck, keeps names unique (SPEC §3) and that
-// hashing is a bounded resource (SPEC §6). Run them with -race.
+// show that the database, not luck, keeps names unique and that
+// hashing is a bounded resource. Run them with -race.
 
 // reply is a response's status and body.
 type reply struct {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// CORS (SPEC §6): only the origins in CORS_ORIGINS may call the API from a
+// CORS: only the origins in CORS_ORIGINS may call the API from a
 // browser, matched exactly; any other Origin gets no CORS headers at all,
 // so the browser withholds the response. The API authenticates with bearer
 // tokens, not cookies, so credentials are never allowed.

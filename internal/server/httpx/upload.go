@@ -38,7 +38,7 @@ var (
 // larger one is refused as soon as it is seen to be larger. The body is
 // streamed (never spooled to temporary files) and read to its end, so a
 // truncated or malformed body is refused even after the file. A file over
-// 5 MiB is the SPEC's 400 "too large"; a body over maxPictureBody for
+// 5 MiB is a 400 "file too large"; a body over maxPictureBody for
 // other reasons is 413, like every other body over its route's limit.
 func ReadPictureUpload(w http.ResponseWriter, r *http.Request) ([]byte, url.Values, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
