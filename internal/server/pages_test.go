@@ -247,7 +247,7 @@ func TestPageErrors(t *testing.T) {
 	// Errors show who is logged in, as every page does, and so are for
 	// that visitor alone: no cache may keep them.
 	v.login("Alice", alicePassword)
-	res, body = v.get("/posts/999999")
+	_, body = v.get("/posts/999999")
 	wantContains(t, "an error page for Alice", body, `<span id="whoami">Alice</span>`)
 	for _, rq := range []struct{ method, path string }{
 		{"GET", "/posts/999999"}, {"GET", "/no/such/page"}, {"DELETE", "/posts/{alice_post}"}, {"GET", "/static/nothing.css"},

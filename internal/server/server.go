@@ -8,6 +8,7 @@ package server
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -152,11 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // errPanic stands for a handler that panicked: a server fault.
-var errPanic = errorString("handler panicked")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errPanic = errors.New("handler panicked")
 
 // fail renders err as the API's JSON under /api/ and /health, and as an
 // HTML page elsewhere.

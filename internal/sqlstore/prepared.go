@@ -55,15 +55,6 @@ func (s *Store) queryRow(ctx context.Context, db *sql.DB, query string, args ...
 	return st.QueryRowContext(ctx, args...)
 }
 
-// exec is db.ExecContext through a prepared statement.
-func (s *Store) exec(ctx context.Context, db *sql.DB, query string, args ...any) (sql.Result, error) {
-	st, err := s.prepared(ctx, db, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
 // close closes every cached statement.
 func (c *stmts) close() error {
 	var errs []error

@@ -228,21 +228,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Dialect names the database: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect.name }
 
-// SyncIDSequences makes new users and posts get ids after the largest ones
-// in use. InsertUsers and InsertPosts do this themselves; call it after
-// inserting rows with explicit ids some other way: SQLite does this by
-// itself, PostgreSQL's sequences do not.
-func (s *Store) SyncIDSequences(ctx context.Context) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"users", "posts"} {
-			if err := s.advanceIDs(ctx, tx, table, 0); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // retryWaits are the pauses before each repeat of a transaction that
 // failed in a way that is safe to repeat; their number bounds the repeats.
 var retryWaits = [...]time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 250 * time.Millisecond}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,9 @@ import (
 // arrive together cannot all pass the check before any of them is
 // recorded, and an attempt that is turned away does not lengthen the wait.
 func (s *Store) ClaimLoginAttempt(ctx context.Context, now time.Time, delay func(failures int) time.Duration, keys ...string) (wait time.Duration, err error) {
+	// In one order, so that two claims of the same keys lock their rows
+	// alike (no deadlock), and each key once.
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	// The compare-and-set updates make this safe where transactions do not
 	// serialise (PostgreSQL's read committed): a lost race rolls back and
 	// is tried again.
