@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/quilltest"
 )
 
@@ -373,4 +375,88 @@ func TestImportedLookAlikesAreReported(t *testing.T) {
 			t.Errorf("ImportUsers(carol) = %+v, want inserted", results[1])
 		}
 	})
+}
+
+func TestResetPasswordConsequences(t *testing.T) {
+	forEachDB(t, func(t *testing.T, q *quilltest.Quill) {
+		ctx := t.Context()
+		alice := register(t, q, "alice", "alice@example.com")
+		bob := register(t, q, "bob", "bob@example.com")
+		logIn(t, q, "alice", alicePassword)
+		bobs := logIn(t, q, "bob", alicePassword)
+		token := q.NewResetToken(t, alice.ID)
+		for range blog.FreeLoginFailures + 1 {
+			q.App.LogIn(ctx, app.Credentials{Username: "alice@example.com", Password: "wrong"}, app.SessionStart{})
+		}
+		if err := q.App.ResetPassword(ctx, app.PasswordReset{Token: token, NewPassword: newPassword}); err != nil {
+			t.Fatalf("ResetPassword() = %v", err)
+		}
+		if sessions := q.StoredSessions(t, alice.ID); len(sessions) != 0 {
+			t.Errorf("Alice's sessions after a reset = %v, want none", sessions)
+		}
+		if _, err := q.App.Authenticate(ctx, accessOf(t, q, bobs)); err != nil {
+			t.Errorf("Bob's session after Alice's reset: %v, want it kept", err)
+		}
+		wantError(t, "ResetPassword(the same link again)", q.App.ResetPassword(ctx, app.PasswordReset{Token: token, NewPassword: "another-one-77"}), blog.ErrInvalidReset)
+		logIn(t, q, "alice@example.com", newPassword) // the throttle is cleared
+		if sessions := q.StoredSessions(t, bob.ID); len(sessions) != 1 {
+			t.Errorf("Bob's sessions after Alice's reset = %d, want 1", len(sessions))
+		}
+	})
+}
+
+// mailbox keeps the mails an App sends.
+type mailbox struct {
+	mu   sync.Mutex
+	mail []mail.Message
+	sent chan struct{}
+}
+
+func newMailbox() *mailbox { return &mailbox{sent: make(chan struct{}, 100)} }
+
+func (m *mailbox) Send(_ context.Context, msg mail.Message) error {
+	m.mu.Lock()
+	m.mail = append(m.mail, msg)
+	m.mu.Unlock()
+	m.sent <- struct{}{}
+	return nil
+}
+
+// next waits for the next mail and returns the reset token in it.
+func (m *mailbox) nextToken(tb testing.TB) string {
+	tb.Helper()
+	select {
+	case <-m.sent:
+	case <-time.After(10 * time.Second):
+		tb.Fatal("no mail within 10 s")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	text := m.mail[len(m.mail)-1].Text
+	_, after, ok := strings.Cut(text, "/reset-password?token=")
+	if !ok || len(after) < 43 {
+		tb.Fatalf("no reset link in the mail:\n%s", text)
+	}
+	return after[:43]
+}
+
+func TestNewResetMailVoidsTheOlder(t *testing.T) {
+	box := newMailbox()
+	q := quilltest.New(t, quilltest.SQLite, quilltest.Options{App: func(c *app.Config) { c.Mailer = box }})
+	ctx := t.Context()
+	register(t, q, "alice", "alice@example.com")
+	ask := func() {
+		if err := q.App.RequestPasswordReset(ctx, app.ResetRequest{Email: "Alice@Example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask()
+	first := box.nextToken(t)
+	q.Clock.Advance(2 * time.Minute) // an address is mailed at most once a minute
+	ask()
+	second := box.nextToken(t)
+	wantError(t, "ResetPassword(the first link)", q.App.ResetPassword(ctx, app.PasswordReset{Token: first, NewPassword: newPassword}), blog.ErrInvalidReset)
+	if err := q.App.ResetPassword(ctx, app.PasswordReset{Token: second, NewPassword: newPassword}); err != nil {
+		t.Errorf("ResetPassword(the second link) = %v", err)
+	}
 }
