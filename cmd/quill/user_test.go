@@ -171,7 +171,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "secret", args: []string{"secret"}, wantOut: `^[0-9a-f]{64}\n$`},
 		{name: "secret with an argument", args: []string{"secret", "x"}, code: 2, wantErr: `secret takes no arguments`},
 		{name: "migrate status before", args: []string{"migrate", "status"}, wantOut: `(?m)^VERSION +NAME +APPLIED\n0001 +init +pending$`},
-		{name: "migrate", args: []string{"migrate"}, wantOut: `^applied 1 migration\(s\); the database is up to date\n$`},
+		{name: "migrate", args: []string{"migrate"}, wantOut: `^applied [1-9][0-9]* migration\(s\); the database is up to date\n$`},
 		{name: "migrate status, flag after the action", args: []string{"migrate", "status", "--log-format", "json"},
 			wantOut: `(?m)^0001 +init +\d{4}-`},
 		{name: "bad config", args: []string{"user", "delete", "--id", "1", "--algorithm", "RS256"}, code: 1,
