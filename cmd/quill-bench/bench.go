@@ -254,13 +254,15 @@ func (b *bench) startBefore(ctx context.Context) error {
 	if err := quillproc.BuildAt(ctx, b.root, b.opts.before, filepath.Join(b.tmp, "before-src"), bin); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(b.small.path)
-	if err != nil {
-		return err
-	}
+	// The older quill may know an older schema: it makes its database
+	// itself, and the seeded rows are copied into it.
 	dbPath := filepath.Join(b.tmp, "before.db")
-	if err := os.WriteFile(dbPath, data, 0o600); err != nil {
-		return err
+	migrate := quillproc.Command(ctx, bin, b.tmp, []string{"DATABASE_URL=sqlite:///" + dbPath, "SECRET_KEY=" + b.secret}, "migrate")
+	if out, err := migrate.CombinedOutput(); err != nil {
+		return fmt.Errorf("quill@%s migrate: %v\n%s", b.opts.before, err, out)
+	}
+	if err := copyRows(ctx, b.small.path, dbPath, "users", "posts"); err != nil {
+		return fmt.Errorf("copy the seeded rows for quill@%s: %w", b.opts.before, err)
 	}
 	p, err := startQuill(ctx, "quill@"+b.opts.before, bin, b.tmp, dbPath, b.secret, false)
 	if err != nil {

@@ -70,7 +70,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "a smaller, shorter run (100,000 posts, one round): a smoke test, not the figures of record")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "file to add this run's section to (\"\" for none)")
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of quill, one per figure, to this directory (builds quill with -tags quillpprof; the run is not recorded)")
-	fs.StringVar(&o.before, "before", "", "compare with quill built at this git revision instead of the usual baselines (me, posts, login, register, create; the run is not recorded)")
+	fs.StringVar(&o.before, "before", "", "compare with quill built at this git revision instead of the usual baselines (me, posts, login, register; the run is not recorded)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory with the databases and logs")
 	only := fs.String("only", "", "comma-separated figures to run, of "+strings.Join(figureNames, ","))
 	fs.IntVar(&o.bigPosts, "posts", 1_000_000, "posts in the large database")

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,4 +103,62 @@ func seed(ctx context.Context, path string, n int, hash string, w io.Writer) (*d
 		}
 	}
 	return d, store.Close()
+}
+
+// copyRows copies the rows of tables from the SQLite database at from into
+// the one at to, which has the same tables, perhaps of another schema
+// version: only the columns both have are copied, the others take their
+// defaults, and to's triggers see every row.
+func copyRows(ctx context.Context, from, to string, tables ...string) error {
+	db, err := sql.Open("sqlite", to)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE $1 AS seeded`, from); err != nil {
+		return err
+	}
+	for _, table := range tables {
+		columns := func(schema string) (map[string]bool, error) {
+			rows, err := conn.QueryContext(ctx, `SELECT name FROM pragma_table_info($1, $2)`, table, schema)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			cols := map[string]bool{}
+			for rows.Next() {
+				var name string
+				if err := rows.Scan(&name); err != nil {
+					return nil, err
+				}
+				cols[name] = true
+			}
+			return cols, rows.Err()
+		}
+		src, err := columns("seeded")
+		if err != nil {
+			return err
+		}
+		dst, err := columns("main")
+		if err != nil {
+			return err
+		}
+		var common []string
+		for c := range dst {
+			if src[c] && c != "post_count" { // kept by to's triggers
+				common = append(common, c)
+			}
+		}
+		slices.Sort(common)
+		list := strings.Join(common, ", ")
+		if _, err := conn.ExecContext(ctx, `INSERT INTO main.`+table+` (`+list+`) SELECT `+list+` FROM seeded.`+table); err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+	}
+	return nil
 }
