@@ -15,30 +15,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quill-blog/quill/internal/quilltest"
 )
 
 // testKey is a valid SECRET_KEY for tests that do not exercise key
 // generation.
 const testKey = "3f1c9a7e5b2d4068a1f3c5e7092b4d6f8a0c2e4f6a8b0d2e4f6a8c0e2a4c6e8f"
-
-// syncBuffer is a bytes.Buffer safe for concurrent use: run writes its
-// log into it while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // envFunc is a getenv over a fixed map.
 func envFunc(env map[string]string) func(string) string {
@@ -49,7 +32,7 @@ func envFunc(env map[string]string) func(string) string {
 // directory and returns its error, stdout and stderr.
 func runQuill(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut quilltest.Logs
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err = run(ctx, args, envFunc(env), strings.NewReader(""), &out, &errOut)
@@ -59,7 +42,7 @@ func runQuill(t *testing.T, env map[string]string, args ...string) (stdout, stde
 // quillServer is `quill serve` running in a goroutine.
 type quillServer struct {
 	URL  string
-	logs *syncBuffer
+	logs *quilltest.Logs
 	stop func() error // cancels run's context and returns what run returned
 }
 
@@ -72,7 +55,7 @@ var listeningRE = regexp.MustCompile(`msg="quill is listening" url=(http://\S+)|
 func startQuill(t *testing.T, env map[string]string, args ...string) *quillServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &quilltest.Logs{}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), envFunc(env), strings.NewReader(""), io.Discard, logs)
