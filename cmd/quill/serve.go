@@ -46,7 +46,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Arg(0))}
 	}
-	logger := newLogger(cfg.LogFormat, stderr)
+	logs := newLogBuffer(stderr)
+	logsDone := make(chan struct{})
+	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(logsDone)
+		logs.run(logCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
+	logger := slog.New(urgentHandler{newLogger(cfg.LogFormat, logs).Handler(), logs})
 	startProfiler(getenv, logger)
 
 	if cfg.SecretKey == "" {
