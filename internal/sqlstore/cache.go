@@ -14,9 +14,14 @@ import (
 // before the next read. It is for SQLite in WAL mode; PostgreSQL, whose
 // instances cannot see each other's memory, reads the database every time.
 
-// maxCached bounds the entries of each kind: reaching it empties the kind,
-// which costs only re-reading.
-const maxCached = 10_000
+// Bounds of the cache. Reaching one empties that kind, which costs only
+// re-reading. Pages are bounded by their size too: a client asking for
+// every page of a large blog must not grow the server's memory.
+const (
+	maxCachedSessions = 10_000
+	maxCachedPages    = 1_000
+	maxCachedPageSize = 32 << 20 // bytes of posts, roughly
+)
 
 // readCache holds what was read at one version of the database.
 type readCache struct {
@@ -24,8 +29,9 @@ type readCache struct {
 
 	mu       sync.RWMutex
 	at       version // the version every entry below was read at
-	sessions map[string]sessionEntry
-	pages    map[pageKey]*blog.PostPage
+	sessions  map[string]sessionEntry
+	pages     map[pageKey]*blog.PostPage
+	pageBytes int // the size of pages, by pageSize
 }
 
 type sessionEntry struct {
@@ -77,7 +83,7 @@ func (c *readCache) storeSession(v version, e sessionEntry) {
 	if !c.reset(v) {
 		return
 	}
-	if len(c.sessions) >= maxCached {
+	if len(c.sessions) >= maxCachedSessions {
 		clear(c.sessions)
 	}
 	c.sessions[e.session.ID] = e
@@ -104,10 +110,16 @@ func (c *readCache) storePage(v version, k pageKey, p *blog.PostPage) {
 	if !c.reset(v) {
 		return
 	}
-	if len(c.pages) >= maxCached {
+	n := pageSize(p)
+	if len(c.pages) >= maxCachedPages || c.pageBytes+n > maxCachedPageSize {
 		clear(c.pages)
+		c.pageBytes = 0
+	}
+	if n > maxCachedPageSize {
+		return
 	}
 	c.pages[k] = copyPage(p)
+	c.pageBytes += n
 }
 
 // reset makes v the cache's version, emptying it if it was at another;
@@ -123,6 +135,7 @@ func (c *readCache) reset(v version) bool {
 		c.at = v
 		clear(c.sessions)
 		clear(c.pages)
+		c.pageBytes = 0
 	}
 	return true
 }
@@ -137,4 +150,14 @@ func copyPage(p *blog.PostPage) *blog.PostPage {
 		cp.NextCursor = &c
 	}
 	return &cp
+}
+
+// pageSize is roughly the memory p holds: its posts' text and a little
+// for each post's other fields.
+func pageSize(p *blog.PostPage) int {
+	n := 0
+	for i := range p.Posts {
+		n += len(p.Posts[i].Title) + len(p.Posts[i].Content) + len(p.Posts[i].Author.Username) + 256
+	}
+	return n
 }

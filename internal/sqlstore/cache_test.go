@@ -233,3 +233,26 @@ func FuzzReadCache(f *testing.F) {
 		}
 	})
 }
+
+// TestReadCacheBounded checks that pages cannot grow the cache past its
+// bound on their size, however many are asked for.
+func TestReadCacheBounded(t *testing.T) {
+	s, _, _, _ := openCachedPair(t)
+	v, ok := s.cache.version()
+	if !ok {
+		t.Fatal("version() not ok")
+	}
+	big := &blog.PostPage{Posts: make([]blog.Post, 100)}
+	for i := range big.Posts {
+		big.Posts[i].Content = string(make([]byte, 50_000))
+	}
+	for i := range 200 {
+		s.cache.storePage(v, pageKey{skip: int64(i)}, big)
+		if s.cache.pageBytes > maxCachedPageSize {
+			t.Fatalf("after %d pages the cache holds %d bytes of pages, over %d", i+1, s.cache.pageBytes, maxCachedPageSize)
+		}
+	}
+	if len(s.cache.pages) == 0 {
+		t.Error("no page was kept")
+	}
+}
