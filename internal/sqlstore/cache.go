@@ -27,8 +27,8 @@ const (
 type readCache struct {
 	wal *walVersion
 
-	mu       sync.RWMutex
-	at       version // the version every entry below was read at
+	mu        sync.RWMutex
+	at        version // the version every entry below was read at
 	sessions  map[string]sessionEntry
 	pages     map[pageKey]*blog.PostPage
 	pageBytes int // the size of pages, by pageSize
