@@ -46,6 +46,8 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
+	// Observer is told of logins and reset mails, for metrics; optional.
+	Observer Observer
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -68,6 +70,7 @@ type App struct {
 	publicURL  string
 	mailer     Mailer
 	throttle   bool
+	observer   Observer
 	now        func() time.Time
 	random     io.Reader
 
@@ -88,6 +91,7 @@ func New(cfg Config) *App {
 		publicURL:  trimSlash(cfg.PublicURL),
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
+		observer:   cfg.Observer,
 		now:        cfg.Now,
 		random:     cfg.Random,
 		lastUsed:   newLastUsed(),
@@ -99,6 +103,9 @@ func New(cfg Config) *App {
 	}
 	if a.mailer == nil {
 		a.mailer = mail.NewLog(a.logger)
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
 	}
 	if a.now == nil {
 		a.now = time.Now
