@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -302,6 +303,22 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("GET /api/posts on the metrics listener = %d, %v, want 404", status, err)
 	}
 
+	// docs/deployment.md names every quill metric there is, and no other.
+	documented := map[string]bool{}
+	for _, name := range regexp.MustCompile(`\bquill_[a-z_]+[a-z]`).FindAllString(monitoringDocs(t), -1) {
+		documented[strings.TrimSuffix(name, "_bucket")] = true
+	}
+	for name := range families {
+		if strings.HasPrefix(name, "quill_") && !documented[name] {
+			t.Errorf("%s is served but not in docs/deployment.md#monitoring", name)
+		}
+	}
+	for name := range documented {
+		if families[name] == nil {
+			t.Errorf("docs/deployment.md#monitoring names %s, which is not served", name)
+		}
+	}
+
 	t.Run("promtool check metrics", func(t *testing.T) {
 		promtool := promtoolPath(t)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -313,6 +330,48 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("promtool check metrics = %v, want success and no output; it said:\n%s", err, out)
 		}
 	})
+}
+
+// monitoringDocs is the Monitoring section of docs/deployment.md.
+func monitoringDocs(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(pkgDir, "..", "..", "docs", "deployment.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Monitoring\n")
+	if !ok {
+		t.Fatal("docs/deployment.md has no Monitoring section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	return section
+}
+
+// TestMonitoringDocsExamples checks the scrape configuration and the
+// alert rules docs/deployment.md gives, with promtool.
+func TestMonitoringDocsExamples(t *testing.T) {
+	t.Parallel()
+	promtool := promtoolPath(t)
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(monitoringDocs(t), -1)
+	if len(blocks) != 2 {
+		t.Fatalf("the Monitoring section has %d YAML blocks, want 2: the scrape configuration, the rules", len(blocks))
+	}
+	dir := t.TempDir()
+	config := blocks[0][1] + "rule_files:\n  - rules.yml\n"
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(blocks[1][1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// check config checks the rule files it names too.
+	cmd := exec.CommandContext(ctx, promtool, "check", "config", "prometheus.yml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check config on the documented scrape configuration and rules: %v\n%s", err, out)
+	}
 }
 
 // promtoolPath finds Prometheus' promtool, or skips the test without it
