@@ -226,7 +226,8 @@ func (m *Metrics) Handler() http.Handler {
 		// A collector that fails leaves its metrics out of the scrape
 		// (and says so in the log); the others are still served.
 		ErrorHandling: promhttp.ContinueOnError,
-		// Scrapes are few; a flood of them waits on nothing and gets 503.
+		// Scrapes are few: past 4 at once the answer is 503 at once, so
+		// a flood of them cannot pile up collections.
 		MaxRequestsInFlight: 4,
 		Timeout:             scrapeTimeout,
 		Registry:            m.registry,
