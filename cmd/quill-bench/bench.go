@@ -117,7 +117,7 @@ func (b *bench) stopAll() {
 }
 
 func (b *bench) startQuill(ctx context.Context, d *dataset) (*process, error) {
-	p, err := startQuill(ctx, "quill", b.bin, b.tmp, d.path, b.secret, b.opts.profile != "")
+	p, err := startQuill(ctx, "quill", b.bin, b.tmp, d.path, b.secret, b.opts.profile != "", b.opts.env)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (b *bench) startBefore(ctx context.Context) error {
 	if err := copyRows(ctx, b.small.path, dbPath, "users", "posts"); err != nil {
 		return fmt.Errorf("copy the seeded rows for quill@%s: %w", b.opts.before, err)
 	}
-	p, err := startQuill(ctx, "quill@"+b.opts.before, bin, b.tmp, dbPath, b.secret, false)
+	p, err := startQuill(ctx, "quill@"+b.opts.before, bin, b.tmp, dbPath, b.secret, false, nil)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type config struct {
 	CORSOrigins    []string
 	RateLimits     bool
 	LogFormat      string
+	MetricsAddr    string // "" when metrics are off
 }
 
 // setting is one configuration name: its environment name, flag and
@@ -64,6 +65,7 @@ var settings = []setting{
 	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
 	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},
 	{"LOG_FORMAT", "text", "text or json"},
+	{"METRICS_ADDR", "", "listen address of the Prometheus /metrics endpoint, never ADDR's: localhost or a private network (unset: no metrics)"},
 }
 
 // placeholderKeys are secrets copied from tutorials and templates; a key
@@ -268,6 +270,9 @@ func parseConfig(v map[string]string) (config, error) {
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("LOG_FORMAT=%q: use text or json", cfg.LogFormat)
+	}
+	if cfg.MetricsAddr, err = metricsAddr(v["METRICS_ADDR"], cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

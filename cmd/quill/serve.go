@@ -23,6 +23,7 @@ import (
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/memlimit"
+	"github.com/quill-blog/quill/internal/metrics"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -89,14 +90,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set METRICS_ADDR (--metrics-addr) to another", cfg.MetricsAddr, unwrapOpError(err))
+		}
+		defer metricsLn.Close()
+	}
 
 	slots := setProcessors()
 	limit := newMemoryLimit(getenv)
 	if limit != nil {
 		defer limit.Close()
 	}
-	quill := newApp(cfg, store, logger, slots, mailer, limit)
-	handler := server.New(server.Config{
+	appCfg := appConfig(cfg, store, logger, slots, mailer, limit)
+	var meter *metrics.Metrics
+	if metricsLn != nil {
+		meter = metrics.New(logger)
+		appCfg.Hasher.ObserveSlots(meter.HashSlotWait)
+		appCfg.Observer = meter
+	}
+	quill := app.New(appCfg)
+	srvCfg := server.Config{
 		App:       quill,
 		Logger:    logger,
 		CSRF:      auth.NewCSRF([]byte(cfg.SecretKey)),
@@ -105,7 +120,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TrustedProxies:    cfg.TrustedProxies,
 		CORSOrigins:       cfg.CORSOrigins,
 		DisableRateLimits: !cfg.RateLimits,
-	})
+	}
+	if meter != nil {
+		meter.Watch(metrics.Sources{LiveSessions: quill.LiveSessions, ResetMailQueue: quill.ResetMailQueue, Pools: store.PoolStats})
+		srvCfg.ObserveRequest = meter.Request
+	}
+	handler := server.New(srvCfg)
 	// Background work (batched session-use writes, reset mails) stops
 	// after the HTTP server: see the end of this function.
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -124,9 +144,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
+	errc := make(chan error, 2)
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = metricsServer(meter, logger)
+		logger.Info("serving metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
+		go func() { errc <- fmt.Errorf("metrics: %w", metricsSrv.Serve(metricsLn)) }()
+	}
 	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
 
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -138,6 +164,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
+	}
+	if metricsSrv != nil {
+		metricsSrv.Close() // a scrape cut off is only a gap
 	}
 	// No request can record anything now: write what is held, send the
 	// queued mails (bounded), then the deferred store.Close runs.
@@ -166,13 +195,18 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 // sent (the admin commands); limit may be nil where the memory limit is
 // not quill's to keep.
 func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) *app.App {
+	return app.New(appConfig(cfg, store, logger, slots, mailer, limit))
+}
+
+// appConfig is the configuration newApp gives the application layer.
+func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) app.Config {
 	hasher := auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader)
 	var reserve func(int64) func()
 	if limit != nil {
 		reserve = limit.Reserve
 		hasher.ReserveMemory(reserve)
 	}
-	return app.New(app.Config{
+	return app.Config{
 		Store:          store,
 		Hasher:         hasher,
 		Policy:         auth.NewPolicy(),
@@ -183,7 +217,7 @@ func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, m
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
 		ReserveMemory:  reserve,
-	})
+	}
 }
 
 // baseMemory is the soft memory limit quill keeps when no password is

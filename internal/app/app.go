@@ -49,6 +49,8 @@ type Config struct {
 	// ReserveMemory, if not nil, is told the memory each picture decode
 	// takes while it runs (package memlimit); optional.
 	ReserveMemory func(n int64) (release func())
+	// Observer is told of logins and reset mails, for metrics; optional.
+	Observer Observer
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -72,6 +74,7 @@ type App struct {
 	mailer     Mailer
 	throttle   bool
 	reserve    func(n int64) (release func())
+	observer   Observer
 	now        func() time.Time
 	random     io.Reader
 
@@ -93,6 +96,7 @@ func New(cfg Config) *App {
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
 		reserve:    cfg.ReserveMemory,
+		observer:   cfg.Observer,
 		now:        cfg.Now,
 		random:     cfg.Random,
 		lastUsed:   newLastUsed(),
@@ -104,6 +108,9 @@ func New(cfg Config) *App {
 	}
 	if a.mailer == nil {
 		a.mailer = mail.NewLog(a.logger)
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
 	}
 	if a.now == nil {
 		a.now = time.Now

@@ -120,6 +120,9 @@ type Hasher struct {
 	// reserve, if not nil, is told how much memory each Argon2 computation
 	// takes while it runs (see ReserveMemory).
 	reserve func(n int64) (release func())
+	// observe, if not nil, is told how each wait for a slot went (see
+	// ObserveSlots).
+	slotObserver func(waited time.Duration, busy bool)
 }
 
 // NewHasher returns a Hasher that makes hashes with p, runs at most slots
@@ -242,18 +245,23 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 	select {
 	case h.slots <- struct{}{}:
+		h.observed(0, false)
 		return nil
 	default:
 	}
 	if h.wait <= 0 {
+		h.observed(0, true)
 		return ErrBusy
 	}
+	start := time.Now()
 	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
+		h.observed(time.Since(start), false)
 		return nil
 	case <-timer.C:
+		h.observed(time.Since(start), true)
 		return ErrBusy
 	case <-ctx.Done():
 		return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
