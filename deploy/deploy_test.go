@@ -41,6 +41,11 @@ func root(tb testing.TB) string {
 	return dir
 }
 
+// imageBuildFlags are the go build flags of deploy/build-image.sh, which
+// also sets CGO_ENABLED=0. The tests build quill as it does (TestMain sets
+// CGO_ENABLED=0), so that its build finds every package compiled already.
+var imageBuildFlags = []string{"-trimpath", "-ldflags=-s -w"}
+
 // quillBuild is the quill binary the tests run, built on first use.
 var quillBuild struct {
 	once sync.Once
@@ -59,7 +64,7 @@ func quillBinary(tb testing.TB) string {
 			return
 		}
 		quillBuild.path = filepath.Join(quillBuild.dir, "quill")
-		quillBuild.err = quillproc.Build(context.Background(), root(tb), quillBuild.path)
+		quillBuild.err = quillproc.Build(context.Background(), root(tb), quillBuild.path, imageBuildFlags...)
 	})
 	if quillBuild.err != nil {
 		tb.Fatal(quillBuild.err)
@@ -68,6 +73,9 @@ func quillBinary(tb testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
+	// The go commands the tests run, quillproc.Build's and build-image.sh's,
+	// build without cgo; the other programs they run do not read it.
+	os.Setenv("CGO_ENABLED", "0")
 	code := m.Run()
 	if quillBuild.dir != "" {
 		os.RemoveAll(quillBuild.dir)
