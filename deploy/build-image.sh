@@ -25,8 +25,14 @@ trap 'rm -rf "$context"' EXIT
 
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$context/quill" ./cmd/quill)
 cp "$ca" "$context/ca-certificates.crt"
-mkdir -m 0700 "$context/data"
-mkdir "$context/tmp" && chmod 1777 "$context/tmp"
+# COPY makes folders 0755 and root's whatever they were; ADD unpacks a tar
+# with the owners and modes it holds: /data quill's user's alone, /tmp
+# everyone's (sticky). GNU tar writes the owners.
+mkdir -p "$context/dirs/data" "$context/dirs/tmp"
+chmod 0700 "$context/dirs/data"
+chmod 1777 "$context/dirs/tmp"
+tar --create --file "$context/dirs.tar" --numeric-owner --owner=0 --group=0 -C "$context/dirs" ./tmp
+tar --append --file "$context/dirs.tar" --numeric-owner --owner=65532 --group=65532 -C "$context/dirs" ./data
 
 # The docker format keeps HEALTHCHECK, which the OCI format has no field for.
 format=

@@ -204,9 +204,23 @@ func checkImage(t *testing.T, pm *podman, image string) {
 			t.Errorf("the image's quill is linked dynamically (it has %v), want a static binary", p.Type)
 		}
 	}
-	for _, d := range []string{"data", "tmp"} {
-		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || !fi.IsDir() {
-			t.Errorf("the image has no /%s folder: %v", d, err)
+	// /data belongs to quill's user, so a new volume there does too; /tmp
+	// is everyone's, as usual (sticky, mode 1777).
+	for _, d := range []struct {
+		path, owner string
+		mode        fs.FileMode
+	}{
+		{"data", imageUser, fs.ModeDir | 0o700},
+		{"tmp", "0:0", fs.ModeDir | fs.ModeSticky | 0o777},
+	} {
+		fi, err := os.Stat(filepath.Join(dir, d.path))
+		if err != nil {
+			t.Errorf("the image has no /%s: %v", d.path, err)
+			continue
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if owner := fmt.Sprintf("%d:%d", st.Uid, st.Gid); owner != d.owner || fi.Mode() != d.mode {
+			t.Errorf("the image's /%s belongs to %s with mode %v, want %s and %v", d.path, owner, fi.Mode(), d.owner, d.mode)
 		}
 	}
 }
