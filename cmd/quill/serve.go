@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
+	"github.com/quill-blog/quill/internal/memlimit"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -46,7 +49,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Arg(0))}
 	}
-	logger := newLogger(cfg.LogFormat, stderr)
+	logs := newLogBuffer(stderr)
+	logsDone := make(chan struct{})
+	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(logsDone)
+		logs.run(logCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
+	logger := slog.New(urgentHandler{newLogger(cfg.LogFormat, logs).Handler(), logs})
 	startProfiler(getenv, logger)
 
 	if cfg.SecretKey == "" {
@@ -77,7 +91,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer ln.Close()
 
 	slots := setProcessors()
-	quill := newApp(cfg, store, logger, slots, mailer)
+	limit := newMemoryLimit(getenv)
+	if limit != nil {
+		defer limit.Close()
+	}
+	quill := newApp(cfg, store, logger, slots, mailer, limit)
 	handler := server.New(server.Config{
 		App:       quill,
 		Logger:    logger,
@@ -145,11 +163,18 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 
 // newApp returns the application layer on store, configured by cfg, with
 // slots hash computations at once. mailer may be nil where no mail is
-// sent (the admin commands).
-func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) *app.App {
+// sent (the admin commands); limit may be nil where the memory limit is
+// not quill's to keep.
+func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) *app.App {
+	hasher := auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader)
+	var reserve func(int64) func()
+	if limit != nil {
+		reserve = limit.Reserve
+		hasher.ReserveMemory(reserve)
+	}
 	return app.New(app.Config{
 		Store:          store,
-		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
+		Hasher:         hasher,
 		Policy:         auth.NewPolicy(),
 		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:         logger,
@@ -157,7 +182,24 @@ func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, m
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
+		ReserveMemory:  reserve,
 	})
+}
+
+// baseMemory is the soft memory limit quill keeps when no password is
+// being hashed and no picture decoded: room for everything else it does.
+// Each hash and decode in flight raises the limit by what it takes.
+const baseMemory = 150 << 20
+
+// newMemoryLimit returns the soft memory limit quill keeps, unless the
+// operator set one (GOMEMLIMIT), which the runtime then keeps instead, or
+// something else in the process keeps one already. Close it when the
+// server stops.
+func newMemoryLimit(getenv func(string) string) *memlimit.Limit {
+	if getenv("GOMEMLIMIT") != "" || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return nil
+	}
+	return memlimit.New(baseMemory, debug.SetMemoryLimit)
 }
 
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,

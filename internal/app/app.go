@@ -46,6 +46,9 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
+	// ReserveMemory, if not nil, is told the memory each picture decode
+	// takes while it runs (package memlimit); optional.
+	ReserveMemory func(n int64) (release func())
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -68,6 +71,7 @@ type App struct {
 	publicURL  string
 	mailer     Mailer
 	throttle   bool
+	reserve    func(n int64) (release func())
 	now        func() time.Time
 	random     io.Reader
 
@@ -88,6 +92,7 @@ func New(cfg Config) *App {
 		publicURL:  trimSlash(cfg.PublicURL),
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
+		reserve:    cfg.ReserveMemory,
 		now:        cfg.Now,
 		random:     cfg.Random,
 		lastUsed:   newLastUsed(),
