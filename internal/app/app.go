@@ -72,9 +72,10 @@ type App struct {
 	now        func() time.Time
 	random     io.Reader
 
-	lastUsed *lastUsed       // session uses not yet written
-	resets   *resetQueue     // password reset mails not yet sent
-	pictures *memoryBudget   // shared by the pictures being decoded
+	lastUsed *lastUsed     // session uses not yet written
+	resets   *resetQueue   // password reset mails not yet sent
+	pictures *memoryBudget // shared by the pictures being decoded
+
 	rendered *markdown.Cache // posts' HTML and excerpts, by post id
 }
 
