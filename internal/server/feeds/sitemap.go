@@ -118,7 +118,8 @@ var errNoSitemap = httpx.ErrNotFound
 // pageNumber reads "N.xml", N from 1, of at most 15 digits.
 func pageNumber(name string) (int64, error) {
 	digits, ok := strings.CutSuffix(name, ".xml")
-	if !ok || digits == "" || len(digits) > 15 || digits[0] == '0' {
+	if !ok || digits == "" || len(digits) > 15 || digits[0] == '0' ||
+		strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
 		return 0, errNoSitemap
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
