@@ -122,4 +122,3 @@ func icon(size int) ([]byte, error) {
 	out.Write(pngData.Bytes())
 	return out.Bytes(), nil
 }
-

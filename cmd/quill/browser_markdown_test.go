@@ -41,7 +41,7 @@ func browserMarkdown(t *testing.T, base string) {
 	b.wantText("article.single .content ul li:nth-child(2)", "second")
 	b.wantText("article.single .content p:last-child", "<b>not bold</b>")
 	count := func(sel string) int {
-		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + jsString(sel) + `).length`))
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
 		if err != nil {
 			t.Fatal(err)
 		}

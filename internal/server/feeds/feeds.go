@@ -52,7 +52,6 @@ const feedMaxAge = "public, max-age=300"
 type feed struct {
 	title, description string
 	id                 string     // the page the feed follows, absolute
-	self               string     // the feed's own path, per format
 	author             *blog.User // nil for the site's feed
 	posts              []blog.Post
 	updated            time.Time // the newest change of any post, or when there are none a fixed date
