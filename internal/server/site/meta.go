@@ -28,7 +28,7 @@ type meta struct {
 	Modified    time.Time  // and its article:modified_time
 }
 
-// fill completes m for the page r asked for. The URL leaves out the query,
+// fillMeta completes m for the page r asked for. The URL leaves out the query,
 // which may hold a secret (a reset token) or only a page position.
 func (s *Site) fillMeta(m *meta, r *http.Request) {
 	if m.Description == "" {
