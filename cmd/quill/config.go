@@ -60,7 +60,7 @@ var settings = []setting{
 	{"ARGON2_PARALLELISM", "1", "Argon2id parallelism for new hashes (at least 1)"},
 	{"MEDIA_DIR", "./media", "unused: pictures are kept in the database"},
 	{"SMTP_URL", "", "smtp://user:pass@host:port[?starttls=required], or smtps:// for implicit TLS; unset: emails go to the log"},
-	{"PUBLIC_URL", "", "base URL for links in emails (default http://ADDR)"},
+	{"PUBLIC_URL", "", "base URL for links in emails, feeds and the sitemap (default http://ADDR)"},
 	{"TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed"},
 	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
 	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},

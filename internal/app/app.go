@@ -22,6 +22,7 @@ import (
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/mail"
+	"github.com/quill-blog/quill/internal/markdown"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -81,6 +82,8 @@ type App struct {
 	lastUsed *lastUsed     // session uses not yet written
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
+
+	rendered *markdown.Cache // posts' HTML and excerpts, by post id
 }
 
 // New returns an App.
@@ -102,6 +105,7 @@ func New(cfg Config) *App {
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 		pictures:   newMemoryBudget(pictureBudget, pictureWait),
+		rendered:   markdown.NewCache(renderCacheBudget),
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
