@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +20,6 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
-	"github.com/quill-blog/quill/internal/memlimit"
 	"github.com/quill-blog/quill/internal/metrics"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
@@ -99,11 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	slots := setProcessors()
-	limit := newMemoryLimit(getenv)
-	if limit != nil {
-		defer limit.Close()
-	}
-	appCfg := appConfig(cfg, store, logger, slots, mailer, limit)
+	appCfg := appConfig(cfg, store, logger, slots, mailer)
 	var meter *metrics.Metrics
 	if metricsLn != nil {
 		meter = metrics.New(logger)
@@ -192,23 +185,16 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 
 // newApp returns the application layer on store, configured by cfg, with
 // slots hash computations at once. mailer may be nil where no mail is
-// sent (the admin commands); limit may be nil where the memory limit is
-// not quill's to keep.
-func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) *app.App {
-	return app.New(appConfig(cfg, store, logger, slots, mailer, limit))
+// sent (the admin commands).
+func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) *app.App {
+	return app.New(appConfig(cfg, store, logger, slots, mailer))
 }
 
 // appConfig is the configuration newApp gives the application layer.
-func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) app.Config {
-	hasher := auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader)
-	var reserve func(int64) func()
-	if limit != nil {
-		reserve = limit.Reserve
-		hasher.ReserveMemory(reserve)
-	}
+func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) app.Config {
 	return app.Config{
 		Store:          store,
-		Hasher:         hasher,
+		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
 		Policy:         auth.NewPolicy(),
 		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:         logger,
@@ -216,24 +202,7 @@ func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
-		ReserveMemory:  reserve,
 	}
-}
-
-// baseMemory is the soft memory limit quill keeps when no password is
-// being hashed and no picture decoded: room for everything else it does.
-// Each hash and decode in flight raises the limit by what it takes.
-const baseMemory = 150 << 20
-
-// newMemoryLimit returns the soft memory limit quill keeps, unless the
-// operator set one (GOMEMLIMIT), which the runtime then keeps instead, or
-// something else in the process keeps one already. Close it when the
-// server stops.
-func newMemoryLimit(getenv func(string) string) *memlimit.Limit {
-	if getenv("GOMEMLIMIT") != "" || debug.SetMemoryLimit(-1) != math.MaxInt64 {
-		return nil
-	}
-	return memlimit.New(baseMemory, debug.SetMemoryLimit)
 }
 
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,

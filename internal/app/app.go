@@ -47,9 +47,6 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
-	// ReserveMemory, if not nil, is told the memory each picture decode
-	// takes while it runs (package memlimit); optional.
-	ReserveMemory func(n int64) (release func())
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
 
@@ -74,7 +71,6 @@ type App struct {
 	publicURL  string
 	mailer     Mailer
 	throttle   bool
-	reserve    func(n int64) (release func())
 	observer   Observer
 	now        func() time.Time
 	random     io.Reader
@@ -98,7 +94,6 @@ func New(cfg Config) *App {
 		publicURL:  trimSlash(cfg.PublicURL),
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
-		reserve:    cfg.ReserveMemory,
 		observer:   cfg.Observer,
 		now:        cfg.Now,
 		random:     cfg.Random,
