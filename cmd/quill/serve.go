@@ -48,6 +48,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger := newLogger(cfg.LogFormat, stderr)
 	startProfiler(getenv, logger)
+	tlsFiles, err := readTLSFiles(&cfg, logger)
+	if err != nil {
+		return err
+	}
 
 	if cfg.SecretKey == "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
@@ -70,11 +74,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	front, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
+		return err
 	}
-	defer ln.Close()
+	defer front.close()
 
 	slots := setProcessors()
 	quill := newApp(cfg, store, logger, slots, mailer)
@@ -97,19 +101,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(backgroundDone)
 		quill.Run(background)
 	}()
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	if err := front.setUp(cfg, tlsFiles, store, logger, handler); err != nil {
+		return err
 	}
-	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
+	front.logListening(logger, "public_url", cfg.PublicURL, "database", store.Dialect(), "hash_slots", slots)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := front.start(ctx)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server stopped: %w", err)
@@ -118,7 +115,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := front.shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
 	}
 	// No request can record anything now: write what is held, send the
@@ -126,6 +123,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopBackground()
 	<-backgroundDone
 	return nil
+}
+
+// newHTTPServer returns a server of handler with quill's limits.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
 }
 
 // setProcessors raises GOMAXPROCS by one and returns how many Argon2
