@@ -461,10 +461,26 @@ func domainName(d string) (string, error) {
 		return "", fmt.Errorf("TLS_DOMAINS: %q is an IP address; list domain names", d)
 	}
 	name, err := idna.Lookup.ToASCII(strings.TrimSuffix(d, "."))
-	if err != nil || !strings.Contains(name, ".") || len(name) > 253 {
+	if err != nil || !strings.Contains(name, ".") || len(name) > 253 || !dnsLabels(name) {
 		return "", fmt.Errorf("TLS_DOMAINS: %q is not a domain name like blog.example.com", d)
 	}
 	return name, nil
+}
+
+// dnsLabels reports whether every label of name is 1 to 63 letters,
+// digits and inner hyphens (RFC 1123).
+func dnsLabels(name string) bool {
+	for _, l := range strings.Split(name, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(l) {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameListenAddr reports whether listening on a would take b's port: the
