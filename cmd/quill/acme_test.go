@@ -139,6 +139,9 @@ func TestACMEHTTP01(t *testing.T) {
 	dir := t.TempDir()
 	p := launchQuill(t, quillBinary(t), dir, "quill", acmeEnv(ca.Directory, ca.RootFile, httpPort, httpsPort)...)
 	waitCertificate(t, p)
+	if !strings.Contains(p.Log(), `msg="stored a new certificate" domain=`+testDomain) {
+		t.Errorf("the new certificate was not logged:\n%s", p.LogTail(logTailLines))
+	}
 	root := ca.Root(t)
 	first := fetchHome(t, root, httpsPort)
 	checkRedirect(t, httpPort, httpsPort)
@@ -168,6 +171,9 @@ func TestACMEHTTP01(t *testing.T) {
 	p = launchQuill(t, quillBinary(t), dir, "quill again",
 		acmeEnv("https://localhost:"+nowhere+"/dir", ca.RootFile, httpPort, httpsPort)...)
 	waitCertificate(t, p)
+	if strings.Contains(p.Log(), "stored a new certificate") {
+		t.Errorf("the restarted quill got a new certificate instead of the stored one:\n%s", p.LogTail(logTailLines))
+	}
 	if again := fetchHome(t, root, httpsPort); !again.Equal(first) {
 		t.Errorf("after a restart quill serves certificate %v, want %v from the database", again.SerialNumber, first.SerialNumber)
 	}

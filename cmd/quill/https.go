@@ -183,7 +183,8 @@ func (f *front) logListening(logger *slog.Logger, attrs ...any) {
 
 // start serves until shutdown; the returned channel gets the error of a
 // server that stops by itself. With ACME it gets the certificates that
-// are missing, in the background, until ctx ends.
+// are missing and watches their renewals, in the background, until ctx
+// ends.
 func (f *front) start(ctx context.Context) <-chan error {
 	errc := make(chan error, 2)
 	if f.plain == nil {
@@ -194,7 +195,7 @@ func (f *front) start(ctx context.Context) <-chan error {
 	go func() { errc <- f.main.ServeTLS(f.mainLn, "", "") }()
 	go func() { errc <- f.plain.Serve(f.plainLn) }()
 	if f.acme != nil {
-		go f.acme.Obtain(ctx)
+		go f.acme.Run(ctx)
 	}
 	return errc
 }

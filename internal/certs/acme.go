@@ -37,7 +37,7 @@ type ACMEConfig struct {
 }
 
 // ACME gets certificates for its domains from an ACME CA the first time
-// they are needed (Obtain asks at start-up) and renews each in the
+// they are needed (Run asks at start-up) and renews each in the
 // background when a third of its lifetime, and at most 30 days, is left.
 // Before renewing, an instance looks in the cache: if another instance
 // sharing it has renewed already, it takes that certificate. It answers
@@ -118,11 +118,33 @@ func (a *ACME) HTTPHandler(fallback http.Handler) http.Handler {
 	return a.m.HTTPHandler(fallback)
 }
 
-// Obtain makes sure every domain has a certificate, from the cache or the
+// CheckEvery is how often Run looks at the certificates after start-up.
+const CheckEvery = 12 * time.Hour
+
+// Run makes sure every domain has a certificate, from the cache or the
 // CA, and logs each outcome: without it the first visitor would wait for
-// the CA, and a CA that refuses would show only as failed handshakes.
-// A domain that fails is tried again on the next handshake for it.
-func (a *ACME) Obtain(ctx context.Context) {
+// the CA, and a CA that refuses would show only as failed handshakes. A
+// domain that fails is tried again on the next handshake for it. Then,
+// every CheckEvery until ctx ends, it logs an error for each certificate
+// whose renewal is overdue (see Overdue): renewals fail silently
+// otherwise, and are retried every half hour or so.
+func (a *ACME) Run(ctx context.Context) {
+	a.check(ctx, true)
+	t := time.NewTicker(CheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.check(ctx, false)
+		}
+	}
+}
+
+// check gets each domain's certificate and logs it (at start-up) or logs
+// it if its renewal is overdue.
+func (a *ACME) check(ctx context.Context, startup bool) {
 	for _, d := range a.domains {
 		if ctx.Err() != nil {
 			return
@@ -133,16 +155,25 @@ func (a *ACME) Obtain(ctx context.Context) {
 			ServerName:   d,
 			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
 		})
-		if err != nil {
+		switch {
+		case err != nil:
 			a.logger.Error("cannot get a certificate; each HTTPS connection for the domain tries again",
 				"domain", d, "err", err)
-			continue
+		case cert.Leaf == nil:
+		case Overdue(cert.Leaf, time.Now()):
+			a.logger.Error("the certificate has not been renewed: check that the CA can reach this server on port 80 or 443",
+				"domain", d, "not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+		case startup:
+			a.logger.Info("certificate ready", "domain", d, "issuer", cert.Leaf.Issuer.String(),
+				"not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
 		}
-		if cert.Leaf == nil {
-			a.logger.Info("certificate ready", "domain", d)
-			continue
-		}
-		a.logger.Info("certificate ready", "domain", d, "issuer", cert.Leaf.Issuer.String(),
-			"not_after", cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
+}
+
+// Overdue reports whether a certificate should have been renewed by now:
+// renewal starts when a third of its lifetime (at most 30 days) is left,
+// so with half of that left it has failed for a while.
+func Overdue(leaf *x509.Certificate, now time.Time) bool {
+	window := min(leaf.NotAfter.Sub(leaf.NotBefore)/3, 30*24*time.Hour)
+	return leaf.NotAfter.Sub(now) < window/2
 }

@@ -11,10 +11,14 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"time"
 
 	"golang.org/x/crypto/acme/autocert"
 
@@ -103,7 +107,33 @@ func (c *Cache) Put(ctx context.Context, key string, data []byte) error {
 		c.logger.Error("cannot write to the certificate cache", "key", key, "err", err)
 		return errUnavailable
 	}
+	if leaf := certificateIn(key, data); leaf != nil {
+		c.logger.Info("stored a new certificate", "domain", strings.TrimSuffix(key, "+rsa"),
+			"not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
 	return nil
+}
+
+// certificateIn returns the certificate of a cache entry that holds one
+// for a domain (autocert names them DOMAIN, or DOMAIN+rsa), not for a
+// challenge or the account; else nil.
+func certificateIn(key string, data []byte) *x509.Certificate {
+	if strings.HasPrefix(key, "acme_account") || strings.HasSuffix(key, "+token") || strings.HasSuffix(key, "+http-01") {
+		return nil
+	}
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			return nil
+		}
+		if b.Type == "CERTIFICATE" {
+			leaf, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil
+			}
+			return leaf
+		}
+	}
 }
 
 // Delete removes the entry named key, if any.

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/acme/autocert"
 
+	"github.com/quill-blog/quill/internal/certs/certstest"
 	"github.com/quill-blog/quill/internal/quilltest"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -199,4 +200,33 @@ func FuzzCacheOpen(f *testing.F) {
 			t.Fatalf("a seal under %q opened under %q", key, key+"x")
 		}
 	})
+}
+
+// TestCacheLogsCertificates checks that storing a domain's certificate,
+// the first or a renewal, is logged, and nothing else is.
+func TestCacheLogsCertificates(t *testing.T) {
+	ctx := context.Background()
+	logs := &quilltest.Logs{}
+	c := newCache(t, openStore(t, quilltest.SQLite.URL(t)), testSecret, logs)
+	ca := certstest.NewCA(t)
+	pair := ca.Issue(t, "blog.example.com")
+	entry := append(bytes.Clone(pair.Key), pair.Cert...) // autocert's layout: key, then chain
+	for key, logged := range map[string]bool{
+		"blog.example.com":       true,
+		"blog.example.com+rsa":   true,
+		"blog.example.com+token": false,
+		"tok+http-01":            false,
+		"acme_account+key":       false,
+	} {
+		before := strings.Count(logs.String(), "stored a new certificate")
+		if err := c.Put(ctx, key, entry); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(logs.String(), "stored a new certificate") - before; got != map[bool]int{true: 1}[logged] {
+			t.Errorf("Put(%q) logged %d lines, want logged %v", key, got, logged)
+		}
+	}
+	if !strings.Contains(logs.String(), "domain=blog.example.com not_after=") {
+		t.Errorf("the log does not name the domain and expiry:\n%s", logs)
+	}
 }
