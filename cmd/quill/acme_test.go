@@ -184,10 +184,16 @@ func TestACMEHTTP01(t *testing.T) {
 func TestACMETLSALPN01(t *testing.T) {
 	httpPort, httpsPort, nowhere := freePort(t), freePort(t), freePort(t)
 	ca := pebbletest.Start(t, pebbletest.Options{HTTPPort: nowhere, TLSPort: httpsPort})
-	p := launchQuill(t, quillBinary(t), t.TempDir(), "quill", acmeEnv(ca.Directory, ca.RootFile, httpPort, httpsPort)...)
+	dir := t.TempDir()
+	env := acmeEnv(ca.Directory, ca.RootFile, httpPort, httpsPort)
+	p := launchQuill(t, quillBinary(t), dir, "quill", env...)
 	waitCertificate(t, p)
 	fetchHome(t, ca.Root(t), httpsPort)
 	checkRedirect(t, httpPort, httpsPort)
+	// The container's health check, with the same settings, asks HTTPS.
+	if r := quillCmd(t, dir, env, "", "health"); r.code != 0 {
+		t.Errorf("quill health = exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestACMESharedPostgres runs instances on one PostgreSQL database, as

@@ -38,6 +38,7 @@ type config struct {
 	CORSOrigins    []string
 	RateLimits     bool
 	LogFormat      string
+	MetricsAddr    string // "" when metrics are off
 
 	// HTTPS: on with TLSDomains (certificates by ACME) or TLSCertFile.
 	TLSDomains  []string // lower-case ASCII host names
@@ -80,6 +81,7 @@ var settings = []setting{
 	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
 	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},
 	{"LOG_FORMAT", "text", "text or json"},
+	{"METRICS_ADDR", "", "listen address of the Prometheus /metrics endpoint, never ADDR's: localhost or a private network (unset: no metrics)"},
 	{"TLS_DOMAINS", "", "comma-separated domain names to get certificates for by ACME and serve HTTPS for"},
 	{"HTTPS_ADDR", ":443", "HTTPS listen address, with TLS_DOMAINS or TLS_CERT_FILE"},
 	{"ACME_CA", letsEncrypt, "ACME directory URL of the CA that issues the certificates"},
@@ -297,6 +299,9 @@ func parseConfig(v map[string]string) (config, error) {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("LOG_FORMAT=%q: use text or json", cfg.LogFormat)
 	}
+	if cfg.MetricsAddr, err = metricsAddr(v["METRICS_ADDR"], cfg); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -429,7 +434,7 @@ func parseTLS(v map[string]string, cfg *config) error {
 	if !cfg.tls() {
 		return nil
 	}
-	if sameListenAddr(cfg.Addr, cfg.HTTPSAddr) {
+	if samePort(cfg.Addr, cfg.HTTPSAddr) {
 		return fmt.Errorf("HTTPS_ADDR=%q is ADDR's address: plain HTTP (ADDR, by default :80) and HTTPS (HTTPS_ADDR, by default :443) need a port each", cfg.HTTPSAddr)
 	}
 	if len(cfg.TLSDomains) == 0 {
@@ -481,19 +486,6 @@ func dnsLabels(name string) bool {
 		}
 	}
 	return true
-}
-
-// sameListenAddr reports whether listening on a would take b's port: the
-// same port (not 0, which picks a free one) on the same host, or on every
-// address.
-func sameListenAddr(a, b string) bool {
-	ha, pa, err1 := net.SplitHostPort(a)
-	hb, pb, err2 := net.SplitHostPort(b)
-	if err1 != nil || err2 != nil || pa != pb || pa == "0" {
-		return false
-	}
-	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	return strings.EqualFold(ha, hb) || every(ha) || every(hb)
 }
 
 // defaultPublicURL is PUBLIC_URL when it is not set: http://ADDR, or with

@@ -181,15 +181,14 @@ func (f *front) logListening(logger *slog.Logger, attrs ...any) {
 		"redirect_url", "http://" + f.plainLn.Addr().String()}, attrs...)...)
 }
 
-// start serves until shutdown; the returned channel gets the error of a
-// server that stops by itself. With ACME it gets the certificates that
-// are missing and watches their renewals, in the background, until ctx
-// ends.
-func (f *front) start(ctx context.Context) <-chan error {
-	errc := make(chan error, 2)
+// start serves until shutdown; a server that stops by itself sends its
+// error to errc, which has room for two. With ACME it gets the
+// certificates that are missing and watches their renewals, in the
+// background, until ctx ends.
+func (f *front) start(ctx context.Context, errc chan<- error) {
 	if f.plain == nil {
 		go func() { errc <- f.main.Serve(f.mainLn) }()
-		return errc
+		return
 	}
 	// ServeTLS adds HTTP/2 to the configuration's protocols.
 	go func() { errc <- f.main.ServeTLS(f.mainLn, "", "") }()
@@ -197,7 +196,6 @@ func (f *front) start(ctx context.Context) <-chan error {
 	if f.acme != nil {
 		go f.acme.Run(ctx)
 	}
-	return errc
 }
 
 // shutdown stops the servers, finishing in-flight requests until ctx ends.

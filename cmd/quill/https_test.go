@@ -84,6 +84,8 @@ func TestHTTPSStartupErrors(t *testing.T) {
 		{name: "HTTPS_ADDR equal to ADDR", env: map[string]string{"TLS_DOMAINS": "blog.example.com", "ADDR": "127.0.0.1:8443", "HTTPS_ADDR": "127.0.0.1:8443"}, want: []string{"HTTPS_ADDR", "ADDR"}},
 		{name: "HTTPS_ADDR on every address, ADDR's port", env: map[string]string{"TLS_DOMAINS": "blog.example.com", "ADDR": "127.0.0.1:8443", "HTTPS_ADDR": ":8443"}, want: []string{"HTTPS_ADDR", "ADDR"}},
 		{name: "HTTPS_ADDR with TLS by default on :80's", env: map[string]string{"TLS_DOMAINS": "blog.example.com", "ADDR": "", "HTTPS_ADDR": ":80"}, want: []string{"HTTPS_ADDR", "ADDR"}},
+		{name: "METRICS_ADDR on HTTPS_ADDR's port", env: map[string]string{"TLS_CERT_FILE": "cert.pem", "TLS_KEY_FILE": "key.pem", "HTTPS_ADDR": "127.0.0.1:8443", "METRICS_ADDR": ":8443"},
+			want: []string{"METRICS_ADDR", "HTTPS_ADDR"}},
 		{name: "HTTPS_ADDR without a port", env: map[string]string{"HTTPS_ADDR": "blog.example.com"}, want: []string{"HTTPS_ADDR", "host:port"}},
 		{name: "HTTPS_ADDR in use", env: map[string]string{"TLS_CERT_FILE": "cert.pem", "TLS_KEY_FILE": "key.pem", "HTTPS_ADDR": busy.Addr().String()},
 			files: map[string][]byte{"cert.pem": good.Cert, "key.pem": good.Key}, want: []string{"cannot listen on " + busy.Addr().String(), "HTTPS_ADDR"}, listensFirst: true},
@@ -157,26 +159,6 @@ func TestDomainName(t *testing.T) {
 		"*.example.com", "192.0.2.1", "::1", "[::1]", "bad domain.example", "-bad.example.com", "a..b.example", strings.Repeat("a", 64) + ".example"} {
 		if got, err := domainName(in); err == nil {
 			t.Errorf("domainName(%q) = %q, want an error", in, got)
-		}
-	}
-}
-
-func TestSameListenAddr(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{":443", ":443", true},
-		{":443", "127.0.0.1:443", true},
-		{"0.0.0.0:80", "10.0.0.1:80", true},
-		{"[::]:80", "127.0.0.1:80", true},
-		{"127.0.0.1:443", "127.0.0.1:443", true},
-		{"127.0.0.1:443", "127.0.0.2:443", false},
-		{":80", ":443", false},
-		{"127.0.0.1:0", "127.0.0.1:0", false},
-	} {
-		if got := sameListenAddr(tc.a, tc.b); got != tc.want {
-			t.Errorf("sameListenAddr(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }
@@ -351,6 +333,12 @@ func TestServeCertificateFiles(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusPermanentRedirect {
 		t.Errorf("POST over plain HTTP = %d, want 308", res.StatusCode)
+	}
+	// quill health asks HTTPS_ADDR, not the redirecting ADDR.
+	health := map[string]string{"SECRET_KEY": testKey, "HTTPS_ADDR": "127.0.0.1:" + httpsPort, "ADDR": strings.TrimPrefix(q.HTTP, "http://"),
+		"TLS_CERT_FILE": certFile, "TLS_KEY_FILE": keyFile}
+	if stdout, _, err := runQuill(t, health, "health"); err != nil || !strings.Contains(stdout, "https://127.0.0.1:"+httpsPort+"/health: healthy") {
+		t.Errorf("quill health with TLS = %v, %q; want https://127.0.0.1:%s/health healthy", err, stdout, httpsPort)
 	}
 	if err := q.stop(); err != nil {
 		t.Errorf("run after cancellation = %v", err)

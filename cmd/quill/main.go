@@ -59,6 +59,7 @@ Usage:
                                       list, or end, the account's sessions
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
+  quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200
   quill version                       print the version, commit and Go version (also --version)
 
 Run "quill COMMAND --help" for a command's flags.
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return user(ctx, args, getenv, stdin, stdout, stderr)
 	case "import-fastapi":
 		return importFastAPI(ctx, args, getenv, stdout, stderr)
+	case "health":
+		return health(ctx, args, getenv, stdout, stderr)
 	case "version":
 		return version(args, stdout, stderr)
 	case "help":
