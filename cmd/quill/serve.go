@@ -60,6 +60,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 	logger := slog.New(urgentHandler{newLogger(cfg.LogFormat, logs).Handler(), logs})
 	startProfiler(getenv, logger)
+	tlsFiles, err := readTLSFiles(&cfg, logger)
+	if err != nil {
+		return err
+	}
 
 	if cfg.SecretKey == "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
@@ -82,11 +86,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	front, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
+		return err
 	}
-	defer ln.Close()
+	defer front.close()
 	var metricsLn net.Listener
 	if cfg.MetricsAddr != "" {
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -128,25 +132,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(backgroundDone)
 		quill.Run(background)
 	}()
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	if err := front.setUp(cfg, tlsFiles, store, logger, handler); err != nil {
+		return err
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	var metricsSrv *http.Server
 	if metricsLn != nil {
 		metricsSrv = metricsServer(meter, logger)
 		logger.Info("serving metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
 		go func() { errc <- fmt.Errorf("metrics: %w", metricsSrv.Serve(metricsLn)) }()
 	}
-	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
-
-	go func() { errc <- srv.Serve(ln) }()
+	front.logListening(logger, "public_url", cfg.PublicURL, "database", store.Dialect(), "hash_slots", slots)
+	front.start(ctx, errc)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server stopped: %w", err)
@@ -155,7 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := front.shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
 	}
 	if metricsSrv != nil {
@@ -166,6 +163,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopBackground()
 	<-backgroundDone
 	return nil
+}
+
+// newHTTPServer returns a server of handler with quill's limits.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
 }
 
 // setProcessors raises GOMAXPROCS by one and returns how many Argon2

@@ -129,6 +129,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !isAPI(r.URL.Path) {
 		h.Set("Content-Security-Policy", site.CSP)
 	}
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", HSTS)
+	}
 
 	// Paths match with or without one trailing slash, without a redirect.
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
@@ -169,6 +172,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mux.ServeHTTP(rec, r)
 }
+
+// HSTS is the Strict-Transport-Security of every response quill sends
+// over TLS: browsers use HTTPS for the host for a year. Not for its
+// subdomains, which may be other sites, nor preloaded: both are the
+// domain owner's choice.
+const HSTS = "max-age=31536000"
 
 // errPanic stands for a handler that panicked: a server fault.
 var errPanic = errors.New("handler panicked")
