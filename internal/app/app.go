@@ -46,6 +46,9 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
+	// SearchTimeout is how long a search may run before it is answered
+	// with ErrSearchTooSlow; optional: 2 s.
+	SearchTimeout time.Duration
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -74,6 +77,9 @@ type App struct {
 	lastUsed *lastUsed     // session uses not yet written
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
+
+	searches      *searchSlots
+	searchTimeout time.Duration
 }
 
 // New returns an App.
@@ -93,6 +99,12 @@ func New(cfg Config) *App {
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 		pictures:   newMemoryBudget(pictureBudget, pictureWait),
+
+		searches:      newSearchSlots(defaultSearchSlots(), searchWait),
+		searchTimeout: cfg.SearchTimeout,
+	}
+	if a.searchTimeout <= 0 {
+		a.searchTimeout = defaultSearchTimeout
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
