@@ -36,12 +36,13 @@ var (
 // SearchPosts returns a page of the posts that match req.Query, best
 // first (see blog.SearchPage): everyone's when authorID is 0, otherwise
 // that user's (a missing user is blog.ErrUserNotFound). A query that
-// cannot be read, or a cursor of another query, is a 422 naming the
-// parameter. A search that finds no slot free within searchWait is
+// cannot be read, a cursor of another query, or req.Problems, is a 422
+// listing them all. A search that finds no slot free within searchWait is
 // ErrSearchBusy; one that runs out of time, ErrSearchTooSlow.
 func (a *App) SearchPosts(ctx context.Context, authorID int64, req blog.SearchRequest) (*blog.SearchPage, error) {
 	var v blog.Validator
 	q := v.SearchQuery(req.Query)
+	v.Problems = append(v.Problems, req.Problems...)
 	if len(v.Problems) == 0 {
 		v.CheckSearchCursor(req.Cursor, q)
 	}

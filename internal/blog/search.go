@@ -286,12 +286,14 @@ func trimToWords(s string) string {
 // SearchRequest asks for a page of the posts that match a query, best
 // first (see SearchPage). Query is as the client sent it; the page starts
 // after Skip results, or where Cursor says. A Limit outside
-// 1…MaxLimit becomes DefaultLimit or MaxLimit.
+// 1…MaxLimit becomes DefaultLimit or MaxLimit. Problems are those an
+// adapter found reading the other parameters.
 type SearchRequest struct {
-	Query  string
-	Skip   int64
-	Limit  int
-	Cursor *SearchCursor
+	Query    string
+	Skip     int64
+	Limit    int
+	Cursor   *SearchCursor
+	Problems []Problem
 }
 
 // SearchPage is one page of the posts that match a query, best first:
