@@ -107,10 +107,12 @@ func (s *Store) searchSQL() searchSQL {
 
 // The ranking, on both databases: the candidates are the newest
 // blog.MaxSearchResults + 1 matches (c: one more than are ranked, to
-// know whether there are more), of which the newest
-// blog.MaxSearchResults are ranked (k): posts with a query word in the
-// title first, then by a relevance score that weighs a word in the
-// title ten times one in the content, then newest first.
+// know whether there are more), each with whether a query word is in
+// its title and its relevance score; of them, all but the oldest when
+// there are that many are ranked: posts with a query word in the title
+// first, then by a score that weighs a word in the title ten times one
+// in the content, then newest first. Only the page's posts are then
+// joined to their rows and authors.
 
 // sqliteSearch ranks with FTS5's bm25: with weights 1 and 0 it is below
 // zero exactly when a query phrase is in the title; with 10 and 1 it is
@@ -125,12 +127,15 @@ var sqliteSearch = searchSQL{
 				ORDER BY posts_fts.rowid DESC
 				LIMIT $2
 			),
-			n AS (SELECT count(*) AS total FROM c),
-			k AS (SELECT * FROM c ORDER BY id DESC LIMIT $3)
+			n AS MATERIALIZED (SELECT count(*) AS total, min(id) AS oldest FROM c),
+			page AS (
+				SELECT c.* FROM c CROSS JOIN n WHERE n.total <= $3 OR c.id > n.oldest
+				ORDER BY c.in_title DESC, c.score, c.id DESC
+				LIMIT $4 OFFSET $5
+			)
 			SELECT ` + postColumns + `, n.total
-			FROM k JOIN posts p ON p.id = k.id JOIN users u ON u.id = p.user_id CROSS JOIN n
-			ORDER BY k.in_title DESC, k.score, k.id DESC
-			LIMIT $4 OFFSET $5`, args
+			FROM page JOIN posts p ON p.id = page.id JOIN users u ON u.id = p.user_id CROSS JOIN n
+			ORDER BY page.in_title DESC, page.score, page.id DESC`, args
 	},
 	count: func(q blog.Query, authorID int64) (string, []any) {
 		args := []any{fts5Match(q), blog.MaxSearchResults + 1}
@@ -212,12 +217,15 @@ var postgresSearch = searchSQL{
 				ORDER BY p.id DESC
 				LIMIT $4
 			),
-			n AS (SELECT count(*) AS total FROM c),
-			k AS (SELECT * FROM c ORDER BY id DESC LIMIT $5)
+			n AS MATERIALIZED (SELECT count(*) AS total, min(id) AS oldest FROM c),
+			page AS (
+				SELECT c.* FROM c CROSS JOIN n WHERE n.total <= $5 OR c.id > n.oldest
+				ORDER BY c.in_title DESC, c.score DESC, c.id DESC
+				LIMIT $6 OFFSET $7
+			)
 			SELECT ` + postColumns + `, n.total
-			FROM k JOIN posts p ON p.id = k.id JOIN users u ON u.id = p.user_id CROSS JOIN n
-			ORDER BY k.in_title DESC, k.score DESC, k.id DESC
-			LIMIT $6 OFFSET $7`, args
+			FROM page JOIN posts p ON p.id = page.id JOIN users u ON u.id = p.user_id CROSS JOIN n
+			ORDER BY page.in_title DESC, page.score DESC, page.id DESC`, args
 	},
 	count: func(q blog.Query, authorID int64) (string, []any) {
 		texts, prefixes, excludes := postgresTerms(q)
