@@ -47,7 +47,7 @@ type Config struct {
 	// tests.
 	ThrottleLogins bool
 	// SearchTimeout is how long a search may run before it is answered
-	// with ErrSearchTooSlow; optional: 2 s.
+	// with ErrSearchTooSlow; optional: 5 s.
 	SearchTimeout time.Duration
 
 	Now    func() time.Time // optional; time.Now

@@ -17,8 +17,10 @@ const (
 	// defaultSearchTimeout is how long a search may run. A search ranks
 	// at most blog.MaxSearchResults posts, but finding them costs a pass
 	// over every post that has each of its words: a prefix or a phrase of
-	// very common words can take seconds on a large blog.
-	defaultSearchTimeout = 2 * time.Second
+	// very common words can take seconds on a large blog. It is a bound,
+	// not a budget: an ordinary search on a loaded server takes a fraction
+	// of it.
+	defaultSearchTimeout = 5 * time.Second
 )
 
 var (
@@ -27,10 +29,12 @@ var (
 	ErrSearchBusy = &blog.Error{Kind: blog.Unavailable, Code: "busy", Message: "Too many searches are running; try again",
 		RetryAfter: searchWait}
 	// ErrSearchTooSlow is the answer to a search that did not finish in
-	// time: its words are too common, and other words would narrow it.
-	ErrSearchTooSlow = &blog.Error{Kind: blog.Unprocessable, Code: "validation_error", Message: "Validation failed",
-		Problems: []blog.Problem{{Type: "value_error", Loc: []any{"query", "q"},
-			Msg: "Search took too long: use more or rarer words, or a longer prefix"}}}
+	// time: its words are too common, and other words would narrow it, or
+	// the server is overloaded. It says both, as a 503: which it was,
+	// neither the server nor the client can tell.
+	ErrSearchTooSlow = &blog.Error{Kind: blog.Unavailable, Code: "search_too_slow",
+		Message:    "Search took too long; try again, or with more or rarer words, or a longer prefix",
+		RetryAfter: searchWait}
 )
 
 // SearchPosts returns a page of the posts that match req.Query, best

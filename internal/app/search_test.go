@@ -80,9 +80,8 @@ func TestSearchPosts(t *testing.T) {
 	})
 }
 
-// TestSearchTooSlow checks that a search that outlives its time is a 422
-// telling the user to narrow it, and that nothing is left behind: the
-// next search, with time, works.
+// TestSearchTooSlow checks that a search that outlives its time is a 503
+// telling the user to try again or narrow it, never a request held on.
 func TestSearchTooSlow(t *testing.T) {
 	for _, db := range quilltest.DBs() {
 		t.Run(db.Name, func(t *testing.T) {

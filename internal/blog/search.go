@@ -50,7 +50,7 @@ type Term struct {
 	// Words are Text's words, for limits and highlighting: runs of
 	// letters, digits and marks.
 	Words []string
-	// Phrase: the term was quoted.
+	// Phrase: the term was quoted, and has more than one word.
 	Phrase bool
 	// Prefix: the last word matches any word it begins ("auth*": auth,
 	// author, authentication).

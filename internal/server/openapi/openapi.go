@@ -196,10 +196,10 @@ const searchDescription = "With `q`, the posts that match it, best first: those 
 	"`q` is words, all of which a post must contain in its title or content, ignoring case and diacritics; " +
 	"`\"a phrase\"`; `prefix*` (at least 3 characters); `-word` or `-\"a phrase\"` to exclude. " +
 	"Anything else is read as text, never as an error, but for a query with nothing to search for, " +
-	"control characters, over 256 characters or over 16 words, or a search that takes over 2 s: 422 at `q`. " +
+	"control characters, over 256 characters or over 16 words: 422 at `q`. " +
 	"Only the 10,000 most recently written matches are ranked: `total` counts at most these, and `total_capped` " +
 	"says when more match. A search's `next_cursor` works only with the same `q`, and a list's only without one. " +
-	"When too many searches are running, 503 with Retry-After."
+	"When too many searches are running (`busy`), or a search runs for 5 s (`search_too_slow`), 503 with Retry-After."
 
 func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }
 
