@@ -44,6 +44,11 @@ type Store struct {
 	read    *sql.DB // the same as write for an in-memory database
 	now     func() time.Time
 	stmts   stmts
+	// file is the SQLite database file, and lock the shared lock on its
+	// lock file (see lock.go); "" and nil for PostgreSQL and in-memory
+	// databases.
+	file string
+	lock *os.File
 }
 
 // busyTimeout is how long a SQLite connection waits for a lock another
@@ -60,6 +65,10 @@ const busyTimeout = 5 * time.Second
 //   - postgres:// and postgresql://: a PostgreSQL database, with libpq's
 //     URL parameters (sslmode, connect_timeout, …) and pool_max_conns, the
 //     most connections this store opens (default 16).
+//
+// A store on a SQLite file holds a shared lock on <file>.lock until Close,
+// which quill restore checks for (see Restore); while a restore holds it,
+// Open waits up to 5 seconds and then fails saying so.
 //
 // Open does not migrate; call Migrate. now gives the time for the
 // timestamps the store sets itself (CreatedAt, DatePosted); nil means
@@ -152,12 +161,17 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	if err := createFile(path); err != nil {
 		return nil, err
 	}
+	if s.lock, err = shareDatabase(ctx, path); err != nil {
+		return nil, err
+	}
+	s.file = path
 	// The one writer gets a page cache of up to 64 MiB (the default is
 	// 2 MiB): every insert updates several indexes and, by trigger, the
 	// author's row, and with a small cache each of those is a read from the
 	// file (a million-post import ran about a fifth faster with it).
 	s.write, err = open(path+"?"+params+"&_pragma=cache_size(-65536)&_txlock=immediate", false)
 	if err != nil {
+		s.lock.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	s.write.SetMaxOpenConns(1)
@@ -168,6 +182,7 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	s.read, err = open(path+"?"+params+"&_pragma=query_only(1)", true)
 	if err != nil {
 		s.write.Close()
+		s.lock.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	readers := max(4, runtime.GOMAXPROCS(0))
@@ -207,11 +222,15 @@ func createFile(path string) error {
 	return f.Close()
 }
 
-// Close closes the database.
+// Close closes the database, and then gives up the lock on a SQLite
+// file.
 func (s *Store) Close() error {
 	err := errors.Join(s.stmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
+	}
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close())
 	}
 	return err
 }
