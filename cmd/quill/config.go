@@ -34,6 +34,9 @@ type config struct {
 	CORSOrigins    []string
 	RateLimits     bool
 	LogFormat      string
+	BackupDir      string // "" for no scheduled backups
+	BackupInterval time.Duration
+	BackupKeep     int
 }
 
 // setting is one configuration name: its environment name, flag and
@@ -64,6 +67,9 @@ var settings = []setting{
 	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
 	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},
 	{"LOG_FORMAT", "text", "text or json"},
+	{"BACKUP_DIR", "", "directory where serve takes scheduled backups of a SQLite database; unset: none"},
+	{"BACKUP_INTERVAL", "24h", "time between scheduled backups, such as 24h or 6h30m; the first is one interval after start"},
+	{"BACKUP_KEEP", "7", "how many scheduled backups to keep in BACKUP_DIR; older ones are deleted"},
 }
 
 // placeholderKeys are secrets copied from tutorials and templates; a key
@@ -269,6 +275,15 @@ func parseConfig(v map[string]string) (config, error) {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("LOG_FORMAT=%q: use text or json", cfg.LogFormat)
 	}
+	cfg.BackupDir = v["BACKUP_DIR"]
+	if cfg.BackupInterval, err = time.ParseDuration(strings.TrimSpace(v["BACKUP_INTERVAL"])); err != nil || cfg.BackupInterval < time.Second {
+		return cfg, fmt.Errorf("BACKUP_INTERVAL=%q must be a duration of at least 1s, such as 24h, 6h or 30m", v["BACKUP_INTERVAL"])
+	}
+	keep, err := strconv.Atoi(strings.TrimSpace(v["BACKUP_KEEP"]))
+	if err != nil || keep < 1 || keep > 10000 {
+		return cfg, fmt.Errorf("BACKUP_KEEP=%q must be a whole number from 1 to 10000: how many scheduled backups to keep", v["BACKUP_KEEP"])
+	}
+	cfg.BackupKeep = keep
 	return cfg, nil
 }
 

@@ -59,6 +59,8 @@ Usage:
                                       list, or end, the account's sessions
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
+  quill backup FILE                   write a checked copy of the SQLite database, while it is in use
+  quill restore FILE                  replace the SQLite database with a backup (quill stopped)
 
 Run "quill COMMAND --help" for a command's flags.
 `
@@ -84,6 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return user(ctx, args, getenv, stdin, stdout, stderr)
 	case "import-fastapi":
 		return importFastAPI(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return restore(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

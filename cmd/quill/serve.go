@@ -48,6 +48,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger := newLogger(cfg.LogFormat, stderr)
 	startProfiler(getenv, logger)
+	backups, scheduled, err := backupSchedule(cfg)
+	if err != nil {
+		return err
+	}
 
 	if cfg.SecretKey == "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
@@ -105,6 +109,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	if scheduled {
+		// Stopped when ctx ends, and waited for before the store closes.
+		defer startBackups(ctx, quill, backups, logger)()
 	}
 	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
 
