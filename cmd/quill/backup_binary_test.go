@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,4 +206,55 @@ func TestBackupUnderLoad(t *testing.T) {
 	for i := range 4 {
 		restored.login(t, fmt.Sprintf("writer%d", i), "granite-meadow-compass-58")
 	}
+}
+
+// requireBackupTools names the variable that CI sets: then a missing
+// pg_dump, pg_restore or litestream fails the tests that run them
+// instead of skipping them.
+const requireBackupTools = "QUILL_REQUIRE_BACKUP_TOOLS"
+
+// backupTool returns the path of an outside program a test runs: found on
+// PATH, in Debian's PostgreSQL directories (/usr/lib/postgresql/N/bin,
+// the newest N first) or in Go's bin directory. When it is missing the
+// test is skipped with a message saying how to install it (install),
+// unless QUILL_REQUIRE_BACKUP_TOOLS is set.
+func backupTool(tb testing.TB, name, install string) string {
+	tb.Helper()
+	var dirs []string
+	if pg, _ := filepath.Glob("/usr/lib/postgresql/*/bin"); len(pg) > 0 {
+		slices.SortFunc(pg, func(a, b string) int { return version(b) - version(a) })
+		dirs = append(dirs, pg...)
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, d := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			dirs = append(dirs, filepath.Join(d, "bin"))
+		}
+	}
+	// Debian's /usr/bin/pg_dump is a wrapper that needs a cluster of the
+	// package's own: the versioned directories come first.
+	for _, d := range dirs {
+		if p := filepath.Join(d, name); isExecutable(p) {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	msg := name + " is not installed (" + install + ")"
+	if os.Getenv(requireBackupTools) != "" {
+		tb.Fatalf("%s, and %s is set", msg, requireBackupTools)
+	}
+	tb.Skip(msg + ": skipping")
+	return ""
+}
+
+// version is the number N of a /usr/lib/postgresql/N/bin directory.
+func version(dir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return n
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
