@@ -17,25 +17,33 @@ import (
 	"time"
 )
 
+// writerPassword is the password of the writers' accounts.
+const writerPassword = "granite-meadow-compass-58"
+
 // writer is a client writing posts through the API, and what it was told.
 type writer struct {
+	content   string // of every post
 	mu        sync.Mutex
 	attempted map[string]bool      // every title it sent
 	acked     map[string]time.Time // titles answered 201, with when the answer was read
 }
 
-func newWriter() *writer {
-	return &writer{attempted: map[string]bool{}, acked: map[string]time.Time{}}
+func newWriter(contentBytes int) *writer {
+	line := "A line of a post written while a backup runs. "
+	return &writer{
+		content:   strings.Repeat(line, contentBytes/len(line)+1)[:contentBytes],
+		attempted: map[string]bool{},
+		acked:     map[string]time.Time{},
+	}
 }
 
 // write posts titles name-0, name-1, … as the user with token through in
 // until ctx ends, recording each attempt and each 201. Any other answer
 // fails tb.
 func (w *writer) write(ctx context.Context, tb testing.TB, in *instance, name, token string) {
-	content := strings.Repeat("A line of a post written while a backup runs. ", 40)
 	for i := 0; ctx.Err() == nil; i++ {
 		title := fmt.Sprintf("%s-%d", name, i)
-		body, _ := json.Marshal(map[string]string{"title": title, "content": content})
+		body, _ := json.Marshal(map[string]string{"title": title, "content": w.content})
 		w.mu.Lock()
 		w.attempted[title] = true
 		w.mu.Unlock()
@@ -64,17 +72,17 @@ func (w *writer) ackedBefore(t time.Time) int {
 }
 
 // startWriters registers n users through in and starts a writer for each,
-// all recording into one writer; stop ends them and waits.
-func startWriters(tb testing.TB, in *instance, n int) (w *writer, stop func()) {
+// all recording into one writer, posting contentBytes of content at a
+// time; stop ends them and waits.
+func startWriters(tb testing.TB, in *instance, n, contentBytes int) (w *writer, stop func()) {
 	tb.Helper()
-	const password = "granite-meadow-compass-58"
-	w = newWriter()
+	w = newWriter(contentBytes)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range n {
 		name := fmt.Sprintf("writer%d", i)
-		in.register(tb, name, name+"@example.com", password)
-		token := in.login(tb, name, password)
+		in.register(tb, name, name+"@example.com", writerPassword)
+		token := in.login(tb, name, writerPassword)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -145,7 +153,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	srv := launchInstance(t, "quill", bin, env)
 	srv.waitReady(t)
 
-	w, stopWriters := startWriters(t, srv, 4)
+	w, stopWriters := startWriters(t, srv, 4, 2000)
 	waitAcked(t, w, 200)
 	begun := time.Now()
 	res := quillCmd(t, dir, envList, "", "backup", backupFile)
@@ -204,7 +212,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	}
 	// Every writer logs in on the restored database.
 	for i := range 4 {
-		restored.login(t, fmt.Sprintf("writer%d", i), "granite-meadow-compass-58")
+		restored.login(t, fmt.Sprintf("writer%d", i), writerPassword)
 	}
 }
 
