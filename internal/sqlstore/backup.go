@@ -270,8 +270,9 @@ func sameRows(want, got map[string]int64) error {
 // fileReport is what inspect finds in a database file.
 type fileReport struct {
 	rows     map[string]int64
-	versions []int // the migrations it has, in order; nil if it has no schema_migrations
-	version  int   // the newest of them; 0 if none
+	schema   map[string]string // the SQL of each table, index and trigger, by "type name"
+	versions []int             // the migrations it has, in order; nil if it has no schema_migrations
+	version  int               // the newest of them; 0 if none
 }
 
 // maxProblems bounds the integrity problems an error quotes.
@@ -309,6 +310,9 @@ func inspect(ctx context.Context, path string) (fileReport, error) {
 	if r.rows, err = countRows(ctx, db); err != nil {
 		return fileReport{}, err
 	}
+	if r.schema, err = readSchema(ctx, db); err != nil {
+		return fileReport{}, err
+	}
 	if _, ok := r.rows["schema_migrations"]; ok {
 		rs, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 		if err != nil {
@@ -329,6 +333,28 @@ func inspect(ctx context.Context, path string) (fileReport, error) {
 		}
 	}
 	return r, nil
+}
+
+// readSchema returns the SQL that made each table, index, trigger and
+// view, SQLite's own aside, by "type name".
+func readSchema(ctx context.Context, q querier) (map[string]string, error) {
+	rs, err := q.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+	if err != nil {
+		return nil, fmt.Errorf("read the schema: %w", err)
+	}
+	defer rs.Close()
+	schema := map[string]string{}
+	for rs.Next() {
+		var typ, name, sql string
+		if err := rs.Scan(&typ, &name, &sql); err != nil {
+			return nil, fmt.Errorf("read the schema: %w", err)
+		}
+		schema[typ+" "+name] = sql
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read the schema: %w", err)
+	}
+	return schema, nil
 }
 
 // pragmaCheck runs integrity_check (which answers "ok" when all is well)

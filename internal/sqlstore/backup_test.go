@@ -337,6 +337,33 @@ func TestRestore(t *testing.T) {
 	if info, err := Restore(ctx, fresh, backup, clock.Now); err != nil || info.Previous != "" {
 		t.Errorf("Restore() into a new file = %+v, %v", info, err)
 	}
+
+	// A backup made before the latest migration is restored as it is;
+	// quill migrates it when it opens it.
+	older := filepath.Join(t.TempDir(), "older.db")
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(older, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP INDEX users_username_skeleton_key; DELETE FROM schema_migrations WHERE version = 3`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	olderURL := "sqlite:///" + filepath.Join(t.TempDir(), "quill.db")
+	if info, err := Restore(ctx, olderURL, older, clock.Now); err != nil || info.SchemaVersion != 2 || info.Pending != 1 {
+		t.Fatalf("Restore() of a backup at version 2 = %+v, %v; want version 2 with 1 migration pending", info, err)
+	}
+	migrated := openTestStore(t, olderURL, clock)
+	if err := migrated.Migrate(ctx); err != nil {
+		t.Errorf("Migrate() after restoring a backup at version 2 = %v", err)
+	}
 }
 
 // TestRestoreRefusals checks that what is not a good quill database is
@@ -396,7 +423,10 @@ func TestRestoreRefusals(t *testing.T) {
 		{"directory", t.TempDir(), "not a regular file"},
 		{"not sqlite", file("text.db", bytes.Repeat([]byte("not a database "), 1000)), "not a SQLite database"},
 		{"empty", empty, "not a quill database: it has no schema_migrations table"},
-		{"other sqlite", modified("other.db", `DROP TABLE pictures`), "no pictures table"},
+		{"table missing", modified("other.db", `DROP TABLE pictures`), "not a quill database of schema version 3: no index pictures_user_id_key, no table pictures"},
+		{"column missing", modified("column.db", `ALTER TABLE users DROP COLUMN image_file`), "table users differs"},
+		{"trigger missing", modified("trigger.db", `DROP TRIGGER posts_count_insert`), "no trigger posts_count_insert"},
+		{"migration missing", modified("gap.db", `DELETE FROM schema_migrations WHERE version = 2`), "its migrations are [1 3], not 1 to 3 in order"},
 		{"newer", modified("newer.db", `INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`), "schema is at version 99, and this quill knows versions up to 3"},
 		{"corrupt", file("corrupt.db", corrupt), "integrity_check"},
 		{"broken reference", modified("fk.db", `PRAGMA foreign_keys = OFF; INSERT INTO posts (user_id, title, content, date_posted) VALUES (999, 't', 'c', 0)`), "foreign_key_check found"},
@@ -499,4 +529,68 @@ func TestOpenWaitsForRestore(t *testing.T) {
 	} else {
 		l.Close()
 	}
+}
+
+// FuzzRestore restores damaged backups: a backup is untrusted input to
+// quill restore. The input is a patch to a good backup, four bytes a
+// change (a byte offset in three, taken modulo the file's size, and the
+// new byte), so that inputs stay small while the files reach every part
+// of SQLite's format. Restore must never panic; when it refuses, the
+// database is untouched and nothing is left behind; what it accepts,
+// quill opens, migrates and reads.
+func FuzzRestore(f *testing.F) {
+	backup, _ := backupOf(f)
+	good, err := os.ReadFile(backup)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0, 'X'})             // the magic string
+	f.Add([]byte{0, 0, 18, 1, 0, 0, 19, 1}) // rollback journal format bytes
+	f.Add([]byte{0, 0, 28, 0xff})           // the page count
+	f.Add([]byte{0, 0x10, 0x08, 0xff})      // a cell pointer of page 2
+	current := []byte("the database that is there")
+	f.Fuzz(func(t *testing.T, patch []byte) {
+		data := append([]byte(nil), good...)
+		for ; len(patch) >= 4; patch = patch[4:] {
+			off := (int(patch[0])<<16 | int(patch[1])<<8 | int(patch[2])) % len(data)
+			data[off] = patch[3]
+		}
+		ctx := context.Background()
+		dir := t.TempDir()
+		src := filepath.Join(dir, "backup.db")
+		if err := os.WriteFile(src, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dbDir := filepath.Join(dir, "db")
+		if err := os.Mkdir(dbDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dbDir, "quill.db")
+		if err := os.WriteFile(path, current, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		url := "sqlite:///" + path
+		if _, err := Restore(ctx, url, src, nil); err != nil {
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, current) {
+				t.Fatalf("Restore() = %v, and the database changed", err)
+			}
+			left := slices.DeleteFunc(entries(t, dbDir), func(name string) bool { return name == "quill.db.lock" })
+			if diff := cmp.Diff([]string{"quill.db"}, left); diff != "" {
+				t.Fatalf("Restore() = %v, and left files (-want +got):\n%s", err, diff)
+			}
+			return
+		}
+		s, err := Open(ctx, url, nil)
+		if err != nil {
+			t.Fatalf("Open() of a restored database = %v", err)
+		}
+		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate() of a restored database = %v", err)
+		}
+		if _, err := s.Posts(ctx, 0, blog.PageRequest{}); err != nil {
+			t.Fatalf("Posts() of a restored database = %v", err)
+		}
+	})
 }

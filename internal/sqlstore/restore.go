@@ -8,16 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
 // ErrDatabaseInUse means a process has the database open: Restore does not
 // replace a database under a running server.
 var ErrDatabaseInUse = errors.New("a quill process (a server, or another command) has the database open; stop it first")
-
-// quillTables are the tables a file must have to be taken for a quill
-// database.
-var quillTables = []string{"schema_migrations", "users", "posts", "sessions", "pictures"}
 
 // RestoreInfo says what Restore did.
 type RestoreInfo struct {
@@ -36,8 +34,8 @@ type RestoreInfo struct {
 }
 
 // Restore replaces the SQLite database file databaseURL names with a copy
-// of the file backup, which must be a quill database (schema_migrations,
-// users, posts, sessions and pictures), pass PRAGMA integrity_check and
+// of the file backup, which must be a quill database (the tables, indexes
+// and triggers its migrations make), pass PRAGMA integrity_check and
 // foreign_key_check, and have no migration this build does not know.
 //
 // It holds the database's lock exclusively throughout, so it refuses with
@@ -125,7 +123,7 @@ func Restore(ctx context.Context, databaseURL, backup string, now func() time.Ti
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("%s: %w", backup, err)
 	}
-	pending, err := checkQuillFile(report)
+	pending, err := checkQuillFile(ctx, report)
 	if err != nil {
 		return RestoreInfo{}, fmt.Errorf("%s: %w", backup, err)
 	}
@@ -153,31 +151,75 @@ func Restore(ctx context.Context, databaseURL, backup string, now func() time.Ti
 }
 
 // checkQuillFile checks that a file is a quill database this build can
-// open and returns how many of this build's migrations it lacks.
-func checkQuillFile(r fileReport) (pending int, err error) {
-	for _, t := range quillTables {
-		if _, ok := r.rows[t]; !ok {
-			return 0, fmt.Errorf("not a quill database: it has no %s table", t)
-		}
+// open: it has migrations 1 to N, all of them known to this build, and
+// every table, index and trigger those migrations make, as they make it
+// (other objects, such as the tables Litestream adds, are allowed). It
+// returns how many of this build's migrations the file lacks.
+func checkQuillFile(ctx context.Context, r fileReport) (pending int, err error) {
+	if r.versions == nil {
+		return 0, errors.New("not a quill database: it has no schema_migrations table")
+	}
+	if len(r.versions) == 0 {
+		return 0, errors.New("not a quill database: no migration was ever applied to it")
 	}
 	ms, err := sqliteDialect.migrationList()
 	if err != nil {
 		return 0, err
 	}
-	known := make(map[int]bool, len(ms))
-	for _, m := range ms {
-		known[m.version] = true
-	}
 	latest := ms[len(ms)-1].version
-	for _, v := range r.versions {
-		if !known[v] {
-			return 0, fmt.Errorf("its schema is at version %d, and this quill knows versions up to %d: it was made by a newer quill; restore it with that quill", r.version, latest)
+	if r.version > latest {
+		return 0, fmt.Errorf("its schema is at version %d, and this quill knows versions up to %d: it was made by a newer quill; restore it with that quill", r.version, latest)
+	}
+	for i, v := range r.versions {
+		if v != ms[i].version {
+			return 0, fmt.Errorf("not a quill database: its migrations are %v, not 1 to %d in order", r.versions, r.version)
 		}
 	}
-	if len(r.versions) == 0 {
-		return 0, errors.New("not a quill database: no migration was ever applied to it")
+	want, err := referenceSchema(ctx, ms[:len(r.versions)])
+	if err != nil {
+		return 0, err
+	}
+	var problems []string
+	for key, sql := range want {
+		switch got, ok := r.schema[key]; {
+		case !ok:
+			problems = append(problems, "no "+key)
+		case got != sql:
+			problems = append(problems, key+" differs")
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		if len(problems) > maxProblems {
+			problems = append(problems[:maxProblems], fmt.Sprintf("%d more", len(problems)-maxProblems))
+		}
+		return 0, fmt.Errorf("not a quill database of schema version %d: %s", r.version, strings.Join(problems, ", "))
 	}
 	return len(ms) - len(r.versions), nil
+}
+
+// referenceSchema returns the schema that the migrations ms make, as
+// readSchema reads it, from an in-memory database they are applied to.
+func referenceSchema(ctx context.Context, ms []migration) (map[string]string, error) {
+	s, err := Open(ctx, "sqlite://:memory:", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, createMigrationsTable); err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if err := s.apply(ctx, conn, m); err != nil {
+			return nil, err
+		}
+	}
+	return readSchema(ctx, conn)
 }
 
 // moveAside renames the database file and the journals that belong to it
