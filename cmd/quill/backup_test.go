@@ -304,3 +304,50 @@ func TestScheduledBackups(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreByHand follows the docs' restore without quill restore: stop
+// quill, move the database and its -wal and -shm away, copy the backup in
+// its place, start quill.
+func TestRestoreByHand(t *testing.T) {
+	t.Chdir(t.TempDir())
+	env := backupEnv()
+	const password = "orchard-lantern-velvet-12"
+	s := startQuill(t, env)
+	s.mustCall(t, http.StatusCreated, "POST", "/api/users", "application/json",
+		`{"username":"alice","email":"alice@example.com","password":"`+password+`"}`, "")
+	if _, stderr, err := runQuill(t, env, "backup", "alice.db"); err != nil {
+		t.Fatalf("quill backup = %v\n%s", err, stderr)
+	}
+	s.mustCall(t, http.StatusCreated, "POST", "/api/users", "application/json",
+		`{"username":"bob","email":"bob@example.com","password":"`+password+`"}`, "")
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.Rename("blog.db", "blog.db.old"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"blog.db-wal", "blog.db-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile("alice.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("blog.db", data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s = startQuill(t, env)
+	s.mustCall(t, http.StatusOK, "POST", "/api/users/token", "application/x-www-form-urlencoded",
+		url.Values{"username": {"alice"}, "password": {password}}.Encode(), "")
+	if status, body := s.call(t, "POST", "/api/users/token", "application/x-www-form-urlencoded",
+		url.Values{"username": {"bob"}, "password": {password}}.Encode(), ""); status != http.StatusUnauthorized {
+		t.Errorf("bob, registered after the backup, logs in after the restore: %d %v", status, body)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
