@@ -78,6 +78,12 @@ func (a *App) RunBackups(ctx context.Context, sch BackupSchedule) {
 			return
 		case <-tick.C:
 			a.ScheduledBackup(ctx, sch.Dir, sch.Keep)
+			// A tick that came during a long backup is dropped, not run
+			// at once.
+			select {
+			case <-tick.C:
+			default:
+			}
 		}
 	}
 }
