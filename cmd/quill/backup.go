@@ -50,7 +50,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("cannot open the database: %v; check DATABASE_URL", err)
 	}
 	defer store.Close()
-	quill := newApp(cfg, store, nil, 1, nil)
+	quill := newApp(cfg, store, nil, 1, nil, nil)
 	r, err := quill.Backup(ctx, file)
 	if err != nil {
 		return err

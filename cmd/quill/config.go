@@ -34,6 +34,7 @@ type config struct {
 	CORSOrigins    []string
 	RateLimits     bool
 	LogFormat      string
+	MetricsAddr    string // "" when metrics are off
 	BackupDir      string // "" for no scheduled backups
 	BackupInterval time.Duration
 	BackupKeep     int
@@ -67,6 +68,7 @@ var settings = []setting{
 	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
 	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},
 	{"LOG_FORMAT", "text", "text or json"},
+	{"METRICS_ADDR", "", "listen address of the Prometheus /metrics endpoint, never ADDR's: localhost or a private network (unset: no metrics)"},
 	{"BACKUP_DIR", "", "directory where serve takes scheduled backups of a SQLite database; unset: none"},
 	{"BACKUP_INTERVAL", "24h", "time between scheduled backups, such as 24h or 6h30m; the first is one interval after start"},
 	{"BACKUP_KEEP", "7", "how many scheduled backups to keep in BACKUP_DIR; older ones are deleted"},
@@ -274,6 +276,9 @@ func parseConfig(v map[string]string) (config, error) {
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("LOG_FORMAT=%q: use text or json", cfg.LogFormat)
+	}
+	if cfg.MetricsAddr, err = metricsAddr(v["METRICS_ADDR"], cfg); err != nil {
+		return cfg, err
 	}
 	cfg.BackupDir = v["BACKUP_DIR"]
 	if cfg.BackupInterval, err = time.ParseDuration(strings.TrimSpace(v["BACKUP_INTERVAL"])); err != nil || cfg.BackupInterval < time.Second {

@@ -59,6 +59,7 @@ Usage:
                                       list, or end, the account's sessions
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
+  quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200
   quill backup FILE                   write a checked copy of the SQLite database, while it is in use
   quill restore FILE                  replace the SQLite database with a backup (quill stopped)
 
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return user(ctx, args, getenv, stdin, stdout, stderr)
 	case "import-fastapi":
 		return importFastAPI(ctx, args, getenv, stdout, stderr)
+	case "health":
+		return health(ctx, args, getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, args, getenv, stdout, stderr)
 	case "restore":

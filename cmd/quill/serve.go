@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +22,8 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
+	"github.com/quill-blog/quill/internal/memlimit"
+	"github.com/quill-blog/quill/internal/metrics"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -46,7 +50,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Arg(0))}
 	}
-	logger := newLogger(cfg.LogFormat, stderr)
+	logs := newLogBuffer(stderr)
+	logsDone := make(chan struct{})
+	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(logsDone)
+		logs.run(logCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
+	logger := slog.New(urgentHandler{newLogger(cfg.LogFormat, logs).Handler(), logs})
 	startProfiler(getenv, logger)
 	backups, scheduled, err := backupSchedule(cfg)
 	if err != nil {
@@ -79,10 +94,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set METRICS_ADDR (--metrics-addr) to another", cfg.MetricsAddr, unwrapOpError(err))
+		}
+		defer metricsLn.Close()
+	}
 
 	slots := setProcessors()
-	quill := newApp(cfg, store, logger, slots, mailer)
-	handler := server.New(server.Config{
+	limit := newMemoryLimit(getenv)
+	if limit != nil {
+		defer limit.Close()
+	}
+	appCfg := appConfig(cfg, store, logger, slots, mailer, limit)
+	var meter *metrics.Metrics
+	if metricsLn != nil {
+		meter = metrics.New(logger)
+		appCfg.Hasher.ObserveSlots(meter.HashSlotWait)
+		appCfg.Observer = meter
+	}
+	quill := app.New(appCfg)
+	srvCfg := server.Config{
 		App:       quill,
 		Logger:    logger,
 		CSRF:      auth.NewCSRF([]byte(cfg.SecretKey)),
@@ -91,7 +124,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TrustedProxies:    cfg.TrustedProxies,
 		CORSOrigins:       cfg.CORSOrigins,
 		DisableRateLimits: !cfg.RateLimits,
-	})
+	}
+	if meter != nil {
+		meter.Watch(metrics.Sources{LiveSessions: quill.LiveSessions, ResetMailQueue: quill.ResetMailQueue, Pools: store.PoolStats})
+		srvCfg.ObserveRequest = meter.Request
+	}
+	handler := server.New(srvCfg)
 	// Background work (batched session-use writes, reset mails) stops
 	// after the HTTP server: see the end of this function.
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -110,13 +148,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
+	errc := make(chan error, 2)
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = metricsServer(meter, logger)
+		logger.Info("serving metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
+		go func() { errc <- fmt.Errorf("metrics: %w", metricsSrv.Serve(metricsLn)) }()
+	}
 	if scheduled {
 		// Stopped when ctx ends, and waited for before the store closes.
 		defer startBackups(ctx, quill, backups, logger)()
 	}
 	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
 
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -128,6 +172,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
+	}
+	if metricsSrv != nil {
+		metricsSrv.Close() // a scrape cut off is only a gap
 	}
 	// No request can record anything now: write what is held, send the
 	// queued mails (bounded), then the deferred store.Close runs.
@@ -153,11 +200,23 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 
 // newApp returns the application layer on store, configured by cfg, with
 // slots hash computations at once. mailer may be nil where no mail is
-// sent (the admin commands).
-func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) *app.App {
-	return app.New(app.Config{
+// sent (the admin commands); limit may be nil where the memory limit is
+// not quill's to keep.
+func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) *app.App {
+	return app.New(appConfig(cfg, store, logger, slots, mailer, limit))
+}
+
+// appConfig is the configuration newApp gives the application layer.
+func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) app.Config {
+	hasher := auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader)
+	var reserve func(int64) func()
+	if limit != nil {
+		reserve = limit.Reserve
+		hasher.ReserveMemory(reserve)
+	}
+	return app.Config{
 		Store:          store,
-		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
+		Hasher:         hasher,
 		Policy:         auth.NewPolicy(),
 		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:         logger,
@@ -165,7 +224,24 @@ func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, m
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
-	})
+		ReserveMemory:  reserve,
+	}
+}
+
+// baseMemory is the soft memory limit quill keeps when no password is
+// being hashed and no picture decoded: room for everything else it does.
+// Each hash and decode in flight raises the limit by what it takes.
+const baseMemory = 150 << 20
+
+// newMemoryLimit returns the soft memory limit quill keeps, unless the
+// operator set one (GOMEMLIMIT), which the runtime then keeps instead, or
+// something else in the process keeps one already. Close it when the
+// server stops.
+func newMemoryLimit(getenv func(string) string) *memlimit.Limit {
+	if getenv("GOMEMLIMIT") != "" || debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return nil
+	}
+	return memlimit.New(baseMemory, debug.SetMemoryLimit)
 }
 
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,

@@ -46,6 +46,11 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
+	// ReserveMemory, if not nil, is told the memory each picture decode
+	// takes while it runs (package memlimit); optional.
+	ReserveMemory func(n int64) (release func())
+	// Observer is told of logins and reset mails, for metrics; optional.
+	Observer Observer
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -68,6 +73,8 @@ type App struct {
 	publicURL  string
 	mailer     Mailer
 	throttle   bool
+	reserve    func(n int64) (release func())
+	observer   Observer
 	now        func() time.Time
 	random     io.Reader
 
@@ -88,6 +95,8 @@ func New(cfg Config) *App {
 		publicURL:  trimSlash(cfg.PublicURL),
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
+		reserve:    cfg.ReserveMemory,
+		observer:   cfg.Observer,
 		now:        cfg.Now,
 		random:     cfg.Random,
 		lastUsed:   newLastUsed(),
@@ -99,6 +108,9 @@ func New(cfg Config) *App {
 	}
 	if a.mailer == nil {
 		a.mailer = mail.NewLog(a.logger)
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
 	}
 	if a.now == nil {
 		a.now = time.Now

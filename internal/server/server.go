@@ -46,6 +46,12 @@ type Config struct {
 	// DisableRateLimits turns off the per-client allowances
 	// (RATE_LIMITS=off): for benchmarks and tests only.
 	DisableRateLimits bool
+	// ObserveRequest, if not nil, is called once per request after it is
+	// answered, with its route, method, status and how long it took; for
+	// metrics. The route is the path of the pattern routes.go registered
+	// ("/api/users/{user_id}"), RouteUnmatched or RoutePreflight: never
+	// the request's path. It runs on the request's goroutine.
+	ObserveRequest func(route, method string, status int, elapsed time.Duration)
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -65,6 +71,7 @@ type Server struct {
 	// notAllowed are the patterns registered to answer 405 (see
 	// literalPathsOnly).
 	notAllowed map[string]bool
+	observe    func(route, method string, status int, elapsed time.Duration)
 }
 
 // New returns a Server with every route registered.
@@ -93,6 +100,7 @@ func New(cfg Config) *Server {
 		corsOrigins: make(map[string]struct{}, len(cfg.CORSOrigins)),
 		mux:         http.NewServeMux(),
 		notAllowed:  map[string]bool{},
+		observe:     cfg.ObserveRequest,
 	}
 	for _, o := range cfg.CORSOrigins {
 		s.corsOrigins[o] = struct{}{}
@@ -129,6 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rec := &statusRecorder{ResponseWriter: w}
+	preflight := false
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -139,14 +148,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.fail(rec, r, errPanic)
 			}
 		}
+		elapsed := time.Since(start)
 		// LogAttrs on the server's logger writes the same line as a
 		// logger With the request id would, without cloning a logger per
 		// request.
 		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("duration", elapsed))
+		if s.observe != nil {
+			s.observe(s.routeLabel(r, preflight), r.Method, rec.sent(), elapsed)
+		}
 	}()
 	if s.cors(rec, r) {
+		preflight = true
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
@@ -199,6 +213,14 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 		r.status, r.wrote = http.StatusOK, true
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+// sent is the status the client got: 200 when the handler wrote nothing.
+func (r *statusRecorder) sent() int {
+	if !r.wrote {
+		return http.StatusOK
+	}
+	return r.status
 }
 
 // Unwrap lets http.ResponseController reach the real writer.

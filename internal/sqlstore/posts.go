@@ -149,6 +149,26 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 	if req.Cursor != nil {
 		page.Skip = 0
 	}
+	key := pageKey{author: authorID, skip: page.Skip, limit: page.Limit}
+	if req.Cursor != nil {
+		key.cursor, key.after = *req.Cursor, true
+	}
+	v, cacheable := s.cache.version()
+	if cacheable {
+		if cached, ok := s.cache.page(v, key); ok {
+			return cached, nil
+		}
+	}
+	page, err := s.posts(ctx, authorID, req.Cursor, page)
+	if err == nil && cacheable {
+		s.cache.storePage(v, key, page)
+	}
+	return page, err
+}
+
+// posts reads the page Posts describes: page has its Skip and Limit set.
+func (s *Store) posts(ctx context.Context, authorID int64, cursor *blog.Cursor, page *blog.PostPage) (*blog.PostPage, error) {
+	req := blog.PageRequest{Cursor: cursor}
 	// One more row than the page says whether there is another page.
 	query, args := postsQuery(authorID, req.Cursor, page.Skip, page.Limit+1)
 	list, err := s.prepared(ctx, s.read, query)
