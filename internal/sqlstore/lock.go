@@ -26,10 +26,12 @@ const lockWait = busyTimeout
 // lockPath is the lock file of the database file path.
 func lockPath(path string) string { return path + ".lock" }
 
-// openLock opens the lock file at path, creating it readable by its owner
-// only, and locks it without waiting: shared or exclusive.
+// openLock opens the lock file at path, creating it if need be, and locks
+// it without waiting: shared or exclusive. The file is empty, so it may be
+// readable by all; opened for reading only, one that root created (a
+// command run as root) does not keep quill's own user from locking it.
 func openLock(path string, exclusive bool) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}

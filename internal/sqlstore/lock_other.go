@@ -4,6 +4,7 @@ package sqlstore
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 )
 
@@ -16,3 +17,6 @@ func flock(f *os.File, exclusive bool) error {
 	}
 	return nil
 }
+
+// copyOwner does nothing where files have no Unix owners.
+func copyOwner(path string, like fs.FileInfo) error { return nil }

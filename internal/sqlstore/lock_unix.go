@@ -5,6 +5,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -31,4 +32,15 @@ func flock(f *os.File, exclusive bool) error {
 			return fmt.Errorf("lock %s: %w", f.Name(), err)
 		}
 	}
+}
+
+// copyOwner gives the file path the owner and group of like, when this
+// process runs as root; otherwise it can only be its own, and nothing is
+// done.
+func copyOwner(path string, like fs.FileInfo) error {
+	st, ok := like.Sys().(*syscall.Stat_t)
+	if !ok || os.Geteuid() != 0 {
+		return nil
+	}
+	return os.Chown(path, int(st.Uid), int(st.Gid))
 }

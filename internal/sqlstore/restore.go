@@ -131,6 +131,13 @@ func Restore(ctx context.Context, databaseURL, backup string, now func() time.Ti
 		return RestoreInfo{}, err
 	}
 
+	// Run as root, Restore gives the new file the owner of the one it
+	// replaces, whose user quill runs as.
+	if old, err := os.Stat(file); err == nil {
+		if err := copyOwner(tmp.Name(), old); err != nil {
+			return RestoreInfo{}, fmt.Errorf("give the copy the database's owner: %w", err)
+		}
+	}
 	info := RestoreInfo{Path: path, Rows: report.rows, SchemaVersion: report.version, Pending: pending}
 	if info.Previous, err = moveAside(file, now().UTC().Format("20060102T150405Z")); err != nil {
 		return RestoreInfo{}, err
