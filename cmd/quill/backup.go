@@ -50,7 +50,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("cannot open the database: %v; check DATABASE_URL", err)
 	}
 	defer store.Close()
-	quill := newApp(cfg, store, nil, 1, nil, nil)
+	quill := newApp(cfg, store, nil, 1, nil)
 	r, err := quill.Backup(ctx, file)
 	if err != nil {
 		return err
@@ -200,14 +200,4 @@ func size(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB (%d bytes)", float64(n)/float64(div), "KMGTPE"[exp], n)
-}
-
-// unwrapPathError drops the "open …:" prefix of a file error, for messages
-// that name the path already.
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

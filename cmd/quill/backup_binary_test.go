@@ -230,7 +230,7 @@ func backupTool(tb testing.TB, name, install string) string {
 	tb.Helper()
 	var dirs []string
 	if pg, _ := filepath.Glob("/usr/lib/postgresql/*/bin"); len(pg) > 0 {
-		slices.SortFunc(pg, func(a, b string) int { return version(b) - version(a) })
+		slices.SortFunc(pg, func(a, b string) int { return pgVersion(b) - pgVersion(a) })
 		dirs = append(dirs, pg...)
 	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
@@ -256,8 +256,8 @@ func backupTool(tb testing.TB, name, install string) string {
 	return ""
 }
 
-// version is the number N of a /usr/lib/postgresql/N/bin directory.
-func version(dir string) int {
+// pgVersion is the number N of a /usr/lib/postgresql/N/bin directory.
+func pgVersion(dir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
 	return n
 }

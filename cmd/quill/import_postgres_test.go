@@ -38,7 +38,7 @@ func TestImportFastAPIPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
-		quill := newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil, nil)
+		quill := newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil)
 		var out bytes.Buffer
 		clock := testclock.New()
 		im := &importer{

@@ -462,7 +462,7 @@ func TestImportFastAPIBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
-		quill := newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil, nil)
+		quill := newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil)
 		var out bytes.Buffer
 		clock := testclock.New()
 		im := &importer{

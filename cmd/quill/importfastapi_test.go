@@ -255,7 +255,7 @@ func TestReadPicture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	im := &importer{app: newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil, nil), media: dir}
+	im := &importer{app: newApp(config{Argon2: auth.DefaultParams}, store, nil, 1, nil), media: dir}
 	users, err := im.app.ImportUsers(ctx, []blog.User{{ID: 1, Username: "alice", Email: "alice@example.com", PasswordHash: "h"}}, nil)
 	if err != nil || users[0].Outcome != blog.RowInserted {
 		t.Fatalf("ImportUsers() = %v, %v", users, err)

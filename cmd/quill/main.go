@@ -60,6 +60,7 @@ Usage:
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
   quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200
+  quill version                       print the version, commit and Go version (also --version)
   quill backup FILE                   write a checked copy of the SQLite database, while it is in use
   quill restore FILE                  replace the SQLite database with a backup (quill stopped)
 
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		fmt.Fprint(stdout, usage)
 		return errHelp
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return version(args[1:], stdout, stderr)
 	}
 	switch cmd {
 	case "serve":
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importFastAPI(ctx, args, getenv, stdout, stderr)
 	case "health":
 		return health(ctx, args, getenv, stdout, stderr)
+	case "version":
+		return version(args, stdout, stderr)
 	case "backup":
 		return backup(ctx, args, getenv, stdout, stderr)
 	case "restore":

@@ -19,7 +19,11 @@ type namedAddr struct{ setting, addr string }
 // its setting. METRICS_ADDR must differ from every one: a setting for
 // another public listener is added here.
 func publicAddrs(cfg config) []namedAddr {
-	return []namedAddr{{"ADDR", cfg.Addr}}
+	addrs := []namedAddr{{"ADDR", cfg.Addr}}
+	if cfg.tls() {
+		addrs = append(addrs, namedAddr{"HTTPS_ADDR", cfg.HTTPSAddr})
+	}
+	return addrs
 }
 
 // metricsAddr checks METRICS_ADDR against cfg's public addresses: the

@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +20,6 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
-	"github.com/quill-blog/quill/internal/memlimit"
 	"github.com/quill-blog/quill/internal/metrics"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
@@ -63,6 +60,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}()
 	logger := slog.New(urgentHandler{newLogger(cfg.LogFormat, logs).Handler(), logs})
 	startProfiler(getenv, logger)
+	tlsFiles, err := readTLSFiles(&cfg, logger)
+	if err != nil {
+		return err
+	}
 	backups, scheduled, err := backupSchedule(cfg)
 	if err != nil {
 		return err
@@ -89,11 +90,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	front, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
+		return err
 	}
-	defer ln.Close()
+	defer front.close()
 	var metricsLn net.Listener
 	if cfg.MetricsAddr != "" {
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -103,11 +104,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	slots := setProcessors()
-	limit := newMemoryLimit(getenv)
-	if limit != nil {
-		defer limit.Close()
-	}
-	appCfg := appConfig(cfg, store, logger, slots, mailer, limit)
+	appCfg := appConfig(cfg, store, logger, slots, mailer)
 	var meter *metrics.Metrics
 	if metricsLn != nil {
 		meter = metrics.New(logger)
@@ -139,16 +136,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(backgroundDone)
 		quill.Run(background)
 	}()
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	if err := front.setUp(cfg, tlsFiles, store, logger, handler); err != nil {
+		return err
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	var metricsSrv *http.Server
 	if metricsLn != nil {
 		metricsSrv = metricsServer(meter, logger)
@@ -159,9 +150,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// Stopped when ctx ends, and waited for before the store closes.
 		defer startBackups(ctx, quill, backups, logger)()
 	}
-	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
-
-	go func() { errc <- srv.Serve(ln) }()
+	front.logListening(logger, "public_url", cfg.PublicURL, "database", store.Dialect(), "hash_slots", slots)
+	front.start(ctx, errc)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server stopped: %w", err)
@@ -170,7 +160,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := front.shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
 	}
 	if metricsSrv != nil {
@@ -181,6 +171,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopBackground()
 	<-backgroundDone
 	return nil
+}
+
+// newHTTPServer returns a server of handler with quill's limits.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
 }
 
 // setProcessors raises GOMAXPROCS by one and returns how many Argon2
@@ -200,23 +203,16 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 
 // newApp returns the application layer on store, configured by cfg, with
 // slots hash computations at once. mailer may be nil where no mail is
-// sent (the admin commands); limit may be nil where the memory limit is
-// not quill's to keep.
-func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) *app.App {
-	return app.New(appConfig(cfg, store, logger, slots, mailer, limit))
+// sent (the admin commands).
+func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) *app.App {
+	return app.New(appConfig(cfg, store, logger, slots, mailer))
 }
 
 // appConfig is the configuration newApp gives the application layer.
-func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer, limit *memlimit.Limit) app.Config {
-	hasher := auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader)
-	var reserve func(int64) func()
-	if limit != nil {
-		reserve = limit.Reserve
-		hasher.ReserveMemory(reserve)
-	}
+func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) app.Config {
 	return app.Config{
 		Store:          store,
-		Hasher:         hasher,
+		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
 		Policy:         auth.NewPolicy(),
 		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
 		Logger:         logger,
@@ -224,24 +220,7 @@ func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
-		ReserveMemory:  reserve,
 	}
-}
-
-// baseMemory is the soft memory limit quill keeps when no password is
-// being hashed and no picture decoded: room for everything else it does.
-// Each hash and decode in flight raises the limit by what it takes.
-const baseMemory = 150 << 20
-
-// newMemoryLimit returns the soft memory limit quill keeps, unless the
-// operator set one (GOMEMLIMIT), which the runtime then keeps instead, or
-// something else in the process keeps one already. Close it when the
-// server stops.
-func newMemoryLimit(getenv func(string) string) *memlimit.Limit {
-	if getenv("GOMEMLIMIT") != "" || debug.SetMemoryLimit(-1) != math.MaxInt64 {
-		return nil
-	}
-	return memlimit.New(baseMemory, debug.SetMemoryLimit)
 }
 
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,

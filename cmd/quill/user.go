@@ -225,7 +225,7 @@ func openApp(ctx context.Context, cfg config) (*app.App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return newApp(cfg, store, nil, 1, nil, nil), func() { store.Close() }, nil
+	return newApp(cfg, store, nil, 1, nil), func() { store.Close() }, nil
 }
 
 // selector names one account by exactly one of --username, --email, --id.

@@ -22,6 +22,7 @@ import (
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/mail"
+	"github.com/quill-blog/quill/internal/markdown"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -46,9 +47,6 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
-	// ReserveMemory, if not nil, is told the memory each picture decode
-	// takes while it runs (package memlimit); optional.
-	ReserveMemory func(n int64) (release func())
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
 
@@ -73,7 +71,6 @@ type App struct {
 	publicURL  string
 	mailer     Mailer
 	throttle   bool
-	reserve    func(n int64) (release func())
 	observer   Observer
 	now        func() time.Time
 	random     io.Reader
@@ -81,6 +78,8 @@ type App struct {
 	lastUsed *lastUsed     // session uses not yet written
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
+
+	rendered *markdown.Cache // posts' HTML and excerpts, by post id
 }
 
 // New returns an App.
@@ -95,13 +94,13 @@ func New(cfg Config) *App {
 		publicURL:  trimSlash(cfg.PublicURL),
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
-		reserve:    cfg.ReserveMemory,
 		observer:   cfg.Observer,
 		now:        cfg.Now,
 		random:     cfg.Random,
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 		pictures:   newMemoryBudget(pictureBudget, pictureWait),
+		rendered:   markdown.NewCache(renderCacheBudget),
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

@@ -95,9 +95,6 @@ func (a *App) processPicture(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer a.pictures.release(n)
-	if a.reserve != nil {
-		defer a.reserve(n)()
-	}
 	return picture.Process(data)
 }
 

@@ -117,9 +117,6 @@ type Hasher struct {
 	limits limits
 	dummy  string // of the current parameters
 	timing loginTiming
-	// reserve, if not nil, is told how much memory each Argon2 computation
-	// takes while it runs (see ReserveMemory).
-	reserve func(n int64) (release func())
 	// observe, if not nil, is told how each wait for a slot went (see
 	// ObserveSlots).
 	slotObserver func(waited time.Duration, busy bool)
@@ -170,7 +167,6 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	}
 	defer h.release()
 	p := h.params
-	defer h.reserveFor(p)()
 	tag := argon2.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.Memory, p.Parallelism, tagLen)
 	return encodePHC("argon2id", p, salt, tag), nil
 }
@@ -197,7 +193,6 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 			return false, false, err
 		}
 		defer h.release()
-		defer h.reserveFor(p.params)()
 		if subtle.ConstantTimeCompare(p.key([]byte(password)), p.tag) != 1 {
 			return false, false, nil
 		}
@@ -269,23 +264,6 @@ func (h *Hasher) acquire(ctx context.Context) error {
 }
 
 func (h *Hasher) release() { <-h.slots }
-
-// ReserveMemory makes h call f before each Argon2 computation with the
-// bytes it takes, and the function f returns after it: quill keeps the
-// runtime's memory limit at what the hashes in flight need (package
-// memlimit). Call it before h is used.
-func (h *Hasher) ReserveMemory(f func(n int64) (release func())) {
-	h.reserve = f
-}
-
-// reserveFor reserves the memory of one computation with p, and returns
-// what gives it back.
-func (h *Hasher) reserveFor(p Params) (release func()) {
-	if h.reserve == nil {
-		return func() {}
-	}
-	return h.reserve(int64(p.Memory) << 10)
-}
 
 // phc is a parsed Argon2 PHC string.
 type phc struct {

@@ -1,6 +1,7 @@
 // Package server is quill's HTTP front: it puts the JSON API (package
-// api), the site (package site) and the OpenAPI document (package openapi)
-// behind one handler, with what every request goes through (request id,
+// api), the site (package site), the feeds, sitemap and robots.txt
+// (package feeds) and the OpenAPI document (package openapi) behind one
+// handler, with what every request goes through (request id,
 // security headers, panic recovery, CORS, the access log). routes.go lists
 // every route.
 package server
@@ -19,6 +20,7 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/server/api"
+	"github.com/quill-blog/quill/internal/server/feeds"
 	"github.com/quill-blog/quill/internal/server/httpx"
 	"github.com/quill-blog/quill/internal/server/openapi"
 	"github.com/quill-blog/quill/internal/server/site"
@@ -63,6 +65,7 @@ type Server struct {
 	random      io.Reader
 	api         *api.API
 	site        *site.Site
+	feeds       *feeds.Feeds
 	corsOrigins map[string]struct{}
 	mux         *http.ServeMux
 	// apiPatterns are the patterns of every /api route and /health, as
@@ -97,6 +100,7 @@ func New(cfg Config) *Server {
 			App: cfg.App, Logger: cfg.Logger, Clients: clients, Limits: limits,
 			CSRF: cfg.CSRF, PublicURL: cfg.PublicURL, Now: cfg.Now, Random: cfg.Random,
 		}),
+		feeds:       feeds.New(feeds.Config{App: cfg.App, PublicURL: cfg.PublicURL}),
 		corsOrigins: make(map[string]struct{}, len(cfg.CORSOrigins)),
 		mux:         http.NewServeMux(),
 		notAllowed:  map[string]bool{},
@@ -124,6 +128,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	if !isAPI(r.URL.Path) {
 		h.Set("Content-Security-Policy", site.CSP)
+	}
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", HSTS)
 	}
 
 	// Paths match with or without one trailing slash, without a redirect.
@@ -165,6 +172,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mux.ServeHTTP(rec, r)
 }
+
+// HSTS is the Strict-Transport-Security of every response quill sends
+// over TLS: browsers use HTTPS for the host for a year. Not for its
+// subdomains, which may be other sites, nor preloaded: both are the
+// domain owner's choice.
+const HSTS = "max-age=31536000"
 
 // errPanic stands for a handler that panicked: a server fault.
 var errPanic = errors.New("handler panicked")

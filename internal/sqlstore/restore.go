@@ -158,7 +158,7 @@ func Restore(ctx context.Context, databaseURL, backup string, now func() time.Ti
 }
 
 // checkQuillFile checks that a file is a quill database this build can
-// open: it has migrations 1 to N, all of them known to this build, and
+// open: it has the first N of this build's migrations, in order, and
 // every table, index and trigger those migrations make, as they make it
 // (other objects, such as the tables Litestream adds, are allowed). It
 // returns how many of this build's migrations the file lacks.
@@ -179,7 +179,11 @@ func checkQuillFile(ctx context.Context, r fileReport) (pending int, err error) 
 	}
 	for i, v := range r.versions {
 		if v != ms[i].version {
-			return 0, fmt.Errorf("not a quill database: its migrations are %v, not 1 to %d in order", r.versions, r.version)
+			known := make([]int, len(r.versions))
+			for j := range known {
+				known[j] = ms[j].version
+			}
+			return 0, fmt.Errorf("not a quill database: its migrations are %v, where quill's first %d are %v", r.versions, len(r.versions), known)
 		}
 	}
 	want, err := referenceSchema(ctx, ms[:len(r.versions)])

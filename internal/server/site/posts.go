@@ -29,7 +29,9 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request, c *app.Caller) error
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Latest posts", Data: postsView{
+	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Latest posts", Meta: meta{
+		Description: "The newest posts on " + siteName + ".",
+	}, Data: postsView{
 		Posts: page.Posts, Total: page.Total, Next: nextPage("/", page),
 	}})
 }
@@ -52,7 +54,9 @@ func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Posts by " + author.Username, Data: postsView{
+	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Posts by " + author.Username, Meta: meta{
+		Description: "Posts by " + author.Username + " on " + siteName + ", newest first.", Type: "profile", Author: author,
+	}, Data: postsView{
 		Author: author, Posts: page.Posts, Total: page.Total, Next: nextPage(r.URL.Path, page),
 	}})
 }
@@ -81,14 +85,19 @@ func (s *Site) Post(w http.ResponseWriter, r *http.Request, c *app.Caller) error
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, c, http.StatusOK, "post", view{Title: p.Title, Data: postView{
+	author := p.Author
+	return s.render(w, r, c, http.StatusOK, "post", view{Title: p.Title, Meta: meta{
+		Description: p.Excerpt, Type: "article", Canonical: true, Author: &author, Published: p.DatePosted, Modified: p.UpdatedAt,
+	}, Data: postView{
 		Post: p, Owned: c != nil && c.User.ID == p.AuthorID,
 	}})
 }
 
-// postFormView is the form that writes a post, new (Post is nil) or not.
+// postFormView is the form that writes a post, new (Post is nil) or not,
+// and the preview of its content, if asked for.
 type postFormView struct {
-	Post *blog.Post
+	Post    *blog.Post
+	Preview *blog.Post
 }
 
 // NewPost shows the form for a new post: GET /posts/new.

@@ -56,6 +56,7 @@ type Site struct {
 	csrf        *auth.CSRF
 	crossOrigin *http.CrossOriginProtection
 	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
+	publicURL   string
 	now         func() time.Time
 	random      io.Reader
 }
@@ -76,6 +77,7 @@ func New(cfg Config) *Site {
 	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
 		s.httpsOnly = u.Scheme == "https"
+		s.publicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 		// Behind a proxy that rewrites Host, the public origin is still ours.
 		_ = s.crossOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
@@ -317,6 +319,7 @@ type view struct {
 	csrf  func() string
 	Form  *form // the form being shown again with its errors, if any
 	Data  any   // the page's own data
+	Meta  meta  // what search engines, link previews and feed readers read (meta.go)
 }
 
 // CSRF is the token the page's forms carry.
@@ -399,6 +402,7 @@ var pageFuncs = template.FuncMap{
 	"time":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"input":    newInput,
+	"postHTML": postHTML,
 }
 
 // input is a labelled form field with its hint and error, for the "input"
@@ -452,6 +456,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 	if c != nil {
 		v.Me = c.User
 	}
+	s.fillMeta(&v.Meta, r)
 	// The CSRF token, and the cookie it is bound to before login, are
 	// made only for a page with a form.
 	var csrf string
