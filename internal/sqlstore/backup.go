@@ -281,8 +281,8 @@ const maxProblems = 5
 // inspect checks the SQLite database file path, which no other connection
 // may have open, and counts its rows. It makes the file self-contained
 // first (journal_mode DELETE: what a write-ahead log beside it holds is
-// written into it, and the log is removed), then runs PRAGMA
-// integrity_check and foreign_key_check.
+// written into it, and the log is removed), checks that SQLite can write
+// to it, then runs PRAGMA integrity_check and foreign_key_check.
 func inspect(ctx context.Context, path string) (fileReport, error) {
 	db, err := sql.Open("sqlite", fileURI(path)+"?_pragma=busy_timeout(5000)")
 	if err != nil {
@@ -299,6 +299,12 @@ func inspect(ctx context.Context, path string) (fileReport, error) {
 	}
 	if mode != "delete" {
 		return fileReport{}, fmt.Errorf("cannot leave journal mode %s", mode)
+	}
+	// A file SQLite may only read (its header names a newer format for
+	// writing) passes the checks below but would stop quill: write to it,
+	// and take the write back.
+	if _, err := db.ExecContext(ctx, `BEGIN; CREATE TABLE quill_write_check (x INTEGER); ROLLBACK`); err != nil {
+		return fileReport{}, fmt.Errorf("SQLite can read it but not write it: %w", err)
 	}
 	if err := pragmaCheck(ctx, db, "integrity_check"); err != nil {
 		return fileReport{}, err

@@ -455,6 +455,8 @@ func TestRestoreRefusals(t *testing.T) {
 	off := (postsPage - 1) * 4096
 	copy(corrupt[off+8:off+64], bytes.Repeat([]byte{0xff}, 56))
 
+	readOnly := append([]byte(nil), good...)
+	readOnly[18] = 3 // the file format for writing: newer than SQLite's
 	empty := file("empty.db", nil)
 	withWAL := file("wal.db", good)
 	if err := os.WriteFile(withWAL+"-wal", []byte("frames"), 0o600); err != nil {
@@ -474,6 +476,7 @@ func TestRestoreRefusals(t *testing.T) {
 		{"migration missing", modified("gap.db", `DELETE FROM schema_migrations WHERE version = 2`), "where quill's first"},
 		{"newer", modified("newer.db", `INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)`), fmt.Sprintf("schema is at version 99, and this quill knows versions up to %d", latestVersion(t))},
 		{"corrupt", file("corrupt.db", corrupt), "integrity_check"},
+		{"read-only format", file("readonly.db", readOnly), "SQLite can read it but not write it"},
 		{"broken reference", modified("fk.db", `PRAGMA foreign_keys = OFF; INSERT INTO posts (user_id, title, content, date_posted) VALUES (999, 't', 'c', 0)`), "foreign_key_check found"},
 		{"with a log", withWAL, "wal.db-wal is beside"},
 	}
