@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -16,6 +19,16 @@ func hmacSHA256(key []byte, msg string) []byte {
 func TestCSRF(t *testing.T) {
 	c := NewCSRF(testKey)
 	token := c.Token("session:abc")
+	masked, err := c.MaskedToken("session:abc", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroPad, err := c.MaskedToken("session:abc", bytes.NewReader(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := []byte(masked)
+	flipped[len(flipped)-1] ^= 1
 	tests := []struct {
 		name           string
 		csrf           *CSRF
@@ -31,6 +44,13 @@ func TestCSRF(t *testing.T) {
 		{"not base64", c, "session:abc", token + "!", false},
 		{"truncated", c, "session:abc", token[:len(token)-2], false},
 		{"the access-token key's MAC", c, "session:abc", b64url(hmacSHA256(testKey, "session:abc")), false},
+		{"masked", c, "session:abc", masked, true},
+		{"masked, another binding", c, "session:abd", masked, false},
+		{"masked, another key", NewCSRF(attackerKey), "session:abc", masked, false},
+		{"masked, a bit flipped", c, "session:abc", string(flipped), false},
+		{"masked, truncated", c, "session:abc", masked[:len(masked)-2], false},
+		{"masked with a zero pad is the MAC after zeros", c, "session:abc", zeroPad, true},
+		{"the MAC twice", c, "session:abc", b64url(append(c.mac("session:abc"), c.mac("session:abc")...)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +58,26 @@ func TestCSRF(t *testing.T) {
 				t.Errorf("Valid(%q, %q) = %v, want %v", tt.binding, tt.token, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMaskedTokenDiffers checks that no two pages carry the same bytes
+// for one binding's token, and that a failing random source is an error.
+func TestMaskedTokenDiffers(t *testing.T) {
+	c := NewCSRF(testKey)
+	seen := map[string]bool{}
+	for range 100 {
+		tok, err := c.MaskedToken("session:abc", rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[tok] {
+			t.Fatalf("MaskedToken repeated %q", tok)
+		}
+		seen[tok] = true
+	}
+	if _, err := c.MaskedToken("session:abc", iotest.ErrReader(iotest.ErrTimeout)); err == nil {
+		t.Errorf("MaskedToken with a failing random source succeeded")
 	}
 }
 

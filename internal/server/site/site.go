@@ -255,28 +255,35 @@ func (s *Site) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 
 // csrfToken is the token r's forms carry: bound to the session when
 // someone is logged in, otherwise to a random cookie, set here if the
-// browser has none yet.
+// browser has none yet. It is masked afresh for every page
+// (auth.CSRF.MaskedToken), since pages are compressed.
 func (s *Site) csrfToken(w http.ResponseWriter, r *http.Request, c *app.Caller) string {
+	binding := ""
 	if c != nil {
-		return s.csrf.Token("session:" + c.Session.ID)
+		binding = "session:" + c.Session.ID
+	} else if ck, err := r.Cookie(s.cookieName(r, csrfCookie)); err == nil && ck.Value != "" {
+		binding = "anon:" + ck.Value
+	} else {
+		var b [32]byte
+		if _, err := io.ReadFull(s.random, b[:]); err != nil {
+			return ""
+		}
+		value := base64.RawURLEncoding.EncodeToString(b[:])
+		http.SetCookie(w, &http.Cookie{
+			Name:     s.cookieName(r, csrfCookie),
+			Value:    value,
+			Path:     "/",
+			HttpOnly: true,
+			Secure:   s.secure(r),
+			SameSite: http.SameSiteLaxMode,
+		})
+		binding = "anon:" + value
 	}
-	if ck, err := r.Cookie(s.cookieName(r, csrfCookie)); err == nil && ck.Value != "" {
-		return s.csrf.Token("anon:" + ck.Value)
-	}
-	var b [32]byte
-	if _, err := io.ReadFull(s.random, b[:]); err != nil {
+	token, err := s.csrf.MaskedToken(binding, s.random)
+	if err != nil {
 		return ""
 	}
-	value := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{
-		Name:     s.cookieName(r, csrfCookie),
-		Value:    value,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   s.secure(r),
-		SameSite: http.SameSiteLaxMode,
-	})
-	return s.csrf.Token("anon:" + value)
+	return token
 }
 
 // checkCSRF checks a posted form's token against the session, or against
