@@ -406,6 +406,7 @@ var pageFuncs = template.FuncMap{
 	"time":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"input":    newInput,
+	"static":   staticURL,
 }
 
 // input is a labelled form field with its hint and error, for the "input"
