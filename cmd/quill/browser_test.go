@@ -514,8 +514,8 @@ func browserErrorPage(t *testing.T, base string) {
 	if got := b.pageStatus(); got != http.StatusNotFound {
 		t.Errorf("GET /posts/424242 answered %d, want 404", got)
 	}
-	b.wantText("main h1", "404 Not Found")
-	b.wantText("#error-message", "Post not found")
+	b.wantText("main h1", "Page not found")
+	b.wantText("#error-message", "This post does not exist. It may have been deleted.")
 	b.do("the page has the site's header", chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)))
 	b.screenshot("not-found")
 }

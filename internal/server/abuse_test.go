@@ -458,7 +458,7 @@ func TestPagesThrottled(t *testing.T) {
 	}
 	res, body := v.submit("/login", "/login", "username", "Alice", "password", alicePassword)
 	wantStatus(t, "the right password after five failures", res, http.StatusTooManyRequests)
-	wantContains(t, "the login page", body, "Too many failed login attempts")
+	wantContains(t, "the login page", body, "Too many wrong passwords for this account. Wait a few minutes, then try again.")
 	if got, _ := f.loginFrom(t, testRemote, "Alice", alicePassword, nil); got != http.StatusTooManyRequests {
 		t.Errorf("API login after five failures on the page = %d, want 429 (one count)", got)
 	}

@@ -155,6 +155,22 @@ func wantRedirect(t *testing.T, what string, res *http.Response, to string) {
 	}
 }
 
+// developerWords are the API's messages for programs, which pages must
+// never show.
+var developerWords = []string{"String should", "Field required", "Input should", "value is not a valid",
+	"Validation failed", "already registered", "Incorrect username", "Invalid cursor", "Current password is",
+	"Not Found<", "No profile picture", "File is not a", "Invalid or expired", "Too many failed login", "try again later"}
+
+// noDeveloperWords fails if a page shows any of developerWords.
+func noDeveloperWords(t *testing.T, what, body string) {
+	t.Helper()
+	for _, w := range developerWords {
+		if strings.Contains(body, w) {
+			t.Errorf("%s shows the API's words %q:\n%s", what, w, body)
+		}
+	}
+}
+
 func wantContains(t *testing.T, what, body string, wants ...string) {
 	t.Helper()
 	for _, want := range wants {
@@ -221,14 +237,22 @@ func TestPageErrors(t *testing.T) {
 		status int
 		text   string
 	}{
-		{"/posts/999999", http.StatusNotFound, "Post not found"},
-		{"/users/999999/posts", http.StatusNotFound, "User not found"},
-		{"/posts/abc", http.StatusUnprocessableEntity, "Input should be a valid integer"},
-		{"/posts/0", http.StatusUnprocessableEntity, "Input should be greater than 0"},
-		{"/?limit=1000", http.StatusUnprocessableEntity, "Input should be less than or equal to 100"},
-		{"/?cursor=nonsense", http.StatusUnprocessableEntity, "Invalid cursor"},
-		{"/no/such/page", http.StatusNotFound, "Not Found"},
-		{"/static/nothing.css", http.StatusNotFound, "Not Found"},
+		{"/posts/999999", http.StatusNotFound, "This post does not exist. It may have been deleted."},
+		{"/users/999999/posts", http.StatusNotFound, "There is no such author. The account may have been deleted."},
+		// A path id that is no positive integer names no page.
+		{"/posts/abc", http.StatusNotFound, "This post does not exist."},
+		{"/posts/0", http.StatusNotFound, "This post does not exist."},
+		{"/posts/-1", http.StatusNotFound, "This post does not exist."},
+		{"/posts/+1", http.StatusNotFound, "This post does not exist."},
+		{"/posts/1.0", http.StatusNotFound, "This post does not exist."},
+		{"/posts/99999999999999999999", http.StatusNotFound, "This post does not exist."},
+		{"/posts/%20{alice_post}", http.StatusNotFound, "This post does not exist."},
+		{"/users/abc/posts", http.StatusNotFound, "There is no such author."},
+		{"/users/0/posts", http.StatusNotFound, "There is no such author."},
+		{"/?limit=1000", http.StatusUnprocessableEntity, "This link to a page of posts is not valid."},
+		{"/?cursor=nonsense", http.StatusUnprocessableEntity, "This link to a page of posts is not valid."},
+		{"/no/such/page", http.StatusNotFound, "There is no page at this address."},
+		{"/static/nothing.css", http.StatusNotFound, "There is no page at this address."},
 	}
 	for _, tt := range tests {
 		res, body := v.get(tt.path)
@@ -236,7 +260,12 @@ func TestPageErrors(t *testing.T) {
 		if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Errorf("GET %s: Content-Type = %q, want HTML", tt.path, ct)
 		}
-		wantContains(t, "GET "+tt.path, body, tt.text, `<a href="/login">Log in</a>`)
+		wantContains(t, "GET "+tt.path, body, tt.text, `<a href="/login">Log in</a>`, `<a href="/">Go to the newest posts</a>`)
+		if tt.status == http.StatusNotFound {
+			// A way on: search (a plain GET form) and the newest posts.
+			wantContains(t, "GET "+tt.path, body, "<h1>Page not found</h1>", `<form method="get" action="/search" role="search"`, `name="q"`)
+		}
+		noDeveloperWords(t, "GET "+tt.path, body)
 	}
 	_, body := v.get("/posts/999999")
 	golden(t, "pages/notfound.html", []byte(body))
@@ -324,8 +353,9 @@ func TestPagesPostLifecycle(t *testing.T) {
 	res, body = v.submit(post+"/edit", post+"/edit", "title", "   ", "content", "")
 	wantStatus(t, "an edit with empty fields", res, http.StatusUnprocessableEntity)
 	wantContains(t, "the edit form shown again", body,
-		`<p class="error" id="title-error">String should not be only whitespace</p>`,
-		`<p class="error" id="content-error">String should have at least 1 character</p>`)
+		`<p class="error" id="title-error">Give your post a title.</p>`,
+		`<p class="error" id="content-error">Write something in your post.</p>`)
+	noDeveloperWords(t, "the edit form shown again", body)
 
 	res, _ = v.submit(post, post+"/delete")
 	wantStatus(t, "delete", res, http.StatusSeeOther)
@@ -361,23 +391,25 @@ func TestPageForms(t *testing.T) {
 	res, body := v.submit("/register", "/register", "username", "x y", "email", "nope", "password", leakCanary+strings.Repeat("x", 300))
 	wantStatus(t, "register with bad fields", res, http.StatusUnprocessableEntity)
 	wantContains(t, "the register form", body,
-		`<p class="error" id="username-error">Username may contain only letters, digits, &#39;_&#39;, &#39;-&#39; and &#39;.&#39;</p>`,
-		`<p class="error" id="email-error">value is not a valid email address: an email address must have an @-sign</p>`,
-		`<p class="error" id="password-error">String should have at most 256 characters</p>`,
+		`<p class="error" id="username-error">Use only letters, digits, _, - and . (no spaces).</p>`,
+		`<p class="error" id="email-error">Enter an email address such as name@example.com.</p>`,
+		`<p class="error" id="password-error">Use at most 256 characters.</p>`,
 		`value="x y"`)
+	noDeveloperWords(t, "the register form", body)
 	res, body = v.submit("/register", "/register", "username", "ALICE", "email", "new@example.com", "password", "a-long-passphrase-4")
 	wantStatus(t, "register a taken name", res, http.StatusBadRequest)
-	wantContains(t, "the register form", body, `<p class="error" id="username-error">Username already registered</p>`)
+	wantContains(t, "the register form", body, `<p class="error" id="username-error">That username is taken, or looks too much like one that is. Choose another.</p>`)
 	res, body = v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "password123")
 	wantStatus(t, "register with a common password", res, http.StatusUnprocessableEntity)
 	wantContains(t, "the register form", body, "This password is too common")
 
 	res, body = v.submit("/login", "/login", "username", "Alice", "password", leakCanary)
 	wantStatus(t, "log in with a wrong password", res, http.StatusUnauthorized)
-	wantContains(t, "the login form", body, "Incorrect username or password", `value="Alice"`)
+	wantContains(t, "the login form", body, "That username (or email) and password do not match an account.", `value="Alice"`)
 	res, body = v.submit("/login", "/login", "username", "", "password", "")
 	wantStatus(t, "log in with nothing", res, http.StatusUnprocessableEntity)
-	wantContains(t, "the login form", body, `<p class="error" id="username-error">Field required</p>`)
+	wantContains(t, "the login form", body, `<p class="error" id="username-error">Enter your username or email.</p>`,
+		`<p class="error" id="password-error">Enter your password.</p>`)
 
 	// After logging in, the login page sends you on; next stays on this site.
 	res, _ = v.submit("/login?next=/account", "/login", "username", "alice@EXAMPLE.com", "password", alicePassword, "next", "/account")
@@ -396,10 +428,10 @@ func TestPageForms(t *testing.T) {
 	}
 	res, body = v.submit("/account", "/account", "username", "Alice", "email", "alice@new.example", "current_password", "")
 	wantStatus(t, "change the email without the password", res, http.StatusBadRequest)
-	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">Current password is required to change the email or password</p>`)
+	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">Enter your current password to change your email.</p>`)
 	res, body = v.submit("/account", "/account", "username", "Alice", "email", "alice@new.example", "current_password", leakCanary)
 	wantStatus(t, "change the email with a wrong password", res, http.StatusBadRequest)
-	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">Current password is incorrect</p>`)
+	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">That is not your current password.</p>`)
 	res, _ = v.submit("/account", "/account", "username", "Alicia", "email", "alice@new.example", "current_password", alicePassword)
 	wantRedirect(t, "change the username and email", res, "/account?done=profile")
 	_, body = v.get("/account?done=profile")
@@ -502,7 +534,7 @@ func TestPageCSRF(t *testing.T) {
 		for _, a := range attempts {
 			res, body := alice.post(p.path, a.form, a.header...)
 			wantStatus(t, "POST "+p.path+" "+a.name, res, http.StatusForbidden)
-			wantContains(t, "POST "+p.path+" "+a.name, body, "<h1>403 Forbidden</h1>")
+			wantContains(t, "POST "+p.path+" "+a.name, body, "<h1>Not allowed</h1>")
 		}
 	}
 	// Nothing happened.
@@ -620,17 +652,17 @@ func TestPagePicture(t *testing.T) {
 	res, body := v.upload("/account/picture", []byte("not a picture"), "csrf_token", token)
 	wantStatus(t, "upload a text file", res, http.StatusBadRequest)
 	wantContains(t, "the account page", body,
-		`<p class="error" id="picture-file-error">File is not a JPEG, PNG, GIF or WebP image</p>`, `value="Alice"`)
+		`<p class="error" id="picture-file-error">That file is not a picture quill can read. Use a JPEG, PNG, GIF or WebP image.</p>`, `value="Alice"`)
 	res, body = v.upload("/account/picture", nil, "csrf_token", token)
 	wantStatus(t, "upload nothing", res, http.StatusUnprocessableEntity)
-	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">Field required</p>`)
+	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">Choose a picture to upload.</p>`)
 	res, _ = v.upload("/account/picture", photoJPEG)
 	wantStatus(t, "upload without a CSRF token", res, http.StatusForbidden)
 	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", "forged")
 	wantStatus(t, "upload with a forged token", res, http.StatusForbidden)
 	res, body = v.submit("/account", "/account/picture/delete")
 	wantStatus(t, "remove a picture there is not", res, http.StatusBadRequest)
-	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">No profile picture to delete</p>`)
+	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">You have no picture to remove.</p>`)
 
 	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", token)
 	wantRedirect(t, "upload a picture", res, "/account?done=picture#picture")
@@ -662,7 +694,7 @@ func TestPagePasswordChange(t *testing.T) {
 
 	res, body := v.submit("/account", "/account/password", "current_password", leakCanary, "new_password", "a-brand-new-passphrase-5")
 	wantStatus(t, "change the password with a wrong current one", res, http.StatusBadRequest)
-	wantContains(t, "the account page", body, `<p class="error" id="password-current_password-error">Current password is incorrect</p>`)
+	wantContains(t, "the account page", body, `<p class="error" id="password-current_password-error">That is not your current password.</p>`)
 	res, body = v.submit("/account", "/account/password", "current_password", alicePassword, "new_password", "password123")
 	wantStatus(t, "change to a common password", res, http.StatusUnprocessableEntity)
 	wantContains(t, "the account page", body, `<p class="error" id="password-new_password-error">This password is too common`)
@@ -686,7 +718,7 @@ func TestPageForgotReset(t *testing.T) {
 
 	res, body := v.submit("/forgot-password", "/forgot-password", "email", "not-an-address")
 	wantStatus(t, "ask with a malformed address", res, http.StatusUnprocessableEntity)
-	wantContains(t, "the forgot page", body, `<p class="error" id="email-error">value is not a valid email address`)
+	wantContains(t, "the forgot page", body, `<p class="error" id="email-error">Enter an email address such as name@example.com.</p>`)
 	for _, email := range []string{"nobody@example.com", "ALICE@example.com"} {
 		res, _ = v.submit("/forgot-password", "/forgot-password", "email", email)
 		wantRedirect(t, "ask for "+email, res, "/forgot-password?sent=1")
@@ -711,10 +743,10 @@ func TestPageForgotReset(t *testing.T) {
 	}
 	res, body = post(tokens[0], "short")
 	wantStatus(t, "reset to a short password", res, http.StatusUnprocessableEntity)
-	wantContains(t, "the reset page", body, `<p class="error" id="new_password-error">String should have at least 8 characters</p>`)
+	wantContains(t, "the reset page", body, `<p class="error" id="new_password-error">Use at least 8 characters.</p>`)
 	res, body = post("not-the-token", "a-brand-new-passphrase-5")
 	wantStatus(t, "reset with a bad token", res, http.StatusBadRequest)
-	wantContains(t, "the reset page", body, `id="token-error">Invalid or expired reset token.`)
+	wantContains(t, "the reset page", body, `id="token-error">This link no longer works: it was used already, a newer one was sent, or it is over an hour old. <a href="/forgot-password">Ask for a new link</a>.`)
 
 	res, _ = post(tokens[0], "a-brand-new-passphrase-5")
 	wantRedirect(t, "reset", res, "/login?done=reset")
@@ -725,4 +757,53 @@ func TestPageForgotReset(t *testing.T) {
 
 	res, _ = post(tokens[0], "another-new-passphrase-6")
 	wantStatus(t, "reuse the link", res, http.StatusBadRequest)
+}
+
+// TestPageFieldLimits checks that forms tell the browser, and the reader,
+// the limits the server holds them to before anything is sent, and that
+// a form shown again puts the focus on the first field to fix.
+func TestPageFieldLimits(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+
+	_, body := v.get("/register")
+	wantContains(t, "the register form", body,
+		`<input id="username" name="username" type="text" autocomplete="username" required maxlength="50" aria-describedby="username-hint">`,
+		`<p class="hint" id="username-hint">Up to 50 characters: letters, digits, _, - and .</p>`,
+		`<input id="email" name="email" type="email" autocomplete="email" required maxlength="254">`,
+		`<input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="256" aria-describedby="password-hint">`,
+		`<p class="hint" id="password-hint">8 to 256 characters; not a common password, nor one containing your username or email.</p>`)
+	if strings.Contains(body, "autofocus") {
+		t.Errorf("a fresh form takes the focus")
+	}
+	_, body = v.get("/login")
+	wantContains(t, "the login form", body,
+		`<input id="username" name="username" type="text" autocomplete="username" required maxlength="254">`,
+		`<input id="password" name="password" type="password" autocomplete="current-password" required>`)
+
+	v.login("Alice", alicePassword)
+	_, body = v.get("/posts/new")
+	wantContains(t, "the post form", body,
+		`<input id="title" name="title" type="text" autocomplete="off" required maxlength="100" aria-describedby="title-hint">`,
+		`<p class="hint" id="title-hint">At most 100 characters.</p>`,
+		`<textarea id="content" name="content" rows="12" required maxlength="50000" aria-describedby="content-hint">`,
+		`<p class="hint" id="content-hint">At most 50,000 characters.</p>`)
+
+	// Shown again: values kept, errors by field, the focus on the first
+	// field to fix, which is described by its hint and its error.
+	res, body := v.submit("/posts/new", "/posts/new", "title", "Fine title", "content", "")
+	wantStatus(t, "a post without content", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the post form shown again", body,
+		`<input id="title" name="title" type="text" autocomplete="off" value="Fine title" required maxlength="100" aria-describedby="title-hint">`,
+		`<textarea id="content" name="content" rows="12" required maxlength="50000" aria-describedby="content-hint content-error" aria-invalid="true" autofocus>`,
+		`<p class="error" id="content-error">Write something in your post.</p>`)
+	if n := strings.Count(body, "autofocus"); n != 1 {
+		t.Errorf("the post form shown again has %d autofocus, want 1", n)
+	}
+	// Content that starts with a line break keeps it (the browser drops
+	// one line break after <textarea>).
+	res, body = v.submit("/posts/new", "/posts/new", "title", strings.Repeat("x", 101), "content", "\nSecond line")
+	wantStatus(t, "a post with a long title", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the post form shown again", body, "aria-describedby=\"content-hint\">\n\nSecond line</textarea>",
+		`<p class="error" id="title-error">Keep the title to 100 characters or fewer.</p>`)
 }

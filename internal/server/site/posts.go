@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
@@ -36,7 +38,7 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request, c *app.Caller) error
 
 // UserPosts shows one author's posts: GET /users/{user_id}/posts.
 func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "user_id")
+	id, err := pathID(r, "user_id", blog.ErrUserNotFound)
 	if err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ type postView struct {
 
 // Post shows one post: GET /posts/{post_id}.
 func (s *Site) Post(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func (s *Site) NewPost(w http.ResponseWriter, r *http.Request, c *app.Caller) er
 // CreatePost publishes a post: POST /posts/new, then shows it.
 func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	p, err := s.app.CreatePost(r.Context(), c, httpx.ReadPostInput(httpx.NewFormFields(r.PostForm), true))
-	if status, f, ok := formFailure(err, r.PostForm); ok {
+	if status, f, ok := formFailure("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: "New post", Form: f, Data: postFormView{}})
 	}
 	if err != nil {
@@ -110,7 +112,7 @@ func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 
 // EditPost shows the form that changes a post: GET /posts/{post_id}/edit.
 func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -124,12 +126,12 @@ func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) e
 
 // UpdatePost changes a post: POST /posts/{post_id}/edit, then shows it.
 func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
 	p, err := s.app.UpdatePost(r.Context(), c, id, httpx.ReadPostInput(httpx.NewFormFields(r.PostForm), true))
-	if status, f, ok := formFailure(err, r.PostForm); ok {
+	if status, f, ok := formFailure("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: "Edit post", Form: f, Data: postFormView{Post: &blog.Post{ID: id}}})
 	}
 	if err != nil {
@@ -141,7 +143,7 @@ func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 // DeletePost deletes a post: POST /posts/{post_id}/delete, then shows
 // the author's remaining posts.
 func (s *Site) DeletePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -149,4 +151,19 @@ func (s *Site) DeletePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 		return err
 	}
 	return seeOther(w, r, fmt.Sprintf("/users/%d/posts", c.User.ID))
+}
+
+// pathID reads the path value name as a page's id: a positive integer in
+// decimal digits. Anything else names no page: notFound, a 404, where the
+// API would answer 422 about the parameter.
+func pathID(r *http.Request, name string, notFound error) (int64, error) {
+	raw := r.PathValue(name)
+	if raw == "" || strings.IndexFunc(raw, func(c rune) bool { return c < '0' || c > '9' }) >= 0 {
+		return 0, notFound
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, notFound
+	}
+	return n, nil
 }

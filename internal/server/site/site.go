@@ -365,39 +365,46 @@ var fieldOf = map[string]string{
 	blog.ErrNoPicture.Code:      "file",
 }
 
-// formFailure turns err into the form shown again with the API's status
-// and messages; ok is false when err is not about what was submitted (it
+// formFailure turns err into the form of the given kind (a key of
+// formFields, or "picture") shown again with the API's status and the
+// pages' words for what went wrong (words.go), by field; values are what
+// was submitted. ok is false when err is not about what was submitted (it
 // is then an error page).
-func formFailure(err error, values url.Values) (status int, f *form, ok bool) {
+func formFailure(kind string, err error, values url.Values) (status int, f *form, ok bool) {
 	var e *blog.Error
 	if !errors.As(err, &e) {
 		return 0, nil, false
 	}
 	f = &form{Values: values, Errors: map[string]string{}}
-	add := func(field, msg string) {
-		if old := f.Errors[field]; old != "" {
-			msg = old + " " + msg
-		}
-		f.Errors[field] = msg
-	}
 	switch e.Kind {
 	case blog.Unprocessable:
 		for _, p := range e.Problems {
 			field := ""
 			if len(p.Loc) == 2 && p.Loc[0] == "body" {
-				field, _ = p.Loc[1].(string)
+				field = problemField(p)
 			}
-			add(field, p.Msg)
+			f.add(field, problemWords(kind, p, values.Get(field)))
 		}
 	case blog.Invalid, blog.Unauthenticated, blog.TooManyRequests, blog.Unavailable:
 		if e.Kind == blog.Unauthenticated && e.Code != blog.ErrBadCredentials.Code {
 			return 0, nil, false
 		}
-		add(fieldOf[e.Code], e.Message)
+		f.add(fieldOf[e.Code], codeWords(e.Code, e.Message, httpx.Status(e.Kind)))
 	default:
 		return 0, nil, false
 	}
 	return httpx.Status(e.Kind), f, true
+}
+
+// add records msg for field, after any message it has already.
+func (f *form) add(field, msg string) {
+	if old := f.Errors[field]; old != "" {
+		if strings.Contains(old, msg) {
+			return
+		}
+		msg = old + " " + msg
+	}
+	f.Errors[field] = msg
 }
 
 // pageFuncs are the helpers templates may call.
@@ -405,31 +412,8 @@ var pageFuncs = template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"time":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"input":    newInput,
+	"field":    field,
 	"static":   staticURL,
-}
-
-// input is a labelled form field with its hint and error, for the "input"
-// template.
-type input struct {
-	ID, Name, Label, Type, Auto string
-	Value, Hint, Error          string
-}
-
-// newInput describes the field name of f. Password fields are never filled
-// in again.
-func newInput(f *form, name, label, typ, autocomplete string, hint ...string) input {
-	in := input{ID: name, Name: name, Label: label, Type: typ, Auto: autocomplete, Error: f.Error(name)}
-	if f != nil && f.ID != "" {
-		in.ID = f.ID + "-" + name
-	}
-	if typ != "password" {
-		in.Value = f.Value(name)
-	}
-	if len(hint) > 0 {
-		in.Hint = hint[0]
-	}
-	return in
 }
 
 // pageTemplates are the page templates, each parsed with the layout.
@@ -486,23 +470,25 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 
 // errorView is the data of the error page.
 type errorView struct {
-	Status  int
-	Text    string
-	Message string
+	Status   int
+	Heading  string
+	Message  string
+	NotFound bool // the page offers a search and the newest posts
 }
 
-// Error renders err as an HTML page with the status the API would
-// use, showing who is logged in as every page does.
+// Error renders err as an HTML page with the status the API would use,
+// in the pages' words, showing who is logged in as every page does.
 func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side."
+	status, msg := http.StatusInternalServerError, words["internal_error"]
 	var he *httpx.HTTPError
 	if errors.As(err, &he) {
-		status, msg = he.Status, he.Message
+		status, msg = he.Status, codeWords(he.Code, he.Message, he.Status)
 	} else {
 		e := httpx.Classify(s.logger, r, err)
-		status, msg = httpx.Status(e.Kind), e.Message
+		status = httpx.Status(e.Kind)
+		msg = codeWords(e.Code, e.Message, status)
 		if e.Kind == blog.Unprocessable && len(e.Problems) > 0 {
-			msg = e.Problems[0].Msg
+			msg = problemWords("", e.Problems[0], "")
 		}
 		httpx.SetRetryAfter(w.Header(), e.RetryAfter)
 	}
@@ -510,8 +496,8 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if !known && status != http.StatusInternalServerError && !strings.HasPrefix(r.URL.Path, "/static/") {
 		c, _ = s.pageCaller(w, r)
 	}
-	v := view{Title: fmt.Sprintf("%d %s", status, http.StatusText(status)),
-		Data: errorView{Status: status, Text: http.StatusText(status), Message: msg}}
+	v := view{Title: heading(status), Data: errorView{Status: status, Heading: heading(status), Message: msg,
+		NotFound: status == http.StatusNotFound}}
 	if err := s.render(w, r, c, status, "error", v); err != nil {
 		httpx.Log(s.logger, r).Error("render error page", "err", err)
 		http.Error(w, msg, status)
