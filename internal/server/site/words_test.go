@@ -100,7 +100,9 @@ func TestProblemWords(t *testing.T) {
 		{"picture", "", func(v *blog.Validator) { v.Add("missing", "Field required", "body", "file") }, "Choose a picture to upload."},
 		{"post", "", func(v *blog.Validator) { v.Add("missing", "Field required", "body", "somewhere") }, "Fill in this field."},
 		{"", "", func(v *blog.Validator) { v.Add("value_error", "Invalid cursor", "query", "cursor") }, brokenPageLink},
-		{"", "", func(v *blog.Validator) { v.Add("less_than_equal", "Input should be less than or equal to 100", "query", "limit") }, brokenPageLink},
+		{"", "", func(v *blog.Validator) {
+			v.Add("less_than_equal", "Input should be less than or equal to 100", "query", "limit")
+		}, brokenPageLink},
 		{"", "", func(v *blog.Validator) { v.Add("json_invalid", "Malformed form body", "body") }, ""},
 		{"", "", func(v *blog.Validator) { v.Add("never_heard_of_it", "Some developer message", "body", "x") }, statusWords[http.StatusUnprocessableEntity]},
 	}
