@@ -807,3 +807,55 @@ func TestPageFieldLimits(t *testing.T) {
 	wantContains(t, "the post form shown again", body, "aria-describedby=\"content-hint\">\n\nSecond line</textarea>",
 		`<p class="error" id="title-error">Keep the title to 100 characters or fewer.</p>`)
 }
+
+// TestPageFormsReportEverything checks that a form with a taken name and
+// other faults reports them all at once, while the API keeps the
+// tutorial's order: validation first (422), names once the rest is valid.
+func TestPageFormsReportEverything(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	taken := `That username is taken, or looks too much like one that is. Choose another.`
+	emailTaken := `An account already uses this email address. Log in, or reset its password if you forgot it.`
+
+	res, body := v.submit("/register", "/register", "username", "ALICE", "email", "new@example.com", "password", "short")
+	wantStatus(t, "register a taken name with a short password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the register form", body,
+		`<p class="error" id="username-error">`+taken+`</p>`,
+		`<p class="error" id="password-error">Use at least 8 characters.</p>`)
+	res, body = v.submit("/register", "/register", "username", "аlice", "email", "Bob@Example.com", "password", "short")
+	wantStatus(t, "register a look-alike name and a taken email with a short password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the register form", body,
+		`<p class="error" id="username-error">`+taken+`</p>`,
+		`<p class="error" id="email-error">`+emailTaken+`</p>`,
+		`<p class="error" id="password-error">Use at least 8 characters.</p>`)
+	res, body = v.submit("/register", "/register", "username", "alice!", "email", "alice@example.com", "password", "short")
+	wantStatus(t, "register an invalid name, a taken email and a short password", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the register form", body,
+		`<p class="error" id="username-error">Use only letters, digits, _, - and . (no spaces).</p>`,
+		`<p class="error" id="email-error">`+emailTaken+`</p>`)
+	noDeveloperWords(t, "the register form", body)
+
+	// The API: the password problem alone, then the name.
+	res, got := f.do(t, "POST", "/api/users", `{"username":"ALICE","email":"new@example.com","password":"short"}`, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || strings.Contains(string(got), "username") {
+		t.Errorf("POST /api/users with a taken name and a short password = %d %s, want 422 about the password only", res.StatusCode, got)
+	}
+	res, got = f.do(t, "POST", "/api/users", `{"username":"ALICE","email":"new@example.com","password":"a-long-passphrase-4"}`, nil)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(got), "username_taken") {
+		t.Errorf("POST /api/users with a taken name = %d %s, want 400 username_taken", res.StatusCode, got)
+	}
+
+	// The profile form: renaming to a taken name with a bad email.
+	v.login("bob", bobPassword)
+	res, body = v.submit("/account", "/account", "username", "alice", "email", "bob@", "current_password", "")
+	wantStatus(t, "rename to a taken name with a bad email", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the profile form", body,
+		`<p class="error" id="username-error">`+taken+`</p>`,
+		`<p class="error" id="email-error">Enter an email address such as name@example.com.</p>`)
+	// One's own name, in another case, is no rename.
+	res, body = v.submit("/account", "/account", "username", "BOB", "email", "bob@", "current_password", "")
+	wantStatus(t, "change one's name's case with a bad email", res, http.StatusUnprocessableEntity)
+	if strings.Contains(body, taken) {
+		t.Errorf("one's own name is reported taken")
+	}
+}

@@ -68,6 +68,9 @@ func (s *Site) RegisterPost(w http.ResponseWriter, r *http.Request, c *app.Calle
 	}
 	login, err := s.app.RegisterAndLogIn(r.Context(), httpx.ReadRegistration(httpx.NewFormFields(r.PostForm)), s.sessionStart(r, c))
 	if status, f, ok := formFailure("register", err, withoutPasswords(r.PostForm)); ok {
+		if status == http.StatusUnprocessableEntity {
+			s.addTakenNames(r, f, nil)
+		}
 		return s.render(w, r, c, status, "register", view{Title: "Register", Form: f})
 	}
 	if err != nil {
@@ -151,6 +154,9 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 func (s *Site) UpdateProfile(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	u, err := s.app.ChangeAccount(r.Context(), c, c.User.ID, httpx.ReadAccountChange(httpx.NewFormFields(r.PostForm)))
 	if status, f, ok := formFailure("profile", err, withoutPasswords(r.PostForm)); ok {
+		if status == http.StatusUnprocessableEntity {
+			s.addTakenNames(r, f, c)
+		}
 		return s.renderAccount(w, r, c, status, profileForm, f)
 	}
 	if err != nil {
@@ -242,6 +248,33 @@ func (s *Site) DeleteAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	}
 	s.clearSessionCookie(w, r)
 	return seeOther(w, r, "/")
+}
+
+// addTakenNames adds to a form that failed validation (f, its values
+// submitted) the names in it that are taken, so that every error comes at
+// once: the app validates before it looks names up, and the API keeps
+// that order and its status, 422 (see app.NamesTaken). c is the caller
+// changing their profile, or nil for a registration. If the names cannot
+// be looked up now, the form goes without.
+func (s *Site) addTakenNames(r *http.Request, f *form, c *app.Caller) {
+	username, email := f.Values.Get("username"), f.Values.Get("email")
+	if f.Errors["username"] != "" {
+		username = ""
+	}
+	if f.Errors["email"] != "" {
+		email = ""
+	}
+	taken, err := s.app.NamesTaken(r.Context(), c, username, email)
+	if err != nil {
+		httpx.Log(s.logger, r).Warn("look up names for a form", "err", err)
+		return
+	}
+	if taken.Username {
+		f.add("username", codeWords(blog.ErrUsernameTaken.Code, blog.ErrUsernameTaken.Message, http.StatusBadRequest))
+	}
+	if taken.Email {
+		f.add("email", codeWords(blog.ErrEmailTaken.Code, blog.ErrEmailTaken.Message, http.StatusBadRequest))
+	}
 }
 
 // withoutPasswords is a submitted form without its password fields, so a
