@@ -465,7 +465,7 @@ func browserForgotPassword(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#new_password")),
 	}, append(fill("#new_password", "a fresh passphrase 48"),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#reset-done")))...)...)
+		chromedp.WaitVisible(chromedp.CSS("#flash")))...)...)
 	b.do("log in with it", append(fill("#username", "grace", "#password", "a fresh passphrase 48"),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#whoami")))...)

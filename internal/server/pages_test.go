@@ -433,8 +433,8 @@ func TestPageForms(t *testing.T) {
 	wantStatus(t, "change the email with a wrong password", res, http.StatusBadRequest)
 	wantContains(t, "the account page", body, `<p class="error" id="current_password-error">That is not your current password.</p>`)
 	res, _ = v.submit("/account", "/account", "username", "Alicia", "email", "alice@new.example", "current_password", alicePassword)
-	wantRedirect(t, "change the username and email", res, "/account?done=profile")
-	_, body = v.get("/account?done=profile")
+	wantRedirect(t, "change the username and email", res, "/account#profile")
+	_, body = v.get("/account")
 	wantContains(t, "the account page", body, "Your profile is saved.", `<span id="whoami">Alicia</span>`, `value="alice@new.example"`)
 	if code, _ := f.get(t, "/api/users/{alice}", nil); code != http.StatusOK {
 		t.Errorf("GET /api/users/{alice} = %d", code)
@@ -459,12 +459,12 @@ func TestPageSessions(t *testing.T) {
 	if n := len(regexp.MustCompile(`<li[ >]`).FindAllString(body, -1)); n != 3 {
 		t.Errorf("the account page lists %d sessions, want 3:\n%s", n, body)
 	}
-	ids := regexp.MustCompile(`action="/account/sessions/([^/]+)/delete"`).FindAllStringSubmatch(body, -1)
+	ids := regexp.MustCompile(`action="/account/sessions/([^/]+)/delete#sessions"`).FindAllStringSubmatch(body, -1)
 	if len(ids) != 2 {
 		t.Fatalf("%d sessions can be ended, want 2 (not this browser's)", len(ids))
 	}
 	res, _ := first.submit("/account", "/account/sessions/delete-others")
-	wantRedirect(t, "log out everywhere else", res, "/account?done=sessions#sessions")
+	wantRedirect(t, "log out everywhere else", res, "/account#sessions")
 	res, _ = second.get("/account")
 	wantRedirect(t, "the other browser's next request", res, "/login?next=%2Faccount")
 	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
@@ -665,9 +665,9 @@ func TestPagePicture(t *testing.T) {
 	wantContains(t, "the account page", body, `<p class="error" id="picture-file-error">You have no picture to remove.</p>`)
 
 	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", token)
-	wantRedirect(t, "upload a picture", res, "/account?done=picture#picture")
-	_, body = v.get("/account?done=picture")
-	wantContains(t, "the account page", body, "Your new picture is saved.", `action="/account/picture/delete"`)
+	wantRedirect(t, "upload a picture", res, "/account#picture")
+	_, body = v.get("/account")
+	wantContains(t, "the account page", body, "Your new picture is saved.", `action="/account/picture/delete#picture"`)
 	picture := regexp.MustCompile(`src="(/media/profile_pics/[0-9a-f]{32}\.jpg)"`).FindStringSubmatch(body)
 	if picture == nil {
 		t.Fatalf("the account page does not show the new picture:\n%s", body)
@@ -678,7 +678,7 @@ func TestPagePicture(t *testing.T) {
 	wantStatus(t, "GET "+picture[1], res, http.StatusOK)
 
 	res, _ = v.submit("/account", "/account/picture/delete")
-	wantRedirect(t, "remove the picture", res, "/account?done=picture-removed#picture")
+	wantRedirect(t, "remove the picture", res, "/account#picture")
 	_, body = v.get("/posts/{alice_post}")
 	if strings.Contains(body, picture[1]) {
 		t.Errorf("Alice's post still shows her removed picture")
@@ -700,8 +700,8 @@ func TestPagePasswordChange(t *testing.T) {
 	wantContains(t, "the account page", body, `<p class="error" id="password-new_password-error">This password is too common`)
 
 	res, _ = v.submit("/account", "/account/password", "current_password", alicePassword, "new_password", "a-brand-new-passphrase-5")
-	wantRedirect(t, "change the password", res, "/account?done=password#password")
-	res, body = v.get("/account?done=password")
+	wantRedirect(t, "change the password", res, "/account#password")
+	res, body = v.get("/account")
 	wantStatus(t, "this browser after the change", res, http.StatusOK)
 	wantContains(t, "the account page", body, "Your password is changed")
 	res, _ = other.get("/account")
@@ -749,8 +749,8 @@ func TestPageForgotReset(t *testing.T) {
 	wantContains(t, "the reset page", body, `id="token-error">This link no longer works: it was used already, a newer one was sent, or it is over an hour old. <a href="/forgot-password">Ask for a new link</a>.`)
 
 	res, _ = post(tokens[0], "a-brand-new-passphrase-5")
-	wantRedirect(t, "reset", res, "/login?done=reset")
-	_, body = v.get("/login?done=reset")
+	wantRedirect(t, "reset", res, "/login")
+	_, body = v.get("/login")
 	wantContains(t, "the login page", body, "Your password has been reset.")
 	v.login("alice@example.com", "a-brand-new-passphrase-5")
 	f.wantStatus(t, "GET", "/api/users/me", f.as("alice"), http.StatusUnauthorized)
@@ -857,5 +857,130 @@ func TestPageFormsReportEverything(t *testing.T) {
 	wantStatus(t, "change one's name's case with a bad email", res, http.StatusUnprocessableEntity)
 	if strings.Contains(body, taken) {
 		t.Errorf("one's own name is reported taken")
+	}
+}
+
+var flashRE = regexp.MustCompile(`<p class="notice" role="status" id="flash">([^<]*)</p>`)
+
+// flashOf follows a form's redirect and returns the confirmation the page
+// shows, checking that it shows only once.
+func (v *visitor) flashOf(what string, res *http.Response) string {
+	v.t.Helper()
+	if res.StatusCode != http.StatusSeeOther {
+		v.t.Fatalf("%s = %d, want 303", what, res.StatusCode)
+	}
+	to, _, _ := strings.Cut(res.Header.Get("Location"), "#")
+	page, body := v.get(to)
+	m := flashRE.FindAllStringSubmatch(body, -1)
+	if len(m) != 1 {
+		v.t.Errorf("%s: the page it leads to, %s, shows %d confirmations, want 1", what, to, len(m))
+		return ""
+	}
+	if got := page.Header.Get("Cache-Control"); got != "no-store" {
+		v.t.Errorf("%s: the page with the confirmation has Cache-Control %q, want no-store", what, got)
+	}
+	if _, again := v.get(to); flashRE.MatchString(again) {
+		v.t.Errorf("%s: the confirmation shows again on the next visit to %s", what, to)
+	}
+	return m[0][1]
+}
+
+// TestPageFlash checks that each change is confirmed on the page its
+// redirect leads to, once, at the right place.
+func TestPageFlash(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+
+	res, _ := v.submit("/register", "/register", "username", "carol", "email", "carol@example.com", "password", "a-long-passphrase-4")
+	if got := v.flashOf("register", res); got != "Welcome! Your account is ready, and you are logged in." {
+		t.Errorf("after registering: %q", got)
+	}
+	res, _ = v.submit("/posts/new", "/posts/new", "title", "Carol's post", "content", "Hello.")
+	post := res.Header.Get("Location")
+	if got := v.flashOf("publish", res); got != "Your post is published." {
+		t.Errorf("after publishing: %q", got)
+	}
+	res, _ = v.submit(post+"/edit", post+"/edit", "title", "Carol's post, edited", "content", "Hello again.")
+	if got := v.flashOf("edit", res); got != "Your changes are saved." {
+		t.Errorf("after editing: %q", got)
+	}
+	res, _ = v.submit(post, post+"/delete")
+	if got := v.flashOf("delete", res); got != "Your post is deleted." {
+		t.Errorf("after deleting: %q", got)
+	}
+
+	// On the account page each lands in its own section.
+	for _, tt := range []struct {
+		what, action, section, want string
+		kv                          []string
+	}{
+		{"rename", "/account", "profile", "Your profile is saved.", []string{"username", "carol2", "email", "carol@example.com"}},
+		{"change the password", "/account/password", "password", "Your password is changed; every other session is logged out.",
+			[]string{"current_password", "a-long-passphrase-4", "new_password", "a-longer-passphrase-5"}},
+		{"log out everywhere else", "/account/sessions/delete-others", "sessions", "Every other session is logged out.", nil},
+	} {
+		res, _ := v.submit("/account", tt.action, tt.kv...)
+		if got := res.Header.Get("Location"); got != "/account#"+tt.section {
+			t.Errorf("%s leads to %q, want /account#%s", tt.what, got, tt.section)
+		}
+		_, body := v.get("/account")
+		start := strings.Index(body, `<section id="`+tt.section+`"`)
+		end := strings.Index(body[start+1:], "<section") + start + 1
+		if start < 0 || !strings.Contains(body[start:end], `<p class="notice" role="status" id="flash">`+tt.want+`</p>`) {
+			t.Errorf("%s: the %s section does not confirm %q:\n%s", tt.what, tt.section, tt.want, body)
+		}
+		if n := strings.Count(body, `role="status"`); n != 1 {
+			t.Errorf("%s: the account page has %d confirmations, want 1", tt.what, n)
+		}
+	}
+	res, _ = v.upload("/account/picture", photoJPEG, "csrf_token", v.csrf("/account"))
+	if res.Header.Get("Location") != "/account#picture" {
+		t.Errorf("a picture upload leads to %q", res.Header.Get("Location"))
+	}
+	if _, body := v.get("/account"); !strings.Contains(body, `id="flash">Your new picture is saved.</p>`) {
+		t.Errorf("the upload is not confirmed")
+	}
+
+	// A confirmation cookie this server did not sign shows nothing.
+	u := mustURL(t, v.base)
+	v.client.Jar.SetCookies(u, []*http.Cookie{{Name: "quill_flash", Value: "post-deleted.AAAA", Path: "/"}})
+	if _, body := v.get("/"); flashRE.MatchString(body) {
+		t.Errorf("a forged confirmation is shown")
+	}
+	v.client.Jar.SetCookies(u, []*http.Cookie{{Name: "quill_flash", Value: "no-such-key", Path: "/"}})
+	if _, body := v.get("/"); flashRE.MatchString(body) {
+		t.Errorf("an unknown confirmation is shown")
+	}
+
+	// Logging out is confirmed to a visitor; the page after is a cache's
+	// again.
+	res, _ = v.submit("/", "/logout")
+	if got := v.flashOf("log out", res); got != "You are logged out." {
+		t.Errorf("after logging out: %q", got)
+	}
+	page, _ := v.get("/")
+	if page.Header.Get("Cache-Control") != "" || len(page.Header.Values("Set-Cookie")) > 0 {
+		t.Errorf("the home page after the confirmation: Cache-Control %q, Set-Cookie %q", page.Header.Get("Cache-Control"), page.Header.Values("Set-Cookie"))
+	}
+}
+
+// TestAccountFormsLandOnTheirSection checks that each form of the account
+// page is sent to an address ending in its section, so that the page shown
+// again after a failure opens at that section, with its message in view.
+func TestAccountFormsLandOnTheirSection(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	v.login("Alice", alicePassword)
+	f.uploadPicture(t, "alice", photoJPEG)
+	_, body := v.get("/account")
+	for _, action := range []string{`"/account#profile"`, `"/account/picture#picture"`, `"/account/picture/delete#picture"`,
+		`"/account/password#password"`, `"/account/sessions/delete-others#sessions"`} {
+		wantContains(t, "the account page", body, `action=`+action)
+	}
+	// But deleting the account, which leads away or to an error page.
+	for _, m := range regexp.MustCompile(`action="(/account[^"#]*)"`).FindAllStringSubmatch(body, -1) {
+		if m[1] != "/account/delete" {
+			t.Errorf("the account form sent to %s has no section", m[1])
+		}
 	}
 }

@@ -10,11 +10,9 @@ import (
 	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
-// loginView is the login form; Next is where to go afterwards, Done what
-// just happened (a key of the template's messages).
+// loginView is the login form; Next is where to go afterwards.
 type loginView struct {
 	Next string
-	Done string
 }
 
 // Login shows the login form: GET /login. Someone logged in already
@@ -24,7 +22,7 @@ func (s *Site) Login(w http.ResponseWriter, r *http.Request, c *app.Caller) erro
 	if c != nil {
 		return seeOther(w, r, next)
 	}
-	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next, Done: r.URL.Query().Get("done")}})
+	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next}})
 }
 
 // LoginPost logs in: POST /login checks the credentials as the token
@@ -77,7 +75,7 @@ func (s *Site) RegisterPost(w http.ResponseWriter, r *http.Request, c *app.Calle
 		return err
 	}
 	s.setSessionCookie(w, r, login)
-	return seeOther(w, r, "/")
+	return s.done(w, r, "/", "registered")
 }
 
 // Logout ends this browser's session on the server and drops its
@@ -89,24 +87,25 @@ func (s *Site) Logout(w http.ResponseWriter, r *http.Request, c *app.Caller) err
 		}
 	}
 	s.clearSessionCookie(w, r)
-	return seeOther(w, r, "/")
+	return s.done(w, r, "/", "logged-out")
 }
 
 // accountView is the account page. Each of its forms is shown again on
-// its own when it fails.
+// its own when it fails; its action ends in the form's section (#password),
+// so that the browser shows the page at that section, message in view.
 type accountView struct {
-	Done     string // what was just saved: a key of the template's messages
 	Profile  *form
 	Picture  *form
 	Password *form
 	Sessions []sessionView
 }
 
-// The account page's forms, for renderAccount.
+// The account page's forms, for renderAccount, and its sections.
 const (
-	profileForm  = "profile"
-	pictureForm  = "picture"
-	passwordForm = "password"
+	profileForm     = "profile"
+	pictureForm     = "picture"
+	passwordForm    = "password"
+	sessionsSection = "sessions"
 )
 
 // sessionView is one of the caller's sessions.
@@ -128,7 +127,6 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		return err
 	}
 	v := accountView{
-		Done:     r.URL.Query().Get("done"),
 		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {c.User.Email}}},
 		Picture:  &form{ID: pictureForm},
 		Password: &form{ID: passwordForm},
@@ -146,7 +144,7 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	for _, sess := range sessions {
 		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.Session.ID})
 	}
-	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v})
+	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v, sectioned: true})
 }
 
 // UpdateProfile changes the username and email as PATCH
@@ -163,7 +161,7 @@ func (s *Site) UpdateProfile(w http.ResponseWriter, r *http.Request, c *app.Call
 		return err
 	}
 	c.User = u
-	return seeOther(w, r, "/account?done=profile")
+	return s.done(w, r, "/account", "profile-saved")
 }
 
 // SetPicture sets the profile picture as PATCH
@@ -188,7 +186,7 @@ func (s *Site) SetPicture(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=picture#picture")
+	return s.done(w, r, "/account", "picture-saved")
 }
 
 // DeletePicture goes back to the default picture as DELETE
@@ -201,7 +199,7 @@ func (s *Site) DeletePicture(w http.ResponseWriter, r *http.Request, c *app.Call
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=picture-removed#picture")
+	return s.done(w, r, "/account", "picture-removed")
 }
 
 // ChangePassword sets a new password as PATCH /api/users/me/password
@@ -214,7 +212,7 @@ func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request, c *app.Cal
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=password#password")
+	return s.done(w, r, "/account", "password-changed")
 }
 
 // EndSession ends one of the caller's sessions as DELETE
@@ -226,9 +224,9 @@ func (s *Site) EndSession(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	}
 	if id == c.Session.ID {
 		s.clearSessionCookie(w, r)
-		return seeOther(w, r, "/")
+		return s.done(w, r, "/", "logged-out")
 	}
-	return seeOther(w, r, "/account?done=session#sessions")
+	return s.done(w, r, "/account", "session-ended")
 }
 
 // EndOtherSessions ends every session but this one:
@@ -237,7 +235,7 @@ func (s *Site) EndOtherSessions(w http.ResponseWriter, r *http.Request, c *app.C
 	if _, err := s.app.EndOtherSessions(r.Context(), c); err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=sessions#sessions")
+	return s.done(w, r, "/account", "sessions-ended")
 }
 
 // DeleteAccount deletes the caller's account as DELETE /api/users/{id}
@@ -247,7 +245,7 @@ func (s *Site) DeleteAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		return err
 	}
 	s.clearSessionCookie(w, r)
-	return seeOther(w, r, "/")
+	return s.done(w, r, "/", "account-deleted")
 }
 
 // addTakenNames adds to a form that failed validation (f, its values
@@ -348,5 +346,5 @@ func (s *Site) ResetPost(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	}
 	// Every session of the account has ended; if this browser had one, its
 	// cookie goes on its next request.
-	return seeOther(w, r, "/login?done=reset")
+	return s.done(w, r, "/login", "password-reset")
 }

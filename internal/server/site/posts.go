@@ -107,7 +107,7 @@ func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, fmt.Sprintf("/posts/%d", p.ID))
+	return s.done(w, r, fmt.Sprintf("/posts/%d", p.ID), "post-published")
 }
 
 // EditPost shows the form that changes a post: GET /posts/{post_id}/edit.
@@ -137,7 +137,7 @@ func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, fmt.Sprintf("/posts/%d", p.ID))
+	return s.done(w, r, fmt.Sprintf("/posts/%d", p.ID), "post-saved")
 }
 
 // DeletePost deletes a post: POST /posts/{post_id}/delete, then shows
@@ -150,7 +150,7 @@ func (s *Site) DeletePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	if err := s.app.DeletePost(r.Context(), c, id); err != nil {
 		return err
 	}
-	return seeOther(w, r, fmt.Sprintf("/users/%d/posts", c.User.ID))
+	return s.done(w, r, fmt.Sprintf("/users/%d/posts", c.User.ID), "post-deleted")
 }
 
 // pathID reads the path value name as a page's id: a positive integer in

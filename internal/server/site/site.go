@@ -324,10 +324,26 @@ type view struct {
 	csrf  func() string
 	Form  *form // the form being shown again with its errors, if any
 	Data  any   // the page's own data
+	// flash is the confirmation the page shows, if any; sectioned pages
+	// (the account page) show each in its section.
+	flash     *flash
+	sectioned bool
 }
 
 // CSRF is the token the page's forms carry.
 func (v view) CSRF() string { return v.csrf() }
+
+// FlashIn is the confirmation to show in section ("": at the top of the
+// page), or "".
+func (v view) FlashIn(section string) string {
+	if v.flash == nil {
+		return ""
+	}
+	if v.flash.Section == section || (section == "" && !v.sectioned) {
+		return v.flash.Message
+	}
+	return ""
+}
 
 // form is a submitted form shown again: the values to fill back in
 // (never passwords: templates do not refill those) and the API's messages
@@ -453,13 +469,15 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 		}
 		return csrf
 	}
+	v.flash = s.takeFlash(w, r)
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	if c != nil || csrf != "" {
-		// A page that knows who you are, or carries a token bound to your
-		// browser, is for you alone: no cache may keep it.
+	if c != nil || csrf != "" || v.flash != nil {
+		// A page that knows who you are, carries a token bound to your
+		// browser, or confirms what you did, is for you alone: no cache
+		// may keep it.
 		w.Header().Set("Cache-Control", "no-store")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
