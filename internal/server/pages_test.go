@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -9,9 +11,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/quilltest"
 	"github.com/quill-blog/quill/internal/server"
 )
@@ -197,7 +202,7 @@ func TestPagesPublic(t *testing.T) {
 
 	_, body = v.get("/?limit=2")
 	wantContains(t, "the first page of 2", body, "Alice again", "Bob builds", `data-load-more`)
-	next := regexp.MustCompile(`href="(/\?cursor=[^"]+)" data-load-more`).FindStringSubmatch(body)
+	next := regexp.MustCompile(`href="(/\?cursor=[^"]+)" rel="next" class="older" data-load-more`).FindStringSubmatch(body)
 	if next == nil {
 		t.Fatalf("no link to older posts:\n%s", body)
 	}
@@ -983,4 +988,109 @@ func TestAccountFormsLandOnTheirSection(t *testing.T) {
 			t.Errorf("the account form sent to %s has no section", m[1])
 		}
 	}
+}
+
+var (
+	olderLink = regexp.MustCompile(`<a href="([^"]+)" rel="next" class="older" data-load-more>Older posts</a>`)
+	newerLink = regexp.MustCompile(`<a href="([^"]+)" rel="prev" class="newer">Newer posts</a>`)
+	postLink  = regexp.MustCompile(`<h2><a href="/posts/(\d+)">`)
+)
+
+// pageOfPosts opens a page of posts and returns its posts' ids and its
+// links to older and newer posts ("" when it has none).
+func (v *visitor) pageOfPosts(path string) (ids []string, older, newer string) {
+	v.t.Helper()
+	res, body := v.get(path)
+	if res.StatusCode != http.StatusOK {
+		v.t.Fatalf("GET %s = %d", path, res.StatusCode)
+	}
+	for _, m := range postLink.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	if m := olderLink.FindStringSubmatch(body); m != nil {
+		older = html.UnescapeString(m[1])
+	}
+	if m := newerLink.FindStringSubmatch(body); m != nil {
+		newer = html.UnescapeString(m[1])
+	}
+	return ids, older, newer
+}
+
+// TestPagesPaging checks that pages of posts are addressed by cursor in
+// their URL, and that "Newer posts" goes back page by page to the first.
+func TestPagesPaging(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	for i := range 22 {
+		f.clock.Advance(time.Second)
+		f.createPost(t, f.users["bob"].Token, fmt.Sprintf("Bob's post %d", i), "Hello.")
+	}
+	for _, first := range []string{"/", f.expand("/users/{bob}/posts"), "/?limit=7"} {
+		t.Run(first, func(t *testing.T) {
+			// Forwards, by the "Older posts" links.
+			var pages [][]string
+			var urls []string
+			path := first
+			for range 10 {
+				ids, older, newer := v.pageOfPosts(path)
+				if (newer == "") != (path == first) {
+					t.Errorf("%s has a link to newer posts %q; want one on all but the first page", path, newer)
+				}
+				pages, urls = append(pages, ids), append(urls, path)
+				if older == "" {
+					break
+				}
+				if !strings.Contains(older, "cursor=") {
+					t.Errorf("the link to older posts %q carries no cursor", older)
+				}
+				path = older
+			}
+			var all []string
+			for _, p := range pages {
+				all = append(all, p...)
+			}
+			if len(pages) < 3 || len(slices.Compact(slices.Clone(all))) != len(all) {
+				t.Fatalf("pages %v: want 3 or more, no post twice", pages)
+			}
+			// Reloading a page shows the same page.
+			if ids, _, _ := v.pageOfPosts(urls[1]); !slices.Equal(ids, pages[1]) {
+				t.Errorf("reloading %s shows %v, first %v", urls[1], ids, pages[1])
+			}
+			// Back, by the "Newer posts" links: each page again, whole.
+			_, _, newer := v.pageOfPosts(urls[len(urls)-1])
+			for i := len(pages) - 2; i >= 1; i-- {
+				if !strings.Contains(newer, "before=") {
+					t.Fatalf("the link to newer posts %q carries no cursor", newer)
+				}
+				ids, older, next := v.pageOfPosts(newer)
+				if !slices.Equal(ids, pages[i]) {
+					t.Errorf("newer posts than page %d: %v, want page %d: %v", i+2, ids, i+1, pages[i])
+				}
+				if older == "" {
+					t.Errorf("newer posts than page %d have no link to older posts", i+2)
+				}
+				newer = next
+			}
+			// The last step back is the first page, at its own URL.
+			res, _ := v.get(newer)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != first {
+				t.Errorf("GET %s (newer than page 2) = %d to %q, want 303 to %s", newer, res.StatusCode, res.Header.Get("Location"), first)
+			}
+		})
+	}
+
+	// Bad page links are a page that says so, in words.
+	for _, path := range []string{"/?before=nonsense", "/?before=MTczNTY4OTYwMDAwMDAwMC4x&cursor=MTczNTY4OTYwMDAwMDAwMC4x", "/?before=MTczNTY4OTYwMDAwMDAwMC4x&skip=3"} {
+		res, body := v.get(path)
+		wantStatus(t, "GET "+path, res, http.StatusUnprocessableEntity)
+		wantContains(t, "GET "+path, body, "This link to a page of posts is not valid.")
+	}
+	// Before a post older than all: the oldest, and a way to newer ones.
+	ids, older, newer := v.pageOfPosts("/?before=" + (blog.Cursor{DatePosted: time.Unix(0, 0), ID: 1}).String())
+	if len(ids) != 10 || older != "" || newer == "" {
+		t.Errorf("before the start of time: %d posts, older %q, newer %q; want the 10 oldest, no older, a way to newer", len(ids), older, newer)
+	}
+	// After the last post: an empty page that says so, and a way back.
+	_, body := v.get("/?cursor=" + (blog.Cursor{DatePosted: time.Unix(0, 0), ID: 1}).String())
+	wantContains(t, "a page after the oldest post", body, `<p class="empty">No older posts.</p>`, `<a href="/" rel="prev" class="newer">Newer posts</a>`)
 }

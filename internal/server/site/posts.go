@@ -17,23 +17,17 @@ type postsView struct {
 	Author *blog.User // nil on the home page
 	Posts  []blog.Post
 	Total  int64
-	Next   string // the URL of the next page, "" on the last
+	First  bool   // the first page, of the newest posts
+	Next   string // the URL of the page of older posts, "" on the last
+	Newer  string // the URL of the page of newer posts, "" on the first
 }
 
-// Home shows everyone's posts, newest first: GET /. The "Older
-// posts" link pages by cursor; a small script loads it in place.
+// Home shows everyone's posts, newest first: GET /. Pages go by cursor,
+// in the URL: "Older posts" is ?cursor=, "Newer posts" ?before= (a small
+// script loads older posts in place and puts their URL in the address
+// bar).
 func (s *Site) Home(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	req, err := httpx.PageRequest(r)
-	if err != nil {
-		return err
-	}
-	page, err := s.app.Posts(r.Context(), 0, req)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Latest posts", Data: postsView{
-		Posts: page.Posts, Total: page.Total, Next: nextPage("/", page),
-	}})
+	return s.postsPage(w, r, c, nil, "/", "Latest posts")
 }
 
 // UserPosts shows one author's posts: GET /users/{user_id}/posts.
@@ -42,29 +36,88 @@ func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	if err != nil {
 		return err
 	}
-	req, err := httpx.PageRequest(r)
-	if err != nil {
-		return err
-	}
 	author, err := s.app.User(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	page, err := s.app.Posts(r.Context(), id, req)
+	return s.postsPage(w, r, c, author, r.URL.Path, "Posts by "+author.Username)
+}
+
+// postsPage shows the page of posts r asks for, by author (nil: everyone),
+// whose first page is at path.
+func (s *Site) postsPage(w http.ResponseWriter, r *http.Request, c *app.Caller, author *blog.User, path, title string) error {
+	req, err := pageRequest(r)
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Posts by " + author.Username, Data: postsView{
-		Author: author, Posts: page.Posts, Total: page.Total, Next: nextPage(r.URL.Path, page),
-	}})
+	var authorID int64
+	if author != nil {
+		authorID = author.ID
+	}
+	page, err := s.app.Posts(r.Context(), authorID, req)
+	if err != nil {
+		return err
+	}
+	first := req.Cursor == nil && req.Before == nil && req.Skip == 0
+	if req.Before != nil && !page.HasNewer {
+		// Back to the newest posts: the first page itself, a whole one.
+		http.Redirect(w, r, pageURL(path, "", "", page.Limit), http.StatusSeeOther)
+		return nil
+	}
+	v := postsView{Author: author, Posts: page.Posts, Total: page.Total, First: first}
+	if page.NextCursor != nil {
+		v.Next = pageURL(path, "cursor", page.NextCursor.String(), page.Limit)
+	}
+	if !first {
+		v.Newer = pageURL(path, "", "", page.Limit)
+		if len(page.Posts) > 0 {
+			newest := page.Posts[0]
+			v.Newer = pageURL(path, "before", blog.Cursor{DatePosted: newest.DatePosted, ID: newest.ID}.String(), page.Limit)
+		}
+	}
+	return s.render(w, r, c, http.StatusOK, "posts", view{Title: title, Data: v})
 }
 
-// nextPage is the link to the page after p, or "".
-func nextPage(path string, p *blog.PostPage) string {
-	if p.NextCursor == nil {
-		return ""
+// pageRequest reads which page of posts r asks for: skip, limit and
+// cursor as the API reads them, and before, the pages' own way back (the
+// page just newer than the post it names).
+func pageRequest(r *http.Request) (blog.PageRequest, error) {
+	req, err := httpx.PageRequest(r)
+	if err != nil {
+		return req, err
 	}
-	return path + "?" + url.Values{"cursor": {p.NextCursor.String()}, "limit": {fmt.Sprint(p.Limit)}}.Encode()
+	raw, ok := r.URL.Query()["before"]
+	if !ok {
+		return req, nil
+	}
+	var v blog.Validator
+	c, err := blog.ParseCursor(raw[0])
+	switch {
+	case err != nil:
+		v.Add("value_error", "Invalid cursor", "query", "before")
+	case req.Cursor != nil || req.Skip != 0:
+		v.Add("value_error", "Use one of skip, cursor and before", "query", "before")
+	default:
+		req.Before = &c
+	}
+	return req, v.Err()
+}
+
+// pageURL is the URL of a page of posts at path: with the cursor key
+// (cursor or before) when key is not "", and the limit when it is not the
+// default.
+func pageURL(path, key, cursor string, limit int) string {
+	q := url.Values{}
+	if key != "" {
+		q.Set(key, cursor)
+	}
+	if limit != blog.DefaultLimit {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // postView is one post, and whether the viewer may change it.
