@@ -31,10 +31,11 @@ const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // visitor is a browser without JavaScript: it keeps cookies and does not
 // follow redirects, so tests see them.
 type visitor struct {
-	t      *testing.T
-	f      *fixture
-	base   string
-	client *http.Client
+	t         *testing.T
+	f         *fixture
+	base      string
+	client    *http.Client
+	userAgent string // sent when set
 }
 
 func newVisitor(t *testing.T, f *fixture, srv *httptest.Server) *visitor {
@@ -62,6 +63,9 @@ func pageServer(t *testing.T, f *fixture) *httptest.Server {
 // do sends a request and checks what every page response has.
 func (v *visitor) do(req *http.Request) (*http.Response, string) {
 	v.t.Helper()
+	if v.userAgent != "" {
+		req.Header.Set("User-Agent", v.userAgent)
+	}
 	res, err := v.client.Do(req)
 	if err != nil {
 		v.t.Fatal(err)
@@ -1093,4 +1097,52 @@ func TestPagesPaging(t *testing.T) {
 	// After the last post: an empty page that says so, and a way back.
 	_, body := v.get("/?cursor=" + (blog.Cursor{DatePosted: time.Unix(0, 0), ID: 1}).String())
 	wantContains(t, "a page after the oldest post", body, `<p class="empty">No older posts.</p>`, `<a href="/" rel="prev" class="newer">Newer posts</a>`)
+}
+
+// TestPageSessionsList checks how the account page lists sessions: this
+// browser's first, each client in a few words, times for the script to
+// show in the reader's zone.
+func TestPageSessionsList(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	const (
+		firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+		iphone  = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+	)
+	phone := newVisitor(t, f, srv)
+	phone.userAgent = iphone
+	phone.login("Alice", alicePassword)
+	f.clock.Advance(time.Hour)
+	desk := newVisitor(t, f, srv)
+	desk.userAgent = firefox
+	desk.login("Alice", alicePassword)
+	f.clock.Advance(time.Hour)
+	// The phone's session is older than the desk's, and the fixture's
+	// API login older still; the phone sees its own first all the same.
+	_, body := phone.get("/account")
+	items := regexp.MustCompile(`(?s)<li( class="current")?>(.*?)</li>`).FindAllStringSubmatch(body, -1)
+	if len(items) != 3 {
+		t.Fatalf("the account page lists %d sessions, want 3:\n%s", len(items), body)
+	}
+	if items[0][1] == "" || !strings.Contains(items[0][2], "<strong>Safari on iPhone</strong> <span class=\"badge\">this browser</span>") {
+		t.Errorf("the first session listed is not this browser's:\n%s", items[0][0])
+	}
+	if !strings.Contains(items[1][2], "<strong>Firefox on Linux</strong>") || !strings.Contains(items[2][2], "<strong>Unknown browser</strong>") {
+		t.Errorf("the other sessions are not Firefox on Linux, then the API login:\n%s\n%s", items[1][0], items[2][0])
+	}
+	for _, raw := range []string{"Mozilla", "Gecko", "AppleWebKit"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("the account page shows the raw User-Agent (%q)", raw)
+		}
+	}
+	times := regexp.MustCompile(`<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)" data-local>(\d+ \w+ \d{4}, \d\d:\d\d UTC)</time>`).FindAllStringSubmatch(body, -1)
+	if len(times) != 6 {
+		t.Errorf("the sessions list has %d times for the script, want 6 (since and last used of 3):\n%s", len(times), body)
+	}
+	for _, m := range times {
+		at, err := time.Parse(time.RFC3339, m[1])
+		if err != nil || at.UTC().Format("2 Jan 2006, 15:04 UTC") != m[2] {
+			t.Errorf("<time datetime=%q> says %q", m[1], m[2])
+		}
+	}
 }

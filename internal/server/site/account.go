@@ -108,9 +108,11 @@ const (
 	sessionsSection = "sessions"
 )
 
-// sessionView is one of the caller's sessions.
+// sessionView is one of the caller's sessions, its client described in
+// a few words ("Firefox on Linux").
 type sessionView struct {
 	blog.Session
+	Client  string
 	Current bool
 }
 
@@ -141,8 +143,14 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		f.ID = passwordForm
 		v.Password = f
 	}
+	// This browser's session first, then the others, newest first.
 	for _, sess := range sessions {
-		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.Session.ID})
+		sv := sessionView{Session: sess, Client: describeUserAgent(sess.UserAgent), Current: sess.ID == c.Session.ID}
+		if sv.Current {
+			v.Sessions = append([]sessionView{sv}, v.Sessions...)
+		} else {
+			v.Sessions = append(v.Sessions, sv)
+		}
 	}
 	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v, sectioned: true})
 }
