@@ -112,5 +112,21 @@ window.addEventListener("popstate", (event) => {
   }
 });
 
+// A form shown again puts autofocus on the first field to fix, but a
+// browser that opens the page at a section (#password) skips autofocus,
+// and moves the focus to that section once the page has loaded; the
+// field gets the focus then, the section being in view already.
+function focusFieldToFix() {
+  const field = document.querySelector("[autofocus]");
+  if (field && document.activeElement !== field) {
+    field.focus({ preventScroll: true });
+  }
+}
+
 showLocalTimes([document]);
 setUpPager();
+if (document.readyState === "complete") {
+  focusFieldToFix();
+} else {
+  window.addEventListener("load", () => setTimeout(focusFieldToFix, 0));
+}
