@@ -497,7 +497,8 @@ type errorView struct {
 // Error renders err as an HTML page with the status the API would use,
 // in the pages' words, showing who is logged in as every page does.
 func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, words["internal_error"]
+	var status int
+	var msg string
 	var he *httpx.HTTPError
 	if errors.As(err, &he) {
 		status, msg = he.Status, codeWords(he.Code, he.Message, he.Status)
