@@ -59,7 +59,8 @@ func (c *CSRF) Valid(binding, token string) bool {
 	if len(c.key) == 0 || binding == "" || token == "" {
 		return false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: one spelling per token, as Token and MaskedToken write it.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil {
 		return false
 	}

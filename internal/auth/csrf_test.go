@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -106,4 +107,43 @@ func TestIssueUntil(t *testing.T) {
 	if _, _, err := tk.IssueUntil(42, "session-1", until.Add(-time.Hour)); err == nil {
 		t.Errorf("IssueUntil(a past time) succeeded")
 	}
+}
+
+// FuzzCSRFValid checks that no token a client makes up is valid, however
+// it is spelled, and that every masked token made for a binding is.
+func FuzzCSRFValid(f *testing.F) {
+	c := NewCSRF(testKey)
+	f.Add("session:abc", c.Token("session:abc"), []byte{})
+	f.Add("session:abc", "AAAA", make([]byte, 32))
+	f.Add("anon:x", "", []byte("0123456789abcdef0123456789abcdef"))
+	f.Fuzz(func(t *testing.T, binding, token string, pad []byte) {
+		want := binding != "" && c.unmasked(token) == c.Token(binding)
+		if got := c.Valid(binding, token); got != want {
+			t.Fatalf("Valid(%q, %q) = %v, want %v", binding, token, got, want)
+		}
+		if len(pad) >= 32 && binding != "" {
+			masked, err := c.MaskedToken(binding, bytes.NewReader(pad))
+			if err != nil || !c.Valid(binding, masked) {
+				t.Fatalf("MaskedToken(%q) = %q, %v: not valid", binding, masked, err)
+			}
+		}
+	})
+}
+
+// unmasked is the MAC a token carries, unmasked if it is masked, in
+// Token's spelling; "" for what is no token.
+func (c *CSRF) unmasked(token string) string {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	switch {
+	case err != nil:
+		return ""
+	case len(b) == sha256.Size:
+		return b64url(b)
+	case len(b) == 2*sha256.Size:
+		for i := range sha256.Size {
+			b[sha256.Size+i] ^= b[i]
+		}
+		return b64url(b[sha256.Size:])
+	}
+	return ""
 }
