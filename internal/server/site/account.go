@@ -34,7 +34,7 @@ func (s *Site) LoginPost(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	if err == nil {
 		login, err = s.app.LogIn(r.Context(), httpx.ReadCredentials(r.PostForm), s.sessionStart(r, c))
 	}
-	if status, f, ok := formFailure("login", err, withoutPasswords(r.PostForm)); ok {
+	if status, f, ok := formFailureOf("login", err, withoutPasswords(r.PostForm)); ok {
 		return s.render(w, r, nil, status, "login", view{Title: "Log in", Form: f, Data: loginView{Next: next}})
 	}
 	if err != nil {
@@ -65,7 +65,7 @@ func (s *Site) RegisterPost(w http.ResponseWriter, r *http.Request, c *app.Calle
 		return err
 	}
 	login, err := s.app.RegisterAndLogIn(r.Context(), httpx.ReadRegistration(httpx.NewFormFields(r.PostForm)), s.sessionStart(r, c))
-	if status, f, ok := formFailure("register", err, withoutPasswords(r.PostForm)); ok {
+	if status, f, ok := formFailureOf("register", err, withoutPasswords(r.PostForm)); ok {
 		if status == http.StatusUnprocessableEntity {
 			s.addTakenNames(r, f, nil)
 		}
@@ -159,7 +159,7 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 // /api/users/{id} does: POST /account.
 func (s *Site) UpdateProfile(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	u, err := s.app.ChangeAccount(r.Context(), c, c.User.ID, httpx.ReadAccountChange(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure("profile", err, withoutPasswords(r.PostForm)); ok {
+	if status, f, ok := formFailureOf("profile", err, withoutPasswords(r.PostForm)); ok {
 		if status == http.StatusUnprocessableEntity {
 			s.addTakenNames(r, f, c)
 		}
@@ -183,7 +183,7 @@ func (s *Site) SetPicture(w http.ResponseWriter, r *http.Request, c *app.Caller)
 		}
 		_, err = s.app.SetPicture(r.Context(), c, c.User.ID, data)
 	}
-	if status, f, ok := formFailure("picture", err, nil); ok {
+	if status, f, ok := formFailure(err, nil); ok {
 		// Every failure of an upload is about the file.
 		if msg := f.Errors[""]; msg != "" {
 			delete(f.Errors, "")
@@ -201,7 +201,7 @@ func (s *Site) SetPicture(w http.ResponseWriter, r *http.Request, c *app.Caller)
 // /api/users/{id}/picture does: POST /account/picture/delete.
 func (s *Site) DeletePicture(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	_, err := s.app.DeletePicture(r.Context(), c, c.User.ID)
-	if status, f, ok := formFailure("picture", err, nil); ok {
+	if status, f, ok := formFailure(err, nil); ok {
 		return s.renderAccount(w, r, c, status, pictureForm, f)
 	}
 	if err != nil {
@@ -214,7 +214,7 @@ func (s *Site) DeletePicture(w http.ResponseWriter, r *http.Request, c *app.Call
 // does, ending every other session: POST /account/password.
 func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	err := s.app.ChangePassword(r.Context(), c, httpx.ReadPasswordChange(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure("password", err, nil); ok {
+	if status, f, ok := formFailureOf("password", err, nil); ok {
 		return s.renderAccount(w, r, c, status, passwordForm, f)
 	}
 	if err != nil {
@@ -318,7 +318,7 @@ func (s *Site) ForgotPost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 		return err
 	}
 	err := s.app.RequestPasswordReset(r.Context(), httpx.ReadResetRequest(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure("forgot", err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("forgot", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "forgot", view{Title: "Forgot your password?", Form: f, Data: forgotView{}})
 	}
 	if err != nil {
@@ -345,7 +345,7 @@ func (s *Site) Reset(w http.ResponseWriter, r *http.Request, c *app.Caller) erro
 func (s *Site) ResetPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	err := s.app.ResetPassword(r.Context(), httpx.ReadPasswordReset(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure("reset", err, nil); ok {
+	if status, f, ok := formFailureOf("reset", err, nil); ok {
 		return s.render(w, r, c, status, "reset", view{Title: "Choose a new password", Form: f,
 			Data: resetView{Token: r.PostForm.Get("token")}})
 	}

@@ -80,6 +80,24 @@ type input struct {
 	Autofocus bool // the first field to fix, when a form is shown again
 }
 
+// newInput describes a field of a form that formFields does not list
+// (name, label, input type, autocomplete token and an optional hint), as
+// f shows it; it is told no limits. Password fields are never filled in
+// again.
+func newInput(f *form, name, label, typ, autocomplete string, hint ...string) input {
+	in := input{fieldSpec: fieldSpec{Name: name, Label: label, Type: typ, Auto: autocomplete}, ID: name, Error: f.Error(name)}
+	if f != nil && f.ID != "" {
+		in.ID = f.ID + "-" + name
+	}
+	if typ != "password" {
+		in.Value = f.Value(name)
+	}
+	if len(hint) > 0 {
+		in.Hint = hint[0]
+	}
+	return in
+}
+
 // DescribedBy lists the ids of the hint and the error, for
 // aria-describedby.
 func (in input) DescribedBy() string {

@@ -154,7 +154,7 @@ func (s *Site) NewPost(w http.ResponseWriter, r *http.Request, c *app.Caller) er
 // CreatePost publishes a post: POST /posts/new, then shows it.
 func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	p, err := s.app.CreatePost(r.Context(), c, httpx.ReadPostInput(httpx.NewFormFields(r.PostForm), true))
-	if status, f, ok := formFailure("post", err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: "New post", Form: f, Data: postFormView{}})
 	}
 	if err != nil {
@@ -184,7 +184,7 @@ func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 		return err
 	}
 	p, err := s.app.UpdatePost(r.Context(), c, id, httpx.ReadPostInput(httpx.NewFormFields(r.PostForm), true))
-	if status, f, ok := formFailure("post", err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: "Edit post", Form: f, Data: postFormView{Post: &blog.Post{ID: id}}})
 	}
 	if err != nil {

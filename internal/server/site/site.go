@@ -381,12 +381,18 @@ var fieldOf = map[string]string{
 	blog.ErrNoPicture.Code:      "file",
 }
 
-// formFailure turns err into the form of the given kind (a key of
-// formFields, or "picture") shown again with the API's status and the
-// pages' words for what went wrong (words.go), by field; values are what
-// was submitted. ok is false when err is not about what was submitted (it
-// is then an error page).
-func formFailure(kind string, err error, values url.Values) (status int, f *form, ok bool) {
+// formFailure turns err into the form shown again with the API's status
+// and the pages' words for what went wrong (words.go), by field; values
+// are what was submitted. ok is false when err is not about what was
+// submitted (it is then an error page).
+func formFailure(err error, values url.Values) (status int, f *form, ok bool) {
+	return formFailureOf("", err, values)
+}
+
+// formFailureOf is formFailure for a form of the given kind (a key of
+// formFields, or "picture"), whose words may be its own ("Enter your
+// username or email." on the login form).
+func formFailureOf(kind string, err error, values url.Values) (status int, f *form, ok bool) {
 	var e *blog.Error
 	if !errors.As(err, &e) {
 		return 0, nil, false
@@ -429,6 +435,7 @@ var pageFuncs = template.FuncMap{
 	"time":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"field":    field,
+	"input":    newInput,
 	"static":   staticURL,
 }
 
