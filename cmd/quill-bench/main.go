@@ -55,7 +55,8 @@ type options struct {
 	out       string        // the file to add the run to (docs/benchmarks.md); "" for none
 	profile   string        // directory for CPU profiles of quill, or ""
 	keep      bool
-	before    string // a git revision to compare with instead of the baselines
+	before    string   // a git revision to compare with instead of the baselines
+	env       []string // KEY=VALUE settings of the quill measured (not of -before's)
 	only      map[string]bool
 	args      []string
 }
@@ -72,6 +73,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of quill, one per figure, to this directory (builds quill with -tags quillpprof; the run is not recorded)")
 	fs.StringVar(&o.before, "before", "", "compare with quill built at this git revision instead of the usual baselines (me, posts, login, register; the run is not recorded)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory with the databases and logs")
+	fs.Func("env", "KEY=VALUE: a setting of the quill measured, not of -before's (repeatable; the run is not recorded)", func(kv string) error {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("%q is not KEY=VALUE", kv)
+		}
+		o.env = append(o.env, kv)
+		return nil
+	})
 	only := fs.String("only", "", "comma-separated figures to run, of "+strings.Join(figureNames, ","))
 	fs.IntVar(&o.bigPosts, "posts", 1_000_000, "posts in the large database")
 	rounds := fs.Int("rounds", 0, "target/baseline pairs per figure (default 3, or 1 with -quick)")
@@ -104,7 +112,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 			o.only[n] = true
 		}
 	}
-	if o.profile != "" || o.only != nil || o.before != "" || *rounds > 0 || *dur > 0 {
+	if o.profile != "" || o.only != nil || o.before != "" || o.env != nil || *rounds > 0 || *dur > 0 {
 		o.out = "" // not a full run of record
 	}
 	return o, nil

@@ -24,8 +24,9 @@ type process struct {
 
 // quillEnv is quill's environment on top of PATH, HOME and ADDR
 // (quillproc.Launch): nothing is inherited from the caller's, so a
-// DATABASE_URL or .env of theirs cannot leak in.
-func quillEnv(dbPath, secret, pprofAddr string) []string {
+// DATABASE_URL or .env of theirs cannot leak in. extra (KEY=VALUE) comes
+// last and wins.
+func quillEnv(dbPath, secret, pprofAddr string, extra []string) []string {
 	env := []string{
 		"DATABASE_URL=sqlite:///" + dbPath, // dbPath is absolute: sqlite:////abs/path
 		"SECRET_KEY=" + secret,
@@ -35,13 +36,13 @@ func quillEnv(dbPath, secret, pprofAddr string) []string {
 	if pprofAddr != "" {
 		env = append(env, "QUILL_PPROF_ADDR="+pprofAddr)
 	}
-	return env
+	return append(env, extra...)
 }
 
 // startQuill runs the quill binary bin, named name in errors, on the
-// database at dbPath (absolute), in dir, and waits until /health answers
-// 200.
-func startQuill(ctx context.Context, name, bin, dir, dbPath, secret string, profiling bool) (*process, error) {
+// database at dbPath (absolute), in dir, with the settings extra on top of
+// quillEnv's, and waits until /health answers 200.
+func startQuill(ctx context.Context, name, bin, dir, dbPath, secret string, profiling bool, extra []string) (*process, error) {
 	var pprofAddr string
 	if profiling {
 		// quill logs the address it was given, not the port it got: the
@@ -51,7 +52,7 @@ func startQuill(ctx context.Context, name, bin, dir, dbPath, secret string, prof
 			return nil, err
 		}
 	}
-	p, err := quillproc.Start(ctx, quillproc.Config{Bin: bin, Dir: dir, Env: quillEnv(dbPath, secret, pprofAddr), Name: name})
+	p, err := quillproc.Start(ctx, quillproc.Config{Bin: bin, Dir: dir, Env: quillEnv(dbPath, secret, pprofAddr, extra), Name: name})
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (b *browser) checkA11y(what, axe string) {
 		b.do("prefer the "+scheme+" color scheme", colorScheme(scheme))
 		res, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(async () => {
 			if (typeof axe === "undefined") {
-				(0, eval)(`+jsString(axe)+`);
+				(0, eval)(`+jsLiteral(axe)+`);
 			}
 			const r = await axe.run(document, { resultTypes: ["violations"] });
 			return JSON.stringify(r.violations);
@@ -99,8 +99,9 @@ func (b *browser) checkA11y(what, axe string) {
 	b.do("back to the light color scheme", colorScheme("light"))
 }
 
-// jsString is s as a JavaScript string literal.
-func jsString(s string) string {
+// jsLiteral is s as a JavaScript string literal, any character escaped
+// as JSON escapes it (a script of many lines, say).
+func jsLiteral(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
@@ -123,7 +124,7 @@ func (b *browser) wantInView(sel string) {
 	in := eval[bool](b, "where is "+sel, fmt.Sprintf(`(() => {
 		const r = document.querySelector(%s).getBoundingClientRect();
 		return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
-	})()`, jsString(sel)))
+	})()`, jsLiteral(sel)))
 	if !in {
 		b.screenshot("not-in-view")
 		b.t.Errorf("%s is not in view at %s", sel, b.location())
@@ -384,7 +385,7 @@ func (b *browser) wantButtonsOnOneLine(sel string) {
 	lines := eval[[]float64](b, "lines of "+sel, fmt.Sprintf(`Array.from(document.querySelectorAll(%s)).map(b => {
 		const cs = getComputedStyle(b);
 		return (b.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom)) / parseFloat(cs.lineHeight);
-	})`, jsString(sel)))
+	})`, jsLiteral(sel)))
 	if len(lines) == 0 {
 		b.t.Errorf("no button %s", sel)
 	}

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 
 	"github.com/quill-blog/quill/internal/auth"
 )
@@ -34,7 +38,20 @@ type config struct {
 	CORSOrigins    []string
 	RateLimits     bool
 	LogFormat      string
+	MetricsAddr    string // "" when metrics are off
+
+	// HTTPS: on with TLSDomains (certificates by ACME) or TLSCertFile.
+	TLSDomains  []string // lower-case ASCII host names
+	HTTPSAddr   string
+	ACMECA      string // the ACME directory URL
+	ACMECARoot  string // a PEM file, or "" for the system's roots
+	ACMEEmail   string
+	TLSCertFile string
+	TLSKeyFile  string
 }
+
+// tls reports whether quill serves HTTPS.
+func (c config) tls() bool { return len(c.TLSDomains) > 0 || c.TLSCertFile != "" }
 
 // setting is one configuration name: its environment name, flag and
 // default. The flag is the environment name in lower case with dashes.
@@ -48,7 +65,7 @@ func (s setting) flag() string {
 
 // settings lists every configuration name quill reads.
 var settings = []setting{
-	{"ADDR", "127.0.0.1:8000", "listen address"},
+	{"ADDR", "", "listen address (default 127.0.0.1:8000; with TLS, :80, which redirects to HTTPS and answers ACME's HTTP-01 challenge)"},
 	{"DATABASE_URL", "sqlite:///./blog.db", "sqlite:///relative/path, sqlite:////absolute/path or postgres://…"},
 	{"SECRET_KEY", "", "HS256 key of at least 32 bytes (generated into ./.env on first run with SQLite)"},
 	{"ALGORITHM", "HS256", "JWT algorithm; only HS256 is accepted"},
@@ -59,12 +76,23 @@ var settings = []setting{
 	{"ARGON2_PARALLELISM", "1", "Argon2id parallelism for new hashes (at least 1)"},
 	{"MEDIA_DIR", "./media", "unused: pictures are kept in the database"},
 	{"SMTP_URL", "", "smtp://user:pass@host:port[?starttls=required], or smtps:// for implicit TLS; unset: emails go to the log"},
-	{"PUBLIC_URL", "", "base URL for links in emails (default http://ADDR)"},
+	{"PUBLIC_URL", "", "base URL for links in emails, feeds and the sitemap (default http://ADDR)"},
 	{"TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed"},
 	{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API"},
 	{"RATE_LIMITS", "on", "on, or off to disable throttling (benchmarks and tests only)"},
 	{"LOG_FORMAT", "text", "text or json"},
+	{"METRICS_ADDR", "", "listen address of the Prometheus /metrics endpoint, never ADDR's: localhost or a private network (unset: no metrics)"},
+	{"TLS_DOMAINS", "", "comma-separated domain names to get certificates for by ACME and serve HTTPS for"},
+	{"HTTPS_ADDR", ":443", "HTTPS listen address, with TLS_DOMAINS or TLS_CERT_FILE"},
+	{"ACME_CA", letsEncrypt, "ACME directory URL of the CA that issues the certificates"},
+	{"ACME_CA_ROOT", "", "PEM file of the roots to trust when talking to ACME_CA (default: the system's)"},
+	{"ACME_EMAIL", "", "contact address for the ACME account (optional)"},
+	{"TLS_CERT_FILE", "", "PEM certificate chain to serve HTTPS with instead of ACME; reloaded when it changes"},
+	{"TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE"},
 }
+
+// letsEncrypt is Let's Encrypt's production ACME directory.
+const letsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
 
 // placeholderKeys are secrets copied from tutorials and templates; a key
 // that is public is no key.
@@ -181,7 +209,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) error {
 // setting, what is wrong, and how to fix it.
 func parseConfig(v map[string]string) (config, error) {
 	cfg := config{
-		Addr:        v["ADDR"],
 		DatabaseURL: v["DATABASE_URL"],
 		SecretKey:   v["SECRET_KEY"],
 		MediaDir:    v["MEDIA_DIR"],
@@ -191,6 +218,9 @@ func parseConfig(v map[string]string) (config, error) {
 	}
 	if v["ALGORITHM"] != "HS256" {
 		return cfg, fmt.Errorf("ALGORITHM=%q is not supported: quill signs tokens with HS256 only; remove ALGORITHM or set it to HS256", v["ALGORITHM"])
+	}
+	if err := parseTLS(v, &cfg); err != nil {
+		return cfg, err
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("ADDR=%q is not a host:port address; set it like 127.0.0.1:8000", cfg.Addr)
@@ -234,7 +264,7 @@ func parseConfig(v map[string]string) (config, error) {
 		}
 	}
 	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + cfg.Addr
+		cfg.PublicURL = defaultPublicURL(cfg)
 	} else if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return cfg, fmt.Errorf("PUBLIC_URL=%q is not an http(s) URL; set it like https://blog.example.com", cfg.PublicURL)
 	}
@@ -268,6 +298,9 @@ func parseConfig(v map[string]string) (config, error) {
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, fmt.Errorf("LOG_FORMAT=%q: use text or json", cfg.LogFormat)
+	}
+	if cfg.MetricsAddr, err = metricsAddr(v["METRICS_ADDR"], cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -360,4 +393,122 @@ func quotedValue(val string) (string, bool) {
 		return val[1 : len(val)-1], true
 	}
 	return "", false
+}
+
+// parseTLS reads the HTTPS settings into cfg, and ADDR, whose default
+// depends on them.
+func parseTLS(v map[string]string, cfg *config) error {
+	cfg.HTTPSAddr = v["HTTPS_ADDR"]
+	cfg.ACMECA = v["ACME_CA"]
+	cfg.ACMECARoot = v["ACME_CA_ROOT"]
+	cfg.ACMEEmail = v["ACME_EMAIL"]
+	cfg.TLSCertFile = v["TLS_CERT_FILE"]
+	cfg.TLSKeyFile = v["TLS_KEY_FILE"]
+	for _, d := range splitList(v["TLS_DOMAINS"]) {
+		name, err := domainName(d)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(cfg.TLSDomains, name) {
+			cfg.TLSDomains = append(cfg.TLSDomains, name)
+		}
+	}
+	switch {
+	case len(cfg.TLSDomains) > 0 && cfg.TLSCertFile != "":
+		return errors.New("TLS_DOMAINS and TLS_CERT_FILE are both set: set TLS_DOMAINS to get certificates by ACME, or TLS_CERT_FILE and TLS_KEY_FILE to serve your own, not both")
+	case cfg.TLSCertFile != "" && cfg.TLSKeyFile == "":
+		return errors.New("TLS_CERT_FILE is set but TLS_KEY_FILE is not: set TLS_KEY_FILE to the file of the certificate's private key")
+	case cfg.TLSKeyFile != "" && cfg.TLSCertFile == "":
+		return errors.New("TLS_KEY_FILE is set but TLS_CERT_FILE is not: set TLS_CERT_FILE to the file of the certificate chain")
+	}
+	if _, _, err := net.SplitHostPort(cfg.HTTPSAddr); err != nil {
+		return fmt.Errorf("HTTPS_ADDR=%q is not a host:port address; set it like :443", cfg.HTTPSAddr)
+	}
+	cfg.Addr = v["ADDR"]
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8000"
+		if cfg.tls() {
+			cfg.Addr = ":80"
+		}
+	}
+	if !cfg.tls() {
+		return nil
+	}
+	if samePort(cfg.Addr, cfg.HTTPSAddr) {
+		return fmt.Errorf("HTTPS_ADDR=%q is ADDR's address: plain HTTP (ADDR, by default :80) and HTTPS (HTTPS_ADDR, by default :443) need a port each", cfg.HTTPSAddr)
+	}
+	if len(cfg.TLSDomains) == 0 {
+		return nil
+	}
+	u, err := url.Parse(cfg.ACMECA)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return fmt.Errorf("ACME_CA=%q is not the https URL of an ACME directory, like %s", cfg.ACMECA, letsEncrypt)
+	}
+	if cfg.ACMEEmail != "" {
+		a, err := mail.ParseAddress(cfg.ACMEEmail)
+		if err != nil || a.Name != "" || a.Address != cfg.ACMEEmail {
+			return fmt.Errorf("ACME_EMAIL=%q is not an email address like admin@example.com", cfg.ACMEEmail)
+		}
+	}
+	return nil
+}
+
+// domainName checks one name of TLS_DOMAINS and returns it in the form
+// certificates carry: lower case, internationalised names in Punycode.
+func domainName(d string) (string, error) {
+	if strings.Contains(d, "/") || strings.Contains(d, ":") {
+		return "", fmt.Errorf("TLS_DOMAINS: %q is not a domain name; give the name alone, like blog.example.com, without scheme, port or path", d)
+	}
+	if strings.HasPrefix(d, "*.") {
+		return "", fmt.Errorf("TLS_DOMAINS: %q is a wildcard, which needs the DNS-01 challenge quill does not answer; list each name", d)
+	}
+	if _, err := netip.ParseAddr(d); err == nil {
+		return "", fmt.Errorf("TLS_DOMAINS: %q is an IP address; list domain names", d)
+	}
+	name, err := idna.Lookup.ToASCII(strings.TrimSuffix(d, "."))
+	if err != nil || !strings.Contains(name, ".") || len(name) > 253 || !dnsLabels(name) {
+		return "", fmt.Errorf("TLS_DOMAINS: %q is not a domain name like blog.example.com", d)
+	}
+	return name, nil
+}
+
+// dnsLabels reports whether every label of name is 1 to 63 letters,
+// digits and inner hyphens (RFC 1123).
+func dnsLabels(name string) bool {
+	for _, l := range strings.Split(name, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(l) {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// defaultPublicURL is PUBLIC_URL when it is not set: http://ADDR, or with
+// TLS_DOMAINS, https:// and the first domain, with HTTPS_ADDR's port
+// unless it is 443. With TLS_CERT_FILE it is "": serve takes the name
+// from the certificate (publicURLFromCert).
+func defaultPublicURL(cfg config) string {
+	switch {
+	case len(cfg.TLSDomains) > 0:
+		return "https://" + withPort(cfg.TLSDomains[0], cfg.HTTPSAddr)
+	case cfg.TLSCertFile != "":
+		return ""
+	}
+	return "http://" + cfg.Addr
+}
+
+// withPort is host with the port of addr, unless it is 443.
+func withPort(host, addr string) string {
+	if _, port, err := net.SplitHostPort(addr); err == nil && port != "443" {
+		return net.JoinHostPort(host, port)
+	}
+	if strings.Contains(host, ":") { // IPv6
+		return "[" + host + "]"
+	}
+	return host
 }

@@ -59,6 +59,8 @@ Usage:
                                       list, or end, the account's sessions
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
+  quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200
+  quill version                       print the version, commit and Go version (also --version)
 
 Run "quill COMMAND --help" for a command's flags.
 `
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		fmt.Fprint(stdout, usage)
 		return errHelp
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return version(args[1:], stdout, stderr)
 	}
 	switch cmd {
 	case "serve":
@@ -84,6 +88,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return user(ctx, args, getenv, stdin, stdout, stderr)
 	case "import-fastapi":
 		return importFastAPI(ctx, args, getenv, stdout, stderr)
+	case "health":
+		return health(ctx, args, getenv, stdout, stderr)
+	case "version":
+		return version(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -366,6 +366,7 @@ func TestUsage(t *testing.T) {
 		{name: "serve --help", args: []string{"serve", "--help"}, wantCode: 0, wantOut: "-secret-key"},
 		{name: "migrate --help", args: []string{"migrate", "--help"}, wantCode: 0, wantOut: "[up|status]"},
 		{name: "secret --help", args: []string{"secret", "--help"}, wantCode: 0, wantOut: "SECRET_KEY"},
+		{name: "health --help", args: []string{"health", "--help"}, wantCode: 0, wantOut: "-url"},
 		{name: "unknown flag", args: []string{"--bogus"}, wantCode: 2, wantOut: "bogus"},
 		{name: "unknown serve flag", args: []string{"serve", "--bogus=1"}, wantCode: 2, wantOut: "bogus"},
 		{name: "flag without a value", args: []string{"serve", "--addr"}, wantCode: 2, wantOut: "addr"},

@@ -20,6 +20,7 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/mail"
+	"github.com/quill-blog/quill/internal/metrics"
 	"github.com/quill-blog/quill/internal/server"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
@@ -46,8 +47,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Arg(0))}
 	}
-	logger := newLogger(cfg.LogFormat, stderr)
+	logs := newLogBuffer(stderr)
+	logsDone := make(chan struct{})
+	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(logsDone)
+		logs.run(logCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
+	logger := slog.New(urgentHandler{newLogger(cfg.LogFormat, logs).Handler(), logs})
 	startProfiler(getenv, logger)
+	tlsFiles, err := readTLSFiles(&cfg, logger)
+	if err != nil {
+		return err
+	}
 
 	if cfg.SecretKey == "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
@@ -70,15 +86,29 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer store.Close()
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	front, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set ADDR (--addr) to another", cfg.Addr, unwrapOpError(err))
+		return err
 	}
-	defer ln.Close()
+	defer front.close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("cannot listen on %s: %v; stop whatever uses that address or set METRICS_ADDR (--metrics-addr) to another", cfg.MetricsAddr, unwrapOpError(err))
+		}
+		defer metricsLn.Close()
+	}
 
 	slots := setProcessors()
-	quill := newApp(cfg, store, logger, slots, mailer)
-	handler := server.New(server.Config{
+	appCfg := appConfig(cfg, store, logger, slots, mailer)
+	var meter *metrics.Metrics
+	if metricsLn != nil {
+		meter = metrics.New(logger)
+		appCfg.Hasher.ObserveSlots(meter.HashSlotWait)
+		appCfg.Observer = meter
+	}
+	quill := app.New(appCfg)
+	srvCfg := server.Config{
 		App:       quill,
 		Logger:    logger,
 		CSRF:      auth.NewCSRF([]byte(cfg.SecretKey)),
@@ -87,7 +117,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TrustedProxies:    cfg.TrustedProxies,
 		CORSOrigins:       cfg.CORSOrigins,
 		DisableRateLimits: !cfg.RateLimits,
-	})
+	}
+	if meter != nil {
+		meter.Watch(metrics.Sources{LiveSessions: quill.LiveSessions, ResetMailQueue: quill.ResetMailQueue, Pools: store.PoolStats})
+		srvCfg.ObserveRequest = meter.Request
+	}
+	handler := server.New(srvCfg)
 	// Background work (batched session-use writes, reset mails) stops
 	// after the HTTP server: see the end of this function.
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -97,19 +132,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(backgroundDone)
 		quill.Run(background)
 	}()
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	if err := front.setUp(cfg, tlsFiles, store, logger, handler); err != nil {
+		return err
 	}
-	logger.Info("quill is listening", "url", "http://"+ln.Addr().String(), "database", store.Dialect(), "hash_slots", slots)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, 3)
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = metricsServer(meter, logger)
+		logger.Info("serving metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
+		go func() { errc <- fmt.Errorf("metrics: %w", metricsSrv.Serve(metricsLn)) }()
+	}
+	front.logListening(logger, "public_url", cfg.PublicURL, "database", store.Dialect(), "hash_slots", slots)
+	front.start(ctx, errc)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server stopped: %w", err)
@@ -118,14 +152,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down: finishing in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := front.shutdown(sctx); err != nil {
 		logger.Warn("requests still running at shutdown were cut off", "err", err)
+	}
+	if metricsSrv != nil {
+		metricsSrv.Close() // a scrape cut off is only a gap
 	}
 	// No request can record anything now: write what is held, send the
 	// queued mails (bounded), then the deferred store.Close runs.
 	stopBackground()
 	<-backgroundDone
 	return nil
+}
+
+// newHTTPServer returns a server of handler with quill's limits.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
 }
 
 // setProcessors raises GOMAXPROCS by one and returns how many Argon2
@@ -147,7 +197,12 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 // slots hash computations at once. mailer may be nil where no mail is
 // sent (the admin commands).
 func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) *app.App {
-	return app.New(app.Config{
+	return app.New(appConfig(cfg, store, logger, slots, mailer))
+}
+
+// appConfig is the configuration newApp gives the application layer.
+func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, mailer app.Mailer) app.Config {
+	return app.Config{
 		Store:          store,
 		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
 		Policy:         auth.NewPolicy(),
@@ -157,7 +212,7 @@ func newApp(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int, m
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
-	})
+	}
 }
 
 // newMailer returns the SMTP sender SMTP_URL names, or, when it is unset,

@@ -22,6 +22,7 @@ import (
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/mail"
+	"github.com/quill-blog/quill/internal/markdown"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -46,6 +47,8 @@ type Config struct {
 	// the next attempt wait (blog.LoginDelay). Off only for benchmarks and
 	// tests.
 	ThrottleLogins bool
+	// Observer is told of logins and reset mails, for metrics; optional.
+	Observer Observer
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -68,12 +71,15 @@ type App struct {
 	publicURL  string
 	mailer     Mailer
 	throttle   bool
+	observer   Observer
 	now        func() time.Time
 	random     io.Reader
 
 	lastUsed *lastUsed     // session uses not yet written
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
+
+	rendered *markdown.Cache // posts' HTML and excerpts, by post id
 }
 
 // New returns an App.
@@ -88,17 +94,22 @@ func New(cfg Config) *App {
 		publicURL:  trimSlash(cfg.PublicURL),
 		mailer:     cfg.Mailer,
 		throttle:   cfg.ThrottleLogins,
+		observer:   cfg.Observer,
 		now:        cfg.Now,
 		random:     cfg.Random,
 		lastUsed:   newLastUsed(),
 		resets:     newResetQueue(),
 		pictures:   newMemoryBudget(pictureBudget, pictureWait),
+		rendered:   markdown.NewCache(renderCacheBudget),
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
 	if a.mailer == nil {
 		a.mailer = mail.NewLog(a.logger)
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
 	}
 	if a.now == nil {
 		a.now = time.Now

@@ -61,6 +61,13 @@ type Login struct {
 // auth.Hasher.VerifyLogin). Attempts are throttled per name typed
 // (blog.LoginDelay): a throttled attempt costs no hash.
 func (a *App) LogIn(ctx context.Context, in Credentials, start SessionStart) (*Login, error) {
+	login, err := a.logIn(ctx, in, start)
+	a.observer.Login(loginOutcome(err))
+	return login, err
+}
+
+// logIn is LogIn but for telling the Observer.
+func (a *App) logIn(ctx context.Context, in Credentials, start SessionStart) (*Login, error) {
 	v := blog.Validator{Problems: in.Problems}
 	v.Check(v.Reported("username") || in.Username != "", "missing", "Field required", "body", "username")
 	v.Check(v.Reported("password") || in.Password != "", "missing", "Field required", "body", "password")

@@ -9,13 +9,25 @@ import (
 
 // Posts returns a page of posts, newest first: everyone's when authorID is
 // 0, otherwise that user's (a missing user is blog.ErrUserNotFound).
+// Every post returned by this file's methods comes rendered (HTML,
+// Excerpt).
 func (a *App) Posts(ctx context.Context, authorID int64, page blog.PageRequest) (*blog.PostPage, error) {
-	return a.store.Posts(ctx, authorID, page)
+	p, err := a.store.Posts(ctx, authorID, page)
+	if err != nil {
+		return nil, err
+	}
+	a.renderPage(p)
+	return p, nil
 }
 
 // Post returns a post with its author, or blog.ErrPostNotFound.
 func (a *App) Post(ctx context.Context, id int64) (*blog.Post, error) {
-	return a.store.Post(ctx, id)
+	p, err := a.store.Post(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a.render(p)
+	return p, nil
 }
 
 // PostInput is a post's title and content (nil: unchanged, or missing for
@@ -51,6 +63,7 @@ func (a *App) CreatePost(ctx context.Context, c *Caller, in PostInput) (*blog.Po
 	if err != nil {
 		return nil, err
 	}
+	a.render(p)
 	return p, nil
 }
 
@@ -64,6 +77,7 @@ func (a *App) EditablePost(ctx context.Context, c *Caller, id int64) (*blog.Post
 	if p.AuthorID != c.User.ID {
 		return nil, blog.ErrNotYourPost
 	}
+	a.render(p)
 	return p, nil
 }
 
@@ -87,13 +101,14 @@ func (a *App) UpdatePost(ctx context.Context, c *Caller, id int64, in PostInput)
 	if err != nil {
 		return nil, err
 	}
+	a.render(p)
 	return p, nil
 }
 
 // DeletePost deletes the caller's post id; anyone else's is
 // blog.ErrNotYourPostDelete.
 func (a *App) DeletePost(ctx context.Context, c *Caller, id int64) error {
-	return a.store.Write(ctx, func(tx *sqlstore.Tx) error {
+	err := a.store.Write(ctx, func(tx *sqlstore.Tx) error {
 		p, err := tx.Post(ctx, id)
 		if err != nil {
 			return err
@@ -103,4 +118,8 @@ func (a *App) DeletePost(ctx context.Context, c *Caller, id int64) error {
 		}
 		return tx.DeletePost(ctx, id)
 	})
+	if err == nil {
+		a.rendered.Forget(id)
+	}
+	return err
 }

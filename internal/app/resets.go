@@ -55,8 +55,10 @@ func (a *App) RequestPasswordReset(ctx context.Context, in ResetRequest) error {
 	}
 	switch a.resets.add(resetJob{email: email, requestID: RequestID(ctx)}, a.now()) {
 	case resetRecent:
+		a.observer.ResetMail(ResetMailRepeated)
 		a.log(ctx).Info("password reset not queued: one was asked for that address less than a minute ago")
 	case resetQueueFull:
+		a.observer.ResetMail(ResetMailDropped)
 		a.log(ctx).Error("password reset not queued: the mail queue is full; the user can ask again")
 	}
 	return nil
@@ -201,12 +203,12 @@ func (a *App) sendResets(ctx context.Context) {
 	for {
 		select {
 		case job := <-a.resets.jobs:
-			a.sendReset(work, job)
+			a.observer.ResetMail(a.sendReset(work, job))
 		case <-ctx.Done():
 			for {
 				select {
 				case job := <-a.resets.jobs:
-					a.sendReset(work, job)
+					a.observer.ResetMail(a.sendReset(work, job))
 				default:
 					return
 				}
@@ -218,26 +220,26 @@ func (a *App) sendResets(ctx context.Context) {
 // sendReset makes a reset token for the account with job's address, if
 // there is one, and mails the link. The new token voids the account's
 // older ones. A failure is logged with the request id and never retried:
-// the user, who got no mail, can ask again.
-func (a *App) sendReset(ctx context.Context, job resetJob) {
+// the user, who got no mail, can ask again. It returns what became of job.
+func (a *App) sendReset(ctx context.Context, job resetJob) ResetMailOutcome {
 	log := a.logger.With("request_id", job.requestID)
 	if ctx.Err() != nil {
 		log.Error("password reset mail not sent: the server is shutting down; the user can ask again")
-		return
+		return ResetMailFailed
 	}
 	u, err := a.store.UserByLogin(ctx, job.email)
 	if errors.Is(err, blog.ErrUserNotFound) {
 		log.Info("password reset asked for an address no account has; no mail sent")
-		return
+		return ResetMailNoAccount
 	}
 	if err != nil {
 		log.Error("password reset failed; the user can ask again", "err", err)
-		return
+		return ResetMailFailed
 	}
 	token, hash, err := auth.NewOpaqueToken(a.random)
 	if err != nil {
 		log.Error("password reset failed; the user can ask again", "err", err)
-		return
+		return ResetMailFailed
 	}
 	now := a.now()
 	err = a.store.Write(ctx, func(tx *sqlstore.Tx) error {
@@ -248,13 +250,14 @@ func (a *App) sendReset(ctx context.Context, job resetJob) {
 	})
 	if err != nil {
 		log.Error("password reset failed; the user can ask again", "user_id", u.ID, "err", err)
-		return
+		return ResetMailFailed
 	}
 	if err := a.mailer.Send(ctx, a.resetMail(u, token)); err != nil {
 		log.Error("password reset mail failed; the user can ask again", "user_id", u.ID, "err", err)
-		return
+		return ResetMailFailed
 	}
 	log.Info("password reset mail sent", "user_id", u.ID)
+	return ResetMailSent
 }
 
 // resetMail is the mail with the reset link.

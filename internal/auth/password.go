@@ -117,6 +117,9 @@ type Hasher struct {
 	limits limits
 	dummy  string // of the current parameters
 	timing loginTiming
+	// observe, if not nil, is told how each wait for a slot went (see
+	// ObserveSlots).
+	slotObserver func(waited time.Duration, busy bool)
 }
 
 // NewHasher returns a Hasher that makes hashes with p, runs at most slots
@@ -237,18 +240,23 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 	select {
 	case h.slots <- struct{}{}:
+		h.observed(0, false)
 		return nil
 	default:
 	}
 	if h.wait <= 0 {
+		h.observed(0, true)
 		return ErrBusy
 	}
+	start := time.Now()
 	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
+		h.observed(time.Since(start), false)
 		return nil
 	case <-timer.C:
+		h.observed(time.Since(start), true)
 		return ErrBusy
 	case <-ctx.Done():
 		return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())

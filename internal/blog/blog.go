@@ -37,7 +37,18 @@ type Post struct {
 	Content    string
 	AuthorID   int64
 	DatePosted time.Time // UTC
-	Author     User      // ID, Username and ImageFile are set; never the hash
+	// UpdatedAt is when the title or content last changed: DatePosted
+	// until the post is edited.
+	UpdatedAt time.Time
+	Author    User // ID, Username and ImageFile are set; never the hash
+
+	// HTML is Content, which is Markdown, rendered as safe HTML; Excerpt
+	// is the plain text of its beginning, and ExcerptCut whether that
+	// leaves some of the post out (package markdown). The app layer sets
+	// them; the store does not.
+	HTML       string
+	Excerpt    string
+	ExcerptCut bool
 }
 
 // Session is one login. Access tokens carry its ID; a token is good only

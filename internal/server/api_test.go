@@ -597,9 +597,9 @@ func apiScenarios() []apiScenario {
 	mpBig, mpBigType := multipartForm("username", "Alice", "password", strings.Repeat("a", tooBig))
 	loginTooLarge := `{"detail":"Request body too large","code":"request_too_large",` +
 		`"error":"invalid_request","error_description":"Request body too large"}`
-	alicePost := `{"id":{alice_post},"title":"Alice's first post","content":"Hello from Alice.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`
-	bobPost := `{"id":{bob_post},"title":"Bob builds","content":"Can we fix it?","user_id":{bob},"author_id":{bob},"date_posted":"<rfc3339>","author":{bob_public}}`
-	alicePost2 := `{"id":{alice_post2},"title":"Alice again","content":"Down the rabbit hole.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`
+	alicePost := `{"id":{alice_post},"title":"Alice's first post","content":"Hello from Alice.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":"<p>Hello from Alice.</p>\n"}`
+	bobPost := `{"id":{bob_post},"title":"Bob builds","content":"Can we fix it?","user_id":{bob},"author_id":{bob},"date_posted":"<rfc3339>","author":{bob_public},"content_html":"<p>Can we fix it?</p>\n"}`
+	alicePost2 := `{"id":{alice_post2},"title":"Alice again","content":"Down the rabbit hole.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":"<p>Down the rabbit hole.</p>\n"}`
 	token := `{"access_token":"<token>","token_type":"bearer","expires_in":1800,"refresh_token":"<token>"}`
 	register := func(username, email, password string) string {
 		b, _ := json.Marshal(map[string]string{"username": username, "email": email, "password": password})
@@ -1614,7 +1614,8 @@ func apiScenarios() []apiScenario {
 
 	// Posts: POST /api/posts, GET, PUT, PATCH and DELETE /api/posts/{id}.
 	newPost := func(title, content string) string {
-		return fmt.Sprintf(`{"id":4,"title":%q,"content":%q,"user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`, title, content)
+		return fmt.Sprintf(`{"id":4,"title":%q,"content":%q,"user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":%q}`,
+			title, content, "<p>"+content+"</p>\n")
 	}
 	rows = append(rows, []apiScenario{
 		{
@@ -1626,6 +1627,22 @@ func apiScenarios() []apiScenario {
 				_, got := f.get(t, "/api/posts/4", nil)
 				if diff := cmp.Diff(normalise(decodeBody(t, body)), normalise(got)); diff != "" {
 					t.Errorf("GET of the created post differs from the POST's answer (-post +get):\n%s", diff)
+				}
+			},
+		},
+		{
+			name: "create a post in Markdown: content stays the source, content_html is safe HTML", method: "POST", path: "/api/posts", as: "alice",
+			body:       `{"title":"Markdown","content":"# Head\n\n*em* [ok](https://example.com) [bad](javascript:alert(1)) <script>x</script> ![pic](https://img.example/p.png)"}`,
+			wantStatus: http.StatusCreated,
+			wantJSON: fmt.Sprintf(`{"id":4,"title":"Markdown","content":%q,"user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":%q}`,
+				"# Head\n\n*em* [ok](https://example.com) [bad](javascript:alert(1)) <script>x</script> ![pic](https://img.example/p.png)",
+				"<h2>Head</h2>\n<p><em>em</em> <a href=\"https://example.com\" rel=\"nofollow ugc noopener\">ok</a> bad &lt;script&gt;x&lt;/script&gt; "+
+					"<a class=\"image-link\" href=\"https://img.example/p.png\" rel=\"nofollow ugc noopener\">pic</a></p>\n"),
+			after: func(t *testing.T, f *fixture, body []byte) {
+				_, got := f.get(t, "/api/posts?limit=1", nil)
+				posts := got.(map[string]any)["posts"].([]any)
+				if diff := cmp.Diff(normalise(decodeBody(t, body)), normalise(posts[0])); diff != "" {
+					t.Errorf("the page's copy of the post differs from the POST's answer (-post +page):\n%s", diff)
 				}
 			},
 		},
@@ -1746,7 +1763,7 @@ func apiScenarios() []apiScenario {
 			name: "replace own post", method: "PUT", path: "/api/posts/{alice_post}", as: "alice",
 			body:       `{"title":"New title","content":"New content"}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice_post},"title":"New title","content":"New content","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`,
+			wantJSON:   `{"id":{alice_post},"title":"New title","content":"New content","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":"<p>New content</p>\n"}`,
 			// The date a post was written does not change with edits.
 			wantContains: []string{`"date_posted":"2026-03-01T12:01:00Z"`},
 			after: func(t *testing.T, f *fixture, body []byte) {
@@ -1792,13 +1809,13 @@ func apiScenarios() []apiScenario {
 			name: "edit the title of own post", method: "PATCH", path: "/api/posts/{alice_post}", as: "alice",
 			body:       `{"title":"Retitled"}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice_post},"title":"Retitled","content":"Hello from Alice.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`,
+			wantJSON:   `{"id":{alice_post},"title":"Retitled","content":"Hello from Alice.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":"<p>Hello from Alice.</p>\n"}`,
 		},
 		{
 			name: "edit the content of own post", method: "PATCH", path: "/api/posts/{alice_post}/", as: "alice",
 			body:       `{"content":"Edited."}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice_post},"title":"Alice's first post","content":"Edited.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public}}`,
+			wantJSON:   `{"id":{alice_post},"title":"Alice's first post","content":"Edited.","user_id":{alice},"author_id":{alice},"date_posted":"<rfc3339>","author":{alice_public},"content_html":"<p>Edited.</p>\n"}`,
 		},
 		{
 			name: "edit a post with nothing", method: "PATCH", path: "/api/posts/{alice_post}", as: "alice", body: `{}`,

@@ -298,3 +298,47 @@ func TestStaticFiles(t *testing.T) {
 		wantStatus(t, "GET "+path, res, http.StatusNotFound)
 	}
 }
+
+// TestCompressedConditional checks that the ETag of a compressed response
+// (a feed's, which ServeContent answers) works in conditional requests:
+// a reader that holds the gzip of the current feed gets a 304.
+func TestCompressedConditional(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	plain, body := rawGet(t, srv.URL, "/feed.xml")
+	etag := plain.Header.Get("ETag")
+	if plain.StatusCode != http.StatusOK || etag == "" || len(body) < 1024 {
+		t.Fatalf("GET /feed.xml = %d, ETag %q, %d bytes: want a feed worth compressing", plain.StatusCode, etag, len(body))
+	}
+	for _, coding := range []string{"gzip", "zstd"} {
+		res, _ := rawGet(t, srv.URL, "/feed.xml", "Accept-Encoding", coding)
+		tag := res.Header.Get("ETag")
+		if res.Header.Get("Content-Encoding") != coding || tag != etag[:len(etag)-1]+"-"+coding+`"` {
+			t.Fatalf("GET /feed.xml in %s: Content-Encoding %q, ETag %s; want %s and a suffix on %s", coding, res.Header.Get("Content-Encoding"), tag, coding, etag)
+		}
+		for _, tt := range []struct {
+			accept, ifNoneMatch string
+			want                int
+			wantETag            string
+		}{
+			{coding, tag, http.StatusNotModified, tag},
+			{coding, `"stale", ` + tag, http.StatusNotModified, tag},
+			{coding, `W/` + tag, http.StatusNotModified, tag},
+			{coding, etag, http.StatusNotModified, etag}, // the client holds the plain feed: that is what the 304 names
+			{coding, `"0123456789abcdef-` + coding + `"`, http.StatusOK, tag},
+			{"", tag, http.StatusNotModified, tag},
+		} {
+			res, body := rawGet(t, srv.URL, "/feed.xml", "Accept-Encoding", tt.accept, "If-None-Match", tt.ifNoneMatch)
+			what := fmt.Sprintf("GET /feed.xml, Accept-Encoding %q, If-None-Match %s", tt.accept, tt.ifNoneMatch)
+			wantStatus(t, what, res, tt.want)
+			if tt.want == http.StatusNotModified && (len(body) != 0 || res.Header.Get("ETag") != tt.wantETag) {
+				t.Errorf("%s: %d bytes, ETag %s; want none and %s", what, len(body), res.Header.Get("ETag"), tt.wantETag)
+			}
+		}
+	}
+	res, _ := rawGet(t, srv.URL, "/feed.xml", "If-None-Match", etag)
+	wantStatus(t, "GET /feed.xml with its plain ETag", res, http.StatusNotModified)
+	if res.Header.Get("ETag") != etag {
+		t.Errorf("a 304 for the plain feed has ETag %s, want %s", res.Header.Get("ETag"), etag)
+	}
+}

@@ -199,7 +199,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 func TestOpenAPIValidation(t *testing.T) {
 	user := `{"id":1,"username":"alice","email":"alice@example.com","image_file":null,"image_path":"/static/profile_pics/default.jpg"}`
 	post := `{"id":1,"title":"t","content":"c","user_id":1,"author_id":1,"date_posted":"2026-03-01T12:00:00Z",` +
-		`"author":{"id":1,"username":"alice","image_file":null,"image_path":"/static/profile_pics/default.jpg"}}`
+		`"author":{"id":1,"username":"alice","image_file":null,"image_path":"/static/profile_pics/default.jpg"},"content_html":"<p>c</p>\n"}`
 	page := func(cursor string) string {
 		return `{"posts":[` + post + `],"total":2,"skip":0,"limit":1,"has_more":true,"next_cursor":` + cursor + `}`
 	}
@@ -213,6 +213,7 @@ func TestOpenAPIValidation(t *testing.T) {
 		{"a good user", "GET", "/api/users/me", 200, nil, user, true},
 		{"a good post", "GET", "/api/posts/1", 200, nil, post, true},
 		{"a field missing", "GET", "/api/users/me", 200, nil, `{"id":1,"username":"alice","image_file":null,"image_path":"/x"}`, false},
+		{"a post without content_html", "GET", "/api/posts/1", 200, nil, strings.Replace(post, `,"content_html":"<p>c</p>\n"`, "", 1), false},
 		{"a field too many", "GET", "/api/users/me", 200, nil, strings.Replace(user, `"id":1`, `"id":1,"password_hash":"x"`, 1), false},
 		{"a wrong type", "GET", "/api/users/me", 200, nil, strings.Replace(user, `"id":1`, `"id":"1"`, 1), false},
 		{"a wrong type deep inside", "GET", "/api/posts/1", 200, nil, strings.Replace(post, `"username":"alice"`, `"username":7`, 1), false},

@@ -796,7 +796,7 @@ func TestPageFieldLimits(t *testing.T) {
 		`<input id="title" name="title" type="text" autocomplete="off" required maxlength="100" aria-describedby="title-hint">`,
 		`<p class="hint" id="title-hint">At most 100 characters.</p>`,
 		`<textarea id="content" name="content" rows="12" required maxlength="50000" aria-describedby="content-hint">`,
-		`<p class="hint" id="content-hint">At most 50,000 characters.</p>`)
+		`images from other sites become links. At most 50,000 characters.</p>`)
 
 	// Shown again: values kept, errors by field, the focus on the first
 	// field to fix, which is described by its hint and its error.

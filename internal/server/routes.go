@@ -12,7 +12,7 @@ import (
 // routes registers every route quill serves. It is the one place to read
 // to know the whole HTTP surface.
 func (s *Server) routes(openAPIDoc []byte) {
-	m, a, p := s.mux, s.api, s.site
+	m, a, p, f := s.mux, s.api, s.site, s.feeds
 	// api registers a route of the JSON API, which the OpenAPI document
 	// must describe (a test compares the two).
 	api := func(pattern string, h http.Handler) {
@@ -74,6 +74,21 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("GET /posts/{post_id}/edit", p.Member(p.EditPost))
 	m.Handle("POST /posts/{post_id}/edit", p.Member(p.UpdatePost))
 	m.Handle("POST /posts/{post_id}/delete", p.Member(p.DeletePost))
+	m.Handle("POST /posts/preview", p.Member(p.PreviewNewPost))
+	m.Handle("POST /posts/{post_id}/preview", p.Member(p.PreviewPost))
+
+	// What programs read: feeds, the sitemap, robots.txt (package feeds),
+	// and the icon browsers ask for. Errors are HTML pages.
+	m.Handle("GET /feed.xml", p.Page(f.SiteAtom))
+	m.Handle("GET /feed.json", p.Page(f.SiteJSON))
+	m.Handle("GET /users/{user_id}/feed.xml", p.Page(f.AuthorAtom))
+	m.Handle("GET /users/{user_id}/feed.json", p.Page(f.AuthorJSON))
+	m.Handle("GET /robots.txt", p.Page(f.Robots))
+	m.Handle("GET /sitemap.xml", p.Page(f.Sitemap))
+	m.Handle("GET /sitemaps/pages.xml", p.Page(f.SitemapPages))
+	m.Handle("GET /sitemaps/posts/{page}", p.Page(f.SitemapPosts))
+	m.Handle("GET /sitemaps/authors/{page}", p.Page(f.SitemapAuthors))
+	m.Handle("GET /favicon.ico", p.Page(p.Favicon()))
 
 	// Docs: the OpenAPI document and Swagger UI, all embedded.
 	m.Handle("GET /openapi.json", openapi.Handler(openAPIDoc))

@@ -1,6 +1,7 @@
 // Package server is quill's HTTP front: it puts the JSON API (package
-// api), the site (package site) and the OpenAPI document (package openapi)
-// behind one handler, with what every request goes through (request id,
+// api), the site (package site), the feeds, sitemap and robots.txt
+// (package feeds) and the OpenAPI document (package openapi) behind one
+// handler, with what every request goes through (request id,
 // security headers, panic recovery, CORS, the access log). routes.go lists
 // every route.
 package server
@@ -21,6 +22,7 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/server/api"
+	"github.com/quill-blog/quill/internal/server/feeds"
 	"github.com/quill-blog/quill/internal/server/httpx"
 	"github.com/quill-blog/quill/internal/server/openapi"
 	"github.com/quill-blog/quill/internal/server/site"
@@ -48,6 +50,12 @@ type Config struct {
 	// DisableRateLimits turns off the per-client allowances
 	// (RATE_LIMITS=off): for benchmarks and tests only.
 	DisableRateLimits bool
+	// ObserveRequest, if not nil, is called once per request after it is
+	// answered, with its route, method, status and how long it took; for
+	// metrics. The route is the path of the pattern routes.go registered
+	// ("/api/users/{user_id}"), RouteUnmatched or RoutePreflight: never
+	// the request's path. It runs on the request's goroutine.
+	ObserveRequest func(route, method string, status int, elapsed time.Duration)
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -59,6 +67,7 @@ type Server struct {
 	random      io.Reader
 	api         *api.API
 	site        *site.Site
+	feeds       *feeds.Feeds
 	corsOrigins map[string]struct{}
 	mux         *http.ServeMux
 	// compressed is serve behind the compression of responses.
@@ -69,6 +78,7 @@ type Server struct {
 	// notAllowed are the patterns registered to answer 405 (see
 	// literalPathsOnly).
 	notAllowed map[string]bool
+	observe    func(route, method string, status int, elapsed time.Duration)
 }
 
 // New returns a Server with every route registered.
@@ -94,9 +104,11 @@ func New(cfg Config) *Server {
 			App: cfg.App, Logger: cfg.Logger, Clients: clients, Limits: limits,
 			CSRF: cfg.CSRF, PublicURL: cfg.PublicURL, Now: cfg.Now, Random: cfg.Random,
 		}),
+		feeds:       feeds.New(feeds.Config{App: cfg.App, PublicURL: cfg.PublicURL}),
 		corsOrigins: make(map[string]struct{}, len(cfg.CORSOrigins)),
 		mux:         http.NewServeMux(),
 		notAllowed:  map[string]bool{},
+		observe:     cfg.ObserveRequest,
 	}
 	for _, o := range cfg.CORSOrigins {
 		s.corsOrigins[o] = struct{}{}
@@ -112,7 +124,8 @@ func New(cfg Config) *Server {
 // a response is compressed at as it is sent, gzip's output is the
 // smaller). Pictures and other compressed types are left alone
 // (httpx.Compressible), as are responses to Range requests; a compressed
-// response's ETag gets a suffix, being another representation.
+// response's ETag gets a suffix, being another representation, which
+// conditional requests may name (conditionalCodings).
 // Vary: Accept-Encoding is always set.
 func compress(h http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(
@@ -124,7 +137,7 @@ func compress(h http.Handler) http.Handler {
 	if err != nil {
 		panic(err) // the options are constants
 	}
-	return wrap(h)
+	return wrap(conditionalCodings(h))
 }
 
 // ServeHTTP runs every request through the same steps: compression
@@ -154,6 +167,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !isAPI(r.URL.Path) {
 		h.Set("Content-Security-Policy", site.CSP)
 	}
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", HSTS)
+	}
 
 	// Paths match with or without one trailing slash, without a redirect.
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
@@ -166,6 +182,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	rec := &statusRecorder{ResponseWriter: w}
+	preflight := false
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -176,18 +193,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				s.fail(rec, r, errPanic)
 			}
 		}
+		elapsed := time.Since(start)
 		// LogAttrs on the server's logger writes the same line as a
 		// logger With the request id would, without cloning a logger per
 		// request.
 		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("duration", elapsed))
+		if s.observe != nil {
+			s.observe(s.routeLabel(r, preflight), r.Method, rec.sent(), elapsed)
+		}
 	}()
 	if s.cors(rec, r) {
+		preflight = true
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
 }
+
+// HSTS is the Strict-Transport-Security of every response quill sends
+// over TLS: browsers use HTTPS for the host for a year. Not for its
+// subdomains, which may be other sites, nor preloaded: both are the
+// domain owner's choice.
+const HSTS = "max-age=31536000"
 
 // errPanic stands for a handler that panicked: a server fault.
 var errPanic = errors.New("handler panicked")
@@ -236,6 +264,14 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 		r.status, r.wrote = http.StatusOK, true
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+// sent is the status the client got: 200 when the handler wrote nothing.
+func (r *statusRecorder) sent() int {
+	if !r.wrote {
+		return http.StatusOK
+	}
+	return r.status
 }
 
 // Unwrap lets http.ResponseController reach the real writer.

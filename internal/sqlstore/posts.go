@@ -15,19 +15,23 @@ import (
 
 // postColumns are the columns scanPost reads, from posts p joined to their
 // author u. The author's hash and email are not among them.
-const postColumns = `p.id, p.title, p.content, p.user_id, p.date_posted, u.username, u.image_file`
+const postColumns = `p.id, p.title, p.content, p.user_id, p.date_posted, p.updated_at, u.username, u.image_file`
 
 // scanPost reads postColumns, then extra if given.
 func scanPost(row interface{ Scan(...any) error }, p *blog.Post, extra ...any) error {
 	var (
-		posted int64
-		image  sql.Null[string]
+		posted  int64
+		updated sql.Null[int64]
+		image   sql.Null[string]
 	)
-	dest := []any{&p.ID, &p.Title, &p.Content, &p.AuthorID, &posted, &p.Author.Username, &image}
+	dest := []any{&p.ID, &p.Title, &p.Content, &p.AuthorID, &posted, &updated, &p.Author.Username, &image}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return err
 	}
-	p.DatePosted = fromMicros(posted)
+	p.DatePosted, p.UpdatedAt = fromMicros(posted), fromMicros(posted)
+	if updated.Valid {
+		p.UpdatedAt = fromMicros(updated.V)
+	}
 	p.Author.ID, p.Author.ImageFile = p.AuthorID, image.V
 	return nil
 }
@@ -65,7 +69,7 @@ func (tx *Tx) CreatePost(ctx context.Context, p *blog.Post) error {
 	if err != nil {
 		return fmt.Errorf("insert post: %w", err)
 	}
-	p.DatePosted, p.Author = posted, author
+	p.DatePosted, p.UpdatedAt, p.Author = posted, posted, author
 	return nil
 }
 
@@ -98,16 +102,29 @@ func postByID(row *sql.Row, id int64) (*blog.Post, error) {
 	return &p, nil
 }
 
-// UpdatePost stores p's title and content; nothing else of a post changes.
-// A missing post is blog.ErrPostNotFound.
+// UpdatePost stores p's title and content; nothing else of a post changes
+// but UpdatedAt, which becomes now if either differs from what was stored,
+// and is set on p. A missing post is blog.ErrPostNotFound.
 func (tx *Tx) UpdatePost(ctx context.Context, p *blog.Post) error {
-	ok, err := changed(tx.tx.ExecContext(ctx, `UPDATE posts SET title = $1, content = $2 WHERE id = $3`,
-		p.Title, p.Content, p.ID))
+	// SET reads the row as it was: the CASE compares the old values.
+	var posted int64
+	var updated sql.Null[int64]
+	err := tx.tx.QueryRowContext(ctx, `
+		UPDATE posts SET
+			updated_at = CASE WHEN title = $1 AND content = $2 THEN updated_at ELSE $3 END,
+			title = $1, content = $2
+		WHERE id = $4
+		RETURNING date_posted, updated_at`,
+		p.Title, p.Content, micros(tx.store.timestamp()), p.ID).Scan(&posted, &updated)
 	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return blog.ErrPostNotFound
 	case err != nil:
 		return fmt.Errorf("update post %d: %w", p.ID, err)
-	case !ok:
-		return blog.ErrPostNotFound
+	}
+	p.UpdatedAt = fromMicros(posted)
+	if updated.Valid {
+		p.UpdatedAt = fromMicros(updated.V)
 	}
 	return nil
 }
@@ -129,7 +146,9 @@ func (tx *Tx) DeletePost(ctx context.Context, id int64) error {
 // missing user is blog.ErrUserNotFound).
 //
 // With req.Cursor set the page holds the posts strictly after the cursor in
-// that order and req.Skip is ignored; otherwise the first req.Skip posts are
+// that order and req.Skip is ignored; with req.Before set, the req.Limit
+// posts just newer than it (HasNewer says whether there are newer still),
+// req.Skip and req.Cursor ignored; otherwise the first req.Skip posts are
 // skipped. A limit outside 1…blog.MaxLimit becomes blog.DefaultLimit or
 // blog.MaxLimit; the page reports the one used. NextCursor is set whenever
 // HasMore is, so a client may switch from offsets to cursors. Total is
@@ -150,6 +169,29 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 	if req.Cursor != nil || req.Before != nil {
 		page.Skip = 0
 	}
+	key := pageKey{author: authorID, skip: page.Skip, limit: page.Limit}
+	switch {
+	case req.Before != nil:
+		key.cursor, key.before = *req.Before, true
+	case req.Cursor != nil:
+		key.cursor, key.after = *req.Cursor, true
+	}
+	v, cacheable := s.cache.version()
+	if cacheable {
+		if cached, ok := s.cache.page(v, key); ok {
+			return cached, nil
+		}
+	}
+	page, err := s.posts(ctx, authorID, req, page)
+	if err == nil && cacheable {
+		s.cache.storePage(v, key, page)
+	}
+	return page, err
+}
+
+// posts reads the page Posts describes for req: page has its Skip and
+// Limit set.
+func (s *Store) posts(ctx context.Context, authorID int64, req blog.PageRequest, page *blog.PostPage) (*blog.PostPage, error) {
 	// One more row than the page says whether there is another page.
 	query, args := postsQuery(authorID, req.Cursor, page.Skip, page.Limit+1)
 	var older bool // for Before: whether posts older than the page exist

@@ -56,7 +56,7 @@ func TestCreatePost(t *testing.T) {
 					t.Fatalf("CreatePost() = %v", err)
 				}
 				want := &blog.Post{ID: p.ID, Title: "Hello", Content: "World", AuthorID: alice.ID,
-					DatePosted: tt.want, Author: publicAuthor(alice)}
+					DatePosted: tt.want, UpdatedAt: tt.want, Author: publicAuthor(alice)}
 				if diff := cmp.Diff(want, p); diff != "" {
 					t.Errorf("CreatePost() left the post mismatched (-want +got):\n%s", diff)
 				}
@@ -75,21 +75,38 @@ func TestCreatePost(t *testing.T) {
 func TestUpdateAndDeletePost(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
-		s, _ := newTestStore(t, db)
+		s, clock := newTestStore(t, db)
 		alice := createUser(t, s, "alice")
 		p := createPost(t, s, alice, "first", time.Time{})
 		other := createPost(t, s, alice, "other", time.Time{})
+		posted := p.DatePosted
 
-		p.Title, p.Content = "edited", "new content"
-		if err := s.Write(ctx, func(tx *Tx) error { return tx.UpdatePost(ctx, p) }); err != nil {
-			t.Fatalf("UpdatePost() = %v", err)
-		}
-		got, err := s.Post(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(p, got); diff != "" {
-			t.Errorf("Post after UpdatePost mismatch (-want +got):\n%s", diff)
+		// UpdatedAt moves when the title or the content changes, and only
+		// then.
+		for _, step := range []struct {
+			name, title, content string
+			updated              time.Duration // after posted
+		}{
+			{"title and content", "edited", "new content", time.Minute},
+			{"nothing", "edited", "new content", time.Minute},
+			{"content only", "edited", "newer content", 3 * time.Minute},
+			{"title only", "retitled", "newer content", 4 * time.Minute},
+		} {
+			clock.Advance(time.Minute)
+			p.Title, p.Content = step.title, step.content
+			if err := s.Write(ctx, func(tx *Tx) error { return tx.UpdatePost(ctx, p) }); err != nil {
+				t.Fatalf("UpdatePost() changing %s = %v", step.name, err)
+			}
+			if want := posted.Add(step.updated); !p.UpdatedAt.Equal(want) || !p.DatePosted.Equal(posted) {
+				t.Errorf("UpdatePost() changing %s: UpdatedAt = %v, DatePosted = %v; want %v, %v", step.name, p.UpdatedAt, p.DatePosted, want, posted)
+			}
+			got, err := s.Post(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(p, got); diff != "" {
+				t.Errorf("Post after UpdatePost changing %s mismatch (-want +got):\n%s", step.name, diff)
+			}
 		}
 
 		if err := s.Write(ctx, func(tx *Tx) error { return tx.DeletePost(ctx, p.ID) }); err != nil {

@@ -48,20 +48,30 @@ func (tx *Tx) CreateSession(ctx context.Context, sess *blog.Session, refreshHash
 }
 
 // SessionUser returns an unexpired session and its user, in one indexed
-// lookup: it runs on every authenticated request. A missing or expired
-// session, or one whose user is gone, is blog.ErrInvalidToken.
+// lookup, or from the read cache while the database has not changed since
+// it was read: it runs on every authenticated request. A missing or
+// expired session, or one whose user is gone, is blog.ErrInvalidToken.
 func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time) (*blog.Session, *blog.User, error) {
+	v, cacheable := s.cache.version()
+	if cacheable {
+		if e, ok := s.cache.session(v, sessionID); ok {
+			if !e.session.ExpiresAt.After(now) {
+				return nil, nil, blog.ErrInvalidToken
+			}
+			return &e.session, &e.user, nil
+		}
+	}
 	var (
-		sess blog.Session
-		u    blog.User
-		img  sql.Null[string]
-		at   int64
+		e   sessionEntry
+		img sql.Null[string]
+		at  int64
 	)
+	u := &e.user
 	err := scanSession(s.queryRow(ctx, s.read, `
 		SELECT `+sessionColumns+`, u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires_at > $2`,
-		sessionID, micros(now)), &sess, &u.ID, &u.Username, &u.Email, &img, &u.PasswordHash, &at)
+		sessionID, micros(now)), &e.session, &u.ID, &u.Username, &u.Email, &img, &u.PasswordHash, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, blog.ErrInvalidToken
 	}
@@ -69,7 +79,10 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time
 		return nil, nil, fmt.Errorf("select session: %w", err)
 	}
 	u.ImageFile, u.CreatedAt = img.V, fromMicros(at)
-	return &sess, &u, nil
+	if cacheable {
+		s.cache.storeSession(v, e)
+	}
+	return &e.session, &e.user, nil
 }
 
 // DeleteSession ends one of the user's sessions. Another user's session, or

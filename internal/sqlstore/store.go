@@ -44,6 +44,7 @@ type Store struct {
 	read    *sql.DB // the same as write for an in-memory database
 	now     func() time.Time
 	stmts   stmts
+	cache   *readCache // nil but for a SQLite file in WAL mode on a unix system
 }
 
 // busyTimeout is how long a SQLite connection waits for a lock another
@@ -152,6 +153,12 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	if err := createFile(path); err != nil {
 		return nil, err
 	}
+	// SQLite's locks are Open File Description locks where Linux has them:
+	// POSIX record locks would all be dropped by the first close of any
+	// descriptor of the file in this process (a backup's, the read
+	// cache's). This must come before the first lock; once a lock is
+	// taken the setting is fixed, and later calls change nothing.
+	_, _ = sqlite.OFDLocking(true)
 	// The one writer gets a page cache of up to 64 MiB (the default is
 	// 2 MiB): every insert updates several indexes and, by trigger, the
 	// author's row, and with a small cache each of those is a read from the
@@ -177,12 +184,17 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 
 	// Connect now (the write pool first: it switches a new file to WAL), so
 	// a bad path or a file that is not a database fails here, not on the
-	// first request.
+	// first request. The read also makes the WAL index, which the read
+	// cache maps.
 	for _, db := range []*sql.DB{s.write, s.read} {
-		if err := db.PingContext(ctx); err != nil {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
+	}
+	if wal, err := openWALVersion(path); err == nil {
+		s.cache = newReadCache(wal)
 	}
 	return s, nil
 }
@@ -212,6 +224,9 @@ func (s *Store) Close() error {
 	err := errors.Join(s.stmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
+	}
+	if s.cache != nil {
+		err = errors.Join(err, s.cache.wal.close())
 	}
 	return err
 }

@@ -43,6 +43,9 @@ type postResponse struct {
 	AuthorID   int64      `json:"author_id"`
 	DatePosted string     `json:"date_posted"`
 	Author     userPublic `json:"author"`
+	// ContentHTML is Content rendered from Markdown as safe HTML, as the
+	// pages show it.
+	ContentHTML string `json:"content_html"`
 }
 
 func postOf(p *blog.Post) postResponse {
@@ -54,6 +57,8 @@ func postOf(p *blog.Post) postResponse {
 		AuthorID:   p.AuthorID,
 		DatePosted: timestamp(p.DatePosted),
 		Author:     publicUser(&p.Author),
+
+		ContentHTML: p.HTML,
 	}
 }
 
@@ -146,6 +151,8 @@ func (p postResponse) AppendJSON(b []byte) []byte {
 	b = httpx.AppendJSONString(b, p.DatePosted)
 	b = append(b, `,"author":`...)
 	b = p.Author.AppendJSON(b)
+	b = append(b, `,"content_html":`...)
+	b = httpx.AppendJSONString(b, p.ContentHTML)
 	return append(b, '}')
 }
 

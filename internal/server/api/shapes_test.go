@@ -28,7 +28,7 @@ func encodingJSON(tb testing.TB, v any) string {
 func checkShapes(tb testing.TB, s string) {
 	tb.Helper()
 	user := &blog.User{ID: 7, Username: s, Email: s, ImageFile: s}
-	post := &blog.Post{ID: 9, Title: s, Content: s, AuthorID: 7, Author: *user,
+	post := &blog.Post{ID: 9, Title: s, Content: s, HTML: s, AuthorID: 7, Author: *user,
 		DatePosted: time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)}
 	cursor := blog.Cursor{DatePosted: post.DatePosted, ID: 9}
 	shapes := []httpx.JSONAppender{
@@ -70,6 +70,7 @@ func BenchmarkPageJSON(b *testing.B) {
 	for i := range 10 {
 		posts = append(posts, blog.Post{ID: int64(i + 1), Title: "A title of some length", AuthorID: 3,
 			Content:    "Content of a few hundred bytes, which is what a page of the front page carries for each post. ",
+			HTML:       "<p>Content of a few hundred bytes, which is what a page of the front page carries for each post.</p>\n",
 			DatePosted: time.Date(2026, 3, 1, 12, 0, i, 0, time.UTC),
 			Author:     blog.User{ID: 3, Username: "alice"}})
 	}

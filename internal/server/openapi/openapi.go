@@ -237,7 +237,7 @@ func schemas() obj {
 		"description": "8–256 characters; not a common password, and not containing the username or the email's local part"}
 	anyPassword := obj{"type": "string", "format": "password"}
 	title := obj{"type": "string", "minLength": 1, "maxLength": 100}
-	content := obj{"type": "string", "minLength": 1, "maxLength": 50000}
+	content := obj{"type": "string", "minLength": 1, "maxLength": 50000, "description": "Markdown, kept as written"}
 	timestamp := obj{"type": "string", "format": "date-time", "pattern": "Z$", "description": "RFC 3339, UTC"}
 	code := obj{"type": "string", "description": "stable, for programs"}
 	problems := obj{"type": "array", "minItems": 1, "items": ref("ValidationProblem")}
@@ -266,7 +266,10 @@ func schemas() obj {
 			"author_id":   obj{"type": "integer", "format": "int64", "minimum": 1, "description": "the same as user_id"},
 			"date_posted": timestamp,
 			"author":      ref("UserPublic"),
-		}, "id", "title", "content", "user_id", "author_id", "date_posted", "author"),
+			"content_html": obj{"type": "string", "description": "content, which is Markdown (CommonMark with GitHub's tables, strikethrough, " +
+				"autolinks and task lists), rendered as the pages show it: safe HTML, raw HTML shown as text, links with rel=\"nofollow ugc noopener\", " +
+				"images from other sites as links, headings from h2"},
+		}, "id", "title", "content", "user_id", "author_id", "date_posted", "author", "content_html"),
 		"PostPage": object(obj{
 			"posts":       obj{"type": "array", "items": ref("PostResponse")},
 			"total":       obj{"type": "integer", "minimum": 0},

@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"html/template"
 	"strings"
 
 	"github.com/quill-blog/quill/internal/blog"
@@ -21,7 +22,14 @@ type fieldSpec struct {
 	Required                bool
 	MinLen, MaxLen          int // in characters; 0: none
 	Hint                    string
+	HintHTML                template.HTML // more of the hint, with markup; quill's own text only
 }
+
+// markdownHint says what Markdown a post may use.
+const markdownHint template.HTML = `Markdown works: <code># Heading</code>, <code>*emphasis*</code>, <code>**strong**</code>,
+    <code>[a link](https://example.com)</code>, <code>- a list</code>, <code>1. a numbered list</code>, <code>` + "`code`" + `</code>,
+    <code>&gt; a quote</code>, <code>~~struck~~</code>, <code>- [ ] a task</code> and tables. HTML shows as text;
+    images from other sites become links.`
 
 var (
 	newPasswordHint = fmt.Sprintf("%d to %d characters; not a common password, nor one containing your username or email.",
@@ -66,7 +74,7 @@ var formFields = map[string][]fieldSpec{
 		{Name: "title", Label: "Title", Type: "text", Auto: "off", Required: true, MaxLen: blog.MaxTitle,
 			Hint: fmt.Sprintf("At most %d characters.", blog.MaxTitle)},
 		{Name: "content", Label: "Content", Type: "textarea", Required: true, MaxLen: blog.MaxContent,
-			Hint: fmt.Sprintf("At most %s characters.", thousands(blog.MaxContent))},
+			Hint: fmt.Sprintf("At most %s characters.", thousands(blog.MaxContent)), HintHTML: markdownHint},
 	},
 }
 
@@ -102,7 +110,7 @@ func newInput(f *form, name, label, typ, autocomplete string, hint ...string) in
 // aria-describedby.
 func (in input) DescribedBy() string {
 	var ids []string
-	if in.Hint != "" {
+	if in.Hint != "" || in.HintHTML != "" {
 		ids = append(ids, in.ID+"-hint")
 	}
 	if in.Error != "" {

@@ -27,7 +27,9 @@ type postsView struct {
 // script loads older posts in place and puts their URL in the address
 // bar).
 func (s *Site) Home(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	return s.postsPage(w, r, c, nil, "/", "Latest posts")
+	return s.postsPage(w, r, c, nil, "/", view{Title: "Latest posts", Meta: meta{
+		Description: "The newest posts on " + siteName + ".",
+	}})
 }
 
 // UserPosts shows one author's posts: GET /users/{user_id}/posts.
@@ -40,12 +42,14 @@ func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	if err != nil {
 		return err
 	}
-	return s.postsPage(w, r, c, author, r.URL.Path, "Posts by "+author.Username)
+	return s.postsPage(w, r, c, author, r.URL.Path, view{Title: "Posts by " + author.Username, Meta: meta{
+		Description: "Posts by " + author.Username + " on " + siteName + ", newest first.", Type: "profile", Author: author,
+	}})
 }
 
 // postsPage shows the page of posts r asks for, by author (nil: everyone),
-// whose first page is at path.
-func (s *Site) postsPage(w http.ResponseWriter, r *http.Request, c *app.Caller, author *blog.User, path, title string) error {
+// whose first page is at path, as the page v (its title and meta).
+func (s *Site) postsPage(w http.ResponseWriter, r *http.Request, c *app.Caller, author *blog.User, path string, v view) error {
 	req, err := pageRequest(r)
 	if err != nil {
 		return err
@@ -64,18 +68,19 @@ func (s *Site) postsPage(w http.ResponseWriter, r *http.Request, c *app.Caller, 
 		http.Redirect(w, r, pageURL(path, "", "", page.Limit), http.StatusSeeOther)
 		return nil
 	}
-	v := postsView{Author: author, Posts: page.Posts, Total: page.Total, First: first}
+	pv := postsView{Author: author, Posts: page.Posts, Total: page.Total, First: first}
 	if page.NextCursor != nil {
-		v.Next = pageURL(path, "cursor", page.NextCursor.String(), page.Limit)
+		pv.Next = pageURL(path, "cursor", page.NextCursor.String(), page.Limit)
 	}
 	if !first {
-		v.Newer = pageURL(path, "", "", page.Limit)
+		pv.Newer = pageURL(path, "", "", page.Limit)
 		if len(page.Posts) > 0 {
 			newest := page.Posts[0]
-			v.Newer = pageURL(path, "before", blog.Cursor{DatePosted: newest.DatePosted, ID: newest.ID}.String(), page.Limit)
+			pv.Newer = pageURL(path, "before", blog.Cursor{DatePosted: newest.DatePosted, ID: newest.ID}.String(), page.Limit)
 		}
 	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: title, Data: v})
+	v.Data = pv
+	return s.render(w, r, c, http.StatusOK, "posts", v)
 }
 
 // pageRequest reads which page of posts r asks for: skip, limit and
@@ -136,14 +141,19 @@ func (s *Site) Post(w http.ResponseWriter, r *http.Request, c *app.Caller) error
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, c, http.StatusOK, "post", view{Title: p.Title, Data: postView{
+	author := p.Author
+	return s.render(w, r, c, http.StatusOK, "post", view{Title: p.Title, Meta: meta{
+		Description: p.Excerpt, Type: "article", Canonical: true, Author: &author, Published: p.DatePosted, Modified: p.UpdatedAt,
+	}, Data: postView{
 		Post: p, Owned: c != nil && c.User.ID == p.AuthorID,
 	}})
 }
 
-// postFormView is the form that writes a post, new (Post is nil) or not.
+// postFormView is the form that writes a post, new (Post is nil) or not,
+// and the preview of its content, if asked for.
 type postFormView struct {
-	Post *blog.Post
+	Post    *blog.Post
+	Preview *blog.Post
 }
 
 // NewPost shows the form for a new post: GET /posts/new.

@@ -56,6 +56,7 @@ type Site struct {
 	csrf        *auth.CSRF
 	crossOrigin *http.CrossOriginProtection
 	httpsOnly   bool // PublicURL is https: cookies are Secure even if the request came over HTTP
+	publicURL   string
 	now         func() time.Time
 	random      io.Reader
 }
@@ -76,6 +77,7 @@ func New(cfg Config) *Site {
 	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
 		s.httpsOnly = u.Scheme == "https"
+		s.publicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 		// Behind a proxy that rewrites Host, the public origin is still ours.
 		_ = s.crossOrigin.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
@@ -324,6 +326,7 @@ type view struct {
 	csrf  func() string
 	Form  *form // the form being shown again with its errors, if any
 	Data  any   // the page's own data
+	Meta  meta  // what search engines, link previews and feed readers read (meta.go)
 	// flash is the confirmation the page shows, if any; sectioned pages
 	// (the account page) show each in its section.
 	flash     *flash
@@ -436,6 +439,7 @@ var pageFuncs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"field":    field,
 	"input":    newInput,
+	"postHTML": postHTML,
 	"static":   staticURL,
 }
 
@@ -467,6 +471,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 	if c != nil {
 		v.Me = c.User
 	}
+	s.fillMeta(&v.Meta, r)
 	// The CSRF token, and the cookie it is bound to before login, are
 	// made only for a page with a form.
 	var csrf string

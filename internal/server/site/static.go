@@ -9,6 +9,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
 // maxPictureName is the longest name looked up; quill's own names are 36
@@ -44,4 +45,15 @@ func (s *Site) Picture(w http.ResponseWriter, r *http.Request) error {
 // Docs serves Swagger UI on the OpenAPI document: GET /docs.
 func (s *Site) Docs(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	return s.render(w, r, c, http.StatusOK, "docs", view{Title: "API docs", Wide: true})
+}
+
+// Favicon serves the icon browsers ask for at /favicon.ico whatever a
+// page links: web/static/favicon.ico, as /static/ serves it.
+func (s *Site) Favicon() httpx.HandlerFunc {
+	static := s.Static()
+	return func(w http.ResponseWriter, r *http.Request) error {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/static/favicon.ico"
+		return static(w, r2)
+	}
 }

@@ -1,6 +1,8 @@
 // quill's only script, and an optional one: every page works without it.
-// Requests go to this origin only (the Content-Security-Policy allows
-// nothing else).
+// "Preview" on the post form posts the form to its preview route and shows
+// the page that comes back; with this script only that page's preview
+// replaces this one's, and what is typed stays as it is. Requests go to
+// this origin only (the Content-Security-Policy allows nothing else).
 "use strict";
 
 // Times in the reader's time zone. The server writes <time data-local
@@ -97,6 +99,45 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   if (link.getAttribute("aria-busy") !== "true") {
     loadOlder(link);
+  }
+});
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-preview]");
+  if (!button || !button.form) {
+    return;
+  }
+  event.preventDefault();
+  const form = button.form;
+  const shown = document.getElementById("preview");
+  button.setAttribute("aria-busy", "true");
+  try {
+    const res = await fetch(button.formAction, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+    const page = new DOMParser().parseFromString(await res.text(), "text/html");
+    const preview = page.getElementById("preview");
+    const error = page.getElementById("content-error");
+    if (!preview || (!res.ok && !error)) {
+      throw new Error(`HTTP ${res.status}`);
+    }
+    shown.replaceWith(document.adoptNode(preview));
+    const mine = document.getElementById("content-error");
+    if (error) {
+      if (mine) {
+        mine.replaceWith(document.adoptNode(error));
+      } else {
+        document.getElementById("content-hint").after(document.adoptNode(error));
+      }
+    } else if (mine) {
+      mine.remove();
+    }
+    button.removeAttribute("aria-busy");
+  } catch {
+    form.requestSubmit(button); // fall back to the plain form post
   }
 });
 
