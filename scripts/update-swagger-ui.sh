@@ -5,7 +5,8 @@
 #   scripts/update-swagger-ui.sh           # the latest version
 #   scripts/update-swagger-ui.sh 5.35.0    # a given version
 #
-# Only the files /docs loads are kept, with the licence and the version.
+# Only the files /docs loads are kept, with the licence and the version,
+# and compressed copies of the script and stylesheet (go generate ./web).
 # Our initializer (web/static/js/docs.js) lives outside that folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,6 @@ for f in swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LI
   fi
 done
 echo "$version" >"$dest/VERSION"
+# The compressed copies the server sends (web/gen_precompressed.go).
+go generate ./web
 echo "swagger-ui-dist $version is in $dest"

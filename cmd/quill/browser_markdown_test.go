@@ -32,9 +32,13 @@ func browserMarkdown(t *testing.T, base string) {
 		t.Errorf("the preview left the form for %s; the script shows it in place", got)
 	}
 
+	// The form's preview is an article.single too: wait for the post's
+	// page, which confirms the publishing.
 	b.do("publish it",
 		chromedp.Click(chromedp.CSS("main form button[type=submit]:not([data-preview])")),
+		chromedp.WaitVisible(chromedp.CSS("#flash")),
 		chromedp.WaitVisible(chromedp.CSS("article.single .content h2")))
+	b.wantText("#flash", "Your post is published.")
 	b.wantText("article.single h1", "Markdown in Chromium")
 	b.wantText("article.single .content h2", "A heading")
 	b.wantText("article.single .content em", "emphasis")

@@ -1,9 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -16,6 +20,16 @@ func hmacSHA256(key []byte, msg string) []byte {
 func TestCSRF(t *testing.T) {
 	c := NewCSRF(testKey)
 	token := c.Token("session:abc")
+	masked, err := c.MaskedToken("session:abc", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroPad, err := c.MaskedToken("session:abc", bytes.NewReader(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := []byte(masked)
+	flipped[len(flipped)-1] ^= 1
 	tests := []struct {
 		name           string
 		csrf           *CSRF
@@ -31,6 +45,13 @@ func TestCSRF(t *testing.T) {
 		{"not base64", c, "session:abc", token + "!", false},
 		{"truncated", c, "session:abc", token[:len(token)-2], false},
 		{"the access-token key's MAC", c, "session:abc", b64url(hmacSHA256(testKey, "session:abc")), false},
+		{"masked", c, "session:abc", masked, true},
+		{"masked, another binding", c, "session:abd", masked, false},
+		{"masked, another key", NewCSRF(attackerKey), "session:abc", masked, false},
+		{"masked, a bit flipped", c, "session:abc", string(flipped), false},
+		{"masked, truncated", c, "session:abc", masked[:len(masked)-2], false},
+		{"masked with a zero pad is the MAC after zeros", c, "session:abc", zeroPad, true},
+		{"the MAC twice", c, "session:abc", b64url(append(c.mac("session:abc"), c.mac("session:abc")...)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +59,26 @@ func TestCSRF(t *testing.T) {
 				t.Errorf("Valid(%q, %q) = %v, want %v", tt.binding, tt.token, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMaskedTokenDiffers checks that no two pages carry the same bytes
+// for one binding's token, and that a failing random source is an error.
+func TestMaskedTokenDiffers(t *testing.T) {
+	c := NewCSRF(testKey)
+	seen := map[string]bool{}
+	for range 100 {
+		tok, err := c.MaskedToken("session:abc", rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[tok] {
+			t.Fatalf("MaskedToken repeated %q", tok)
+		}
+		seen[tok] = true
+	}
+	if _, err := c.MaskedToken("session:abc", iotest.ErrReader(iotest.ErrTimeout)); err == nil {
+		t.Errorf("MaskedToken with a failing random source succeeded")
 	}
 }
 
@@ -66,4 +107,43 @@ func TestIssueUntil(t *testing.T) {
 	if _, _, err := tk.IssueUntil(42, "session-1", until.Add(-time.Hour)); err == nil {
 		t.Errorf("IssueUntil(a past time) succeeded")
 	}
+}
+
+// FuzzCSRFValid checks that no token a client makes up is valid, however
+// it is spelled, and that every masked token made for a binding is.
+func FuzzCSRFValid(f *testing.F) {
+	c := NewCSRF(testKey)
+	f.Add("session:abc", c.Token("session:abc"), []byte{})
+	f.Add("session:abc", "AAAA", make([]byte, 32))
+	f.Add("anon:x", "", []byte("0123456789abcdef0123456789abcdef"))
+	f.Fuzz(func(t *testing.T, binding, token string, pad []byte) {
+		want := binding != "" && c.unmasked(token) == c.Token(binding)
+		if got := c.Valid(binding, token); got != want {
+			t.Fatalf("Valid(%q, %q) = %v, want %v", binding, token, got, want)
+		}
+		if len(pad) >= 32 && binding != "" {
+			masked, err := c.MaskedToken(binding, bytes.NewReader(pad))
+			if err != nil || !c.Valid(binding, masked) {
+				t.Fatalf("MaskedToken(%q) = %q, %v: not valid", binding, masked, err)
+			}
+		}
+	})
+}
+
+// unmasked is the MAC a token carries, unmasked if it is masked, in
+// Token's spelling; "" for what is no token.
+func (c *CSRF) unmasked(token string) string {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	switch {
+	case err != nil:
+		return ""
+	case len(b) == sha256.Size:
+		return b64url(b)
+	case len(b) == 2*sha256.Size:
+		for i := range sha256.Size {
+			b[sha256.Size+i] ^= b[i]
+		}
+		return b64url(b[sha256.Size:])
+	}
+	return ""
 }

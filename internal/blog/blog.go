@@ -70,11 +70,15 @@ const (
 )
 
 // PageRequest selects a page of posts, newest first: either by offset
-// (Skip) or, when Cursor is set, after the position a previous page ended.
+// (Skip) or, when Cursor is set, after the position a previous page ended,
+// or, when Before is set, the page just before the one that begins at
+// Before: the Limit posts just newer than it (Skip and Cursor are then
+// ignored).
 type PageRequest struct {
 	Skip   int64
 	Limit  int
 	Cursor *Cursor
+	Before *Cursor
 }
 
 // PostPage is one page of posts, newest first.
@@ -85,4 +89,7 @@ type PostPage struct {
 	Limit      int
 	HasMore    bool
 	NextCursor *Cursor // nil on the last page
+	// HasNewer reports, for a page asked for with Before, whether there
+	// are posts newer than the page's.
+	HasNewer bool
 }

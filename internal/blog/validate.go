@@ -113,7 +113,7 @@ func (v *Validator) Username(s string) string {
 		return s
 	}
 	for _, r := range s {
-		if !usernameRune(r) {
+		if !UsernameRune(r) {
 			v.Add("string_pattern_mismatch", "Username may contain only letters, digits, '_', '-' and '.'", "body", field)
 			return s
 		}
@@ -124,7 +124,10 @@ func (v *Validator) Username(s string) string {
 	return s
 }
 
-func usernameRune(r rune) bool {
+// UsernameRune reports whether r may appear in a username: a letter, a
+// mark, a digit, '_', '-' or '.'. A name of these may still be refused
+// when it cannot be compared safely (UsernameKey).
+func UsernameRune(r rune) bool {
 	switch r {
 	case '_', '-', '.':
 		return true

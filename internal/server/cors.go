@@ -38,7 +38,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) (answered bool) {
 	if len(allow) == 0 {
 		return false
 	}
-	h.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	h.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
 	h.Set("Access-Control-Allow-Methods", strings.Join(allow, ", "))
 	h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
 	h.Set("Access-Control-Max-Age", corsMaxAge)

@@ -408,7 +408,7 @@ func TestMetaTags(t *testing.T) {
 	} {
 		_, body := v.get(tc.path)
 		wantContains(t, "GET "+tc.path, body, tc.want...)
-		wantContains(t, "GET "+tc.path, body, `<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">`)
+		wantContains(t, "GET "+tc.path, body, `<link rel="icon" href="/static/favicon.svg?v=`, `" type="image/svg+xml">`)
 		for _, s := range tc.notWant {
 			if strings.Contains(body, s) {
 				t.Errorf("GET %s contains %q", tc.path, s)
@@ -444,7 +444,7 @@ func TestPagesMarkdown(t *testing.T) {
 	wantStatus(t, "preview", res, http.StatusOK)
 	wantContains(t, "the preview", body, `<h2>Heading</h2>`, `<a href="https://example.com" rel="nofollow ugc noopener">two</a>`,
 		"&lt;script&gt;alert(1)&lt;/script&gt;", `<a class="image-link" href="https://img.example/p.png" rel="nofollow ugc noopener">pic</a>`,
-		`value="Draft"`, `>`+"# Heading\n", `<h1>Draft</h1>`, `action="/posts/new"`)
+		`value="Draft"`, `>`+"\n# Heading\n", `<h1>Draft</h1>`, `action="/posts/new"`)
 	if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=\"https://") {
 		t.Errorf("the preview lets a script or an outside image through:\n%s", body)
 	}
@@ -453,7 +453,7 @@ func TestPagesMarkdown(t *testing.T) {
 	}
 	res, body = v.post("/posts/preview", url.Values{"csrf_token": {token}, "title": {"Draft"}, "content": {"  "}})
 	wantStatus(t, "a preview of nothing", res, http.StatusUnprocessableEntity)
-	wantContains(t, "a preview of nothing", body, `<p class="error" id="content-error">String should not be only whitespace</p>`, `value="Draft"`)
+	wantContains(t, "a preview of nothing", body, `<p class="error" id="content-error">Write something in your post.</p>`, `value="Draft"`)
 	res, _ = v.post("/posts/preview", url.Values{"title": {"Draft"}, "content": {"x"}})
 	wantStatus(t, "a preview without the CSRF token", res, http.StatusForbidden)
 	res, _ = v.post("/posts/preview", url.Values{"csrf_token": {token}, "content": {"x"}}, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")

@@ -424,7 +424,7 @@ func pictureRows() []apiScenario {
 		{
 			name: "an unknown profile picture", method: "GET", path: "/media/profile_pics/0123456789abcdef0123456789abcdef.jpg",
 			wantStatus: http.StatusNotFound, wantHeaders: map[string]string{"Content-Type": "text/html; charset=utf-8", "Cache-Control": ""},
-			wantContains: []string{"Picture not found"},
+			wantContains: []string{"There is no such picture."},
 		},
 		{
 			name: "a profile picture name of 300 characters", method: "GET", path: "/media/profile_pics/" + strings.Repeat("a", 300),

@@ -17,7 +17,7 @@ func TestSearchPage(t *testing.T) {
 
 	// Every page has the box: a plain GET form.
 	_, body := v.get("/")
-	wantContains(t, "the home page", body, `<form class="site-search" method="get" action="/search" role="search">`, `name="q" type="search"`)
+	wantContains(t, "the home page", body, `<form class="site-search" method="get" action="/search" role="search" aria-label="Site">`, `name="q" type="search"`)
 
 	res, body := v.get("/search")
 	wantStatus(t, "GET /search", res, http.StatusOK)
@@ -75,7 +75,7 @@ func TestSearchPage(t *testing.T) {
 		{"%FF", "Search query should be a valid string without control characters"},
 		{"-rabbit", "Search query should have a word to search for"},
 		{strings.Repeat("a", 300), "Search query should have at most 256 characters"},
-		{"rabbit&cursor=nonsense", "Invalid cursor"},
+		{"rabbit&cursor=nonsense", "This link to a page of results is not valid."},
 	} {
 		res, body := v.get("/search?q=" + tt.query)
 		wantStatus(t, "GET /search?q="+tt.query, res, http.StatusUnprocessableEntity)

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
+
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/auth"
 	"github.com/quill-blog/quill/internal/server/api"
@@ -68,6 +70,8 @@ type Server struct {
 	feeds       *feeds.Feeds
 	corsOrigins map[string]struct{}
 	mux         *http.ServeMux
+	// compressed is serve behind the compression of responses.
+	compressed http.Handler
 	// apiPatterns are the patterns of every /api route and /health, as
 	// registered: the OpenAPI document must describe exactly these.
 	apiPatterns []string
@@ -110,14 +114,48 @@ func New(cfg Config) *Server {
 		s.corsOrigins[o] = struct{}{}
 	}
 	s.routes(openapi.JSON())
+	s.compressed = compress(http.HandlerFunc(s.serve))
 	return s
 }
 
-// ServeHTTP runs every request through the same steps: a request id, the
-// security headers, trailing-slash folding, panic recovery, CORS, the
-// router, and one access-log line. The log names the path only: query
-// strings may carry secrets (reset links).
+// compress wraps h so that text responses of 1 KiB or more (pages, JSON,
+// the OpenAPI document) are compressed for clients that accept it: gzip,
+// or zstd for a client that prefers it or takes only that (at the levels
+// a response is compressed at as it is sent, gzip's output is the
+// smaller). Pictures and other compressed types are left alone
+// (httpx.Compressible), as are responses to Range requests; a compressed
+// response's ETag gets a suffix, being another representation, which
+// conditional requests may name (conditionalCodings).
+// Vary: Accept-Encoding is always set.
+func compress(h http.Handler) http.Handler {
+	wrap, err := gzhttp.NewWrapper(
+		gzhttp.MinSize(1024),
+		gzhttp.ContentTypeFilter(httpx.Compressible),
+		gzhttp.SuffixETag("-gzip"),
+		gzhttp.PreferZstd(false),
+	)
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return wrap(conditionalCodings(h))
+}
+
+// ServeHTTP runs every request through the same steps: compression
+// (outside /static/, whose files come compressed already, and /media/,
+// which holds pictures), a request id, the security headers,
+// trailing-slash folding, panic recovery, CORS, the router, and one
+// access-log line. The log names the path only: query strings may carry
+// secrets (reset links).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p == "/static" || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/media/") {
+		s.serve(w, r)
+		return
+	}
+	s.compressed.ServeHTTP(w, r)
+}
+
+// serve is ServeHTTP but for compression.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := s.requestID()
 	r = r.WithContext(app.WithRequestID(r.Context(), id))

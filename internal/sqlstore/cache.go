@@ -46,6 +46,7 @@ type pageKey struct {
 	limit  int
 	cursor blog.Cursor
 	after  bool // the page is after cursor
+	before bool // the page is just before cursor
 }
 
 func newReadCache(wal *walVersion) *readCache {

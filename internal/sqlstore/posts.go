@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,7 +146,9 @@ func (tx *Tx) DeletePost(ctx context.Context, id int64) error {
 // missing user is blog.ErrUserNotFound).
 //
 // With req.Cursor set the page holds the posts strictly after the cursor in
-// that order and req.Skip is ignored; otherwise the first req.Skip posts are
+// that order and req.Skip is ignored; with req.Before set, the req.Limit
+// posts just newer than it (HasNewer says whether there are newer still),
+// req.Skip and req.Cursor ignored; otherwise the first req.Skip posts are
 // skipped. A limit outside 1…blog.MaxLimit becomes blog.DefaultLimit or
 // blog.MaxLimit; the page reports the one used. NextCursor is set whenever
 // HasMore is, so a client may switch from offsets to cursors. Total is
@@ -163,11 +166,14 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 		page.Limit = blog.MaxLimit
 	}
 
-	if req.Cursor != nil {
+	if req.Cursor != nil || req.Before != nil {
 		page.Skip = 0
 	}
 	key := pageKey{author: authorID, skip: page.Skip, limit: page.Limit}
-	if req.Cursor != nil {
+	switch {
+	case req.Before != nil:
+		key.cursor, key.before = *req.Before, true
+	case req.Cursor != nil:
 		key.cursor, key.after = *req.Cursor, true
 	}
 	v, cacheable := s.cache.version()
@@ -176,18 +182,24 @@ func (s *Store) Posts(ctx context.Context, authorID int64, req blog.PageRequest)
 			return cached, nil
 		}
 	}
-	page, err := s.posts(ctx, authorID, req.Cursor, page)
+	page, err := s.posts(ctx, authorID, req, page)
 	if err == nil && cacheable {
 		s.cache.storePage(v, key, page)
 	}
 	return page, err
 }
 
-// posts reads the page Posts describes: page has its Skip and Limit set.
-func (s *Store) posts(ctx context.Context, authorID int64, cursor *blog.Cursor, page *blog.PostPage) (*blog.PostPage, error) {
-	req := blog.PageRequest{Cursor: cursor}
+// posts reads the page Posts describes for req: page has its Skip and
+// Limit set.
+func (s *Store) posts(ctx context.Context, authorID int64, req blog.PageRequest, page *blog.PostPage) (*blog.PostPage, error) {
 	// One more row than the page says whether there is another page.
 	query, args := postsQuery(authorID, req.Cursor, page.Skip, page.Limit+1)
+	var older bool // for Before: whether posts older than the page exist
+	extra := []any{&page.Total}
+	if req.Before != nil {
+		query, args = newerPostsQuery(authorID, *req.Before, page.Limit+1)
+		extra = append(extra, &older)
+	}
 	list, err := s.prepared(ctx, s.read, query)
 	if err != nil {
 		return nil, fmt.Errorf("select posts: %w", err)
@@ -200,13 +212,26 @@ func (s *Store) posts(ctx context.Context, authorID int64, cursor *blog.Cursor, 
 	page.Posts = make([]blog.Post, 0, page.Limit+1)
 	for rows.Next() {
 		var p blog.Post
-		if err := scanPost(rows, &p, &page.Total); err != nil {
+		if err := scanPost(rows, &p, extra...); err != nil {
 			return nil, fmt.Errorf("select posts: %w", err)
 		}
 		page.Posts = append(page.Posts, p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select posts: %w", err)
+	}
+	if req.Before != nil {
+		// Oldest first, one more than the page if there are newer ones.
+		if len(page.Posts) > page.Limit {
+			page.Posts = page.Posts[:page.Limit]
+			page.HasNewer = true
+		}
+		slices.Reverse(page.Posts)
+		if older && len(page.Posts) > 0 {
+			page.HasMore = true
+			last := page.Posts[len(page.Posts)-1]
+			page.NextCursor = &blog.Cursor{DatePosted: last.DatePosted, ID: last.ID}
+		}
 	}
 	if len(page.Posts) == 0 {
 		countQuery, countArgs := `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total`, []any(nil)
@@ -221,13 +246,46 @@ func (s *Store) posts(ctx context.Context, authorID int64, cursor *blog.Cursor, 
 			return nil, fmt.Errorf("count posts: %w", err)
 		}
 	}
-	if len(page.Posts) > page.Limit {
+	if req.Before == nil && len(page.Posts) > page.Limit {
 		page.Posts = page.Posts[:page.Limit]
 		page.HasMore = true
 		last := page.Posts[len(page.Posts)-1]
 		page.NextCursor = &blog.Cursor{DatePosted: last.DatePosted, ID: last.ID}
 	}
 	return page, nil
+}
+
+// newerPostsQuery returns the query for the limit posts just newer than
+// before, by authorID (0: everyone), oldest first, each row with the total
+// number of such posts and whether posts at or older than before exist
+// (those older than the page) as its last two columns. It is one range
+// scan forwards of the index the other pages scan backwards.
+func newerPostsQuery(authorID int64, before blog.Cursor, limit int) (string, []any) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	total, byAuthor := `(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM post_total)`, ""
+	if authorID != 0 {
+		author := arg(authorID)
+		total = `(SELECT post_count FROM users WHERE id = ` + author + `)`
+		byAuthor = "user_id = " + author + " AND "
+	}
+	at := "(" + arg(micros(before.DatePosted)) + ", " + arg(before.ID) + ")"
+	where := func(table, op string) string {
+		cond := "(" + table + ".date_posted, " + table + ".id) " + op + " " + at
+		if byAuthor != "" {
+			cond = table + "." + byAuthor + cond
+		}
+		return cond
+	}
+	older := `EXISTS (SELECT 1 FROM posts q WHERE ` + where("q", "<=") + `)`
+	query := `SELECT ` + postColumns + `, ` + total + `, ` + older + `
+		FROM posts p JOIN users u ON u.id = p.user_id
+		WHERE ` + where("p", ">") + `
+		ORDER BY p.date_posted ASC, p.id ASC LIMIT ` + arg(limit)
+	return query, args
 }
 
 // postsQuery returns the query for limit posts, newest first, by authorID

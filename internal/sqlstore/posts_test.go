@@ -241,6 +241,38 @@ func TestPostsPaging(t *testing.T) {
 						t.Errorf("pages by cursor mismatch (-want +got):\n%s", diff)
 					}
 				})
+				t.Run(fmt.Sprintf("%s/limit %d/back by before", scope.name, limit), func(t *testing.T) {
+					// Forwards by cursor, then back from the last page:
+					// each step back is the page before, whole.
+					var pages []*blog.PostPage
+					var cursor *blog.Cursor
+					for range len(want) + 1 {
+						page, err := s.Posts(ctx, scope.authorID, blog.PageRequest{Limit: limit, Cursor: cursor})
+						if err != nil {
+							t.Fatal(err)
+						}
+						pages = append(pages, page)
+						if !page.HasMore {
+							break
+						}
+						cursor = page.NextCursor
+					}
+					for i := len(pages) - 1; i > 0; i-- {
+						first := pages[i].Posts[0]
+						before := &blog.Cursor{DatePosted: first.DatePosted, ID: first.ID}
+						got, err := s.Posts(ctx, scope.authorID, blog.PageRequest{Limit: limit, Before: before})
+						if err != nil {
+							t.Fatalf("Posts(before %v) = %v", before, err)
+						}
+						checkPage(t, got, int64(len(want)), 0, limit)
+						if diff := cmp.Diff(pages[i-1].Posts, got.Posts); diff != "" {
+							t.Errorf("the page before page %d mismatch (-want +got):\n%s", i+1, diff)
+						}
+						if got.HasNewer != (i > 1) || !got.HasMore {
+							t.Errorf("the page before page %d: HasNewer %v, HasMore %v; want %v, true", i+1, got.HasNewer, got.HasMore, i > 1)
+						}
+					}
+				})
 			}
 		}
 
@@ -301,6 +333,35 @@ func TestPostsPaging(t *testing.T) {
 				name: "cursor at the end",
 				req:  blog.PageRequest{Limit: 2, Cursor: &blog.Cursor{DatePosted: everyone[24].DatePosted, ID: everyone[24].ID}},
 				want: &blog.PostPage{Posts: []blog.Post{}, Total: 25, Limit: 2},
+			},
+			{
+				name: "before the newest",
+				req:  blog.PageRequest{Limit: 2, Before: &blog.Cursor{DatePosted: everyone[0].DatePosted, ID: everyone[0].ID}},
+				want: &blog.PostPage{Posts: []blog.Post{}, Total: 25, Limit: 2},
+			},
+			{
+				name: "before the second: less than a page, and nothing newer",
+				req:  blog.PageRequest{Limit: 2, Before: &blog.Cursor{DatePosted: everyone[1].DatePosted, ID: everyone[1].ID}},
+				want: &blog.PostPage{Posts: everyone[:1], Total: 25, Limit: 2, HasMore: true,
+					NextCursor: &blog.Cursor{DatePosted: everyone[0].DatePosted, ID: everyone[0].ID}},
+			},
+			{
+				name: "before the fifth ignores skip and cursor",
+				req: blog.PageRequest{Skip: 7, Limit: 2, Cursor: &blog.Cursor{DatePosted: everyone[20].DatePosted, ID: everyone[20].ID},
+					Before: &blog.Cursor{DatePosted: everyone[4].DatePosted, ID: everyone[4].ID}},
+				want: &blog.PostPage{Posts: everyone[2:4], Total: 25, Limit: 2, HasMore: true, HasNewer: true,
+					NextCursor: &blog.Cursor{DatePosted: everyone[3].DatePosted, ID: everyone[3].ID}},
+			},
+			{
+				name: "before a deleted post",
+				req:  blog.PageRequest{Limit: 2, Before: gone},
+				want: &blog.PostPage{Posts: everyone[afterGone-2 : afterGone], Total: 25, Limit: 2, HasMore: true, HasNewer: afterGone > 2,
+					NextCursor: &blog.Cursor{DatePosted: everyone[afterGone-1].DatePosted, ID: everyone[afterGone-1].ID}},
+			},
+			{
+				name: "before a position past the oldest: the oldest posts, nothing older",
+				req:  blog.PageRequest{Limit: 2, Before: &blog.Cursor{DatePosted: base.Add(-time.Hour), ID: 1}},
+				want: &blog.PostPage{Posts: everyone[23:], Total: 25, Limit: 2, HasNewer: true},
 			},
 		}
 		for _, tt := range tests {
@@ -424,6 +485,21 @@ func TestQueryPlans(t *testing.T) {
 		tests[3].query, tests[3].args = postsQuery(1, cursor, 0, 11)
 		tests[4].query, tests[4].args = postsQuery(0, nil, 500, 11)
 		tests[5].query, tests[5].args = postsQuery(1, nil, 500, 11)
+		everyoneBefore, everyoneArgs := newerPostsQuery(0, *cursor, 11)
+		authorBefore, authorArgs := newerPostsQuery(1, *cursor, 11)
+		tests = append(tests,
+			struct {
+				name   string
+				query  string
+				args   []any
+				sortOK bool
+			}{"everyone's before a cursor", everyoneBefore, everyoneArgs, false},
+			struct {
+				name   string
+				query  string
+				args   []any
+				sortOK bool
+			}{"one author's before a cursor", authorBefore, authorArgs, false})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				var plan []string

@@ -59,6 +59,31 @@ func (s *Store) UsernameTaken(ctx context.Context, username string) (bool, error
 	return taken, nil
 }
 
+// NamesTaken reports whether an account other than self (0: any) has
+// the username, ignoring case and width, or one that looks the same, and
+// whether one has the email, ignoring case. An empty name, or a username
+// that cannot be compared (blog.UsernameKey), is not looked up and is
+// reported free.
+func (s *Store) NamesTaken(ctx context.Context, username, email string, self int64) (usernameTaken, emailTaken bool, err error) {
+	var key, skeleton, mail sql.Null[string]
+	if username != "" {
+		if k, err := keys(&blog.User{Username: username}); err == nil {
+			key, skeleton = nullString(k.username), nullString(k.skeleton)
+		}
+	}
+	if email != "" {
+		mail = nullString(strings.ToLower(email))
+	}
+	err = s.read.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM users WHERE (username_key = $1 OR username_skeleton = $2) AND id <> $4),
+		EXISTS (SELECT 1 FROM users WHERE email = $3 AND id <> $4)`,
+		key, skeleton, mail, self).Scan(&usernameTaken, &emailTaken)
+	if err != nil {
+		return false, false, fmt.Errorf("look up names: %w", err)
+	}
+	return usernameTaken, emailTaken, nil
+}
+
 // User returns the user with the given id, or blog.ErrUserNotFound.
 func (s *Store) User(ctx context.Context, id int64) (*blog.User, error) {
 	return userByID(s.queryRow(ctx, s.read, userByIDQuery, id), id)

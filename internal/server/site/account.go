@@ -10,11 +10,9 @@ import (
 	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
-// loginView is the login form; Next is where to go afterwards, Done what
-// just happened (a key of the template's messages).
+// loginView is the login form; Next is where to go afterwards.
 type loginView struct {
 	Next string
-	Done string
 }
 
 // Login shows the login form: GET /login. Someone logged in already
@@ -24,7 +22,7 @@ func (s *Site) Login(w http.ResponseWriter, r *http.Request, c *app.Caller) erro
 	if c != nil {
 		return seeOther(w, r, next)
 	}
-	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next, Done: r.URL.Query().Get("done")}})
+	return s.render(w, r, c, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next}})
 }
 
 // LoginPost logs in: POST /login checks the credentials as the token
@@ -36,7 +34,7 @@ func (s *Site) LoginPost(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	if err == nil {
 		login, err = s.app.LogIn(r.Context(), httpx.ReadCredentials(r.PostForm), s.sessionStart(r, c))
 	}
-	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
+	if status, f, ok := formFailureOf("login", err, withoutPasswords(r.PostForm)); ok {
 		return s.render(w, r, nil, status, "login", view{Title: "Log in", Form: f, Data: loginView{Next: next}})
 	}
 	if err != nil {
@@ -67,14 +65,17 @@ func (s *Site) RegisterPost(w http.ResponseWriter, r *http.Request, c *app.Calle
 		return err
 	}
 	login, err := s.app.RegisterAndLogIn(r.Context(), httpx.ReadRegistration(httpx.NewFormFields(r.PostForm)), s.sessionStart(r, c))
-	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
+	if status, f, ok := formFailureOf("register", err, withoutPasswords(r.PostForm)); ok {
+		if status == http.StatusUnprocessableEntity {
+			s.addTakenNames(r, f, nil)
+		}
 		return s.render(w, r, c, status, "register", view{Title: "Register", Form: f})
 	}
 	if err != nil {
 		return err
 	}
 	s.setSessionCookie(w, r, login)
-	return seeOther(w, r, "/")
+	return s.done(w, r, "/", "registered")
 }
 
 // Logout ends this browser's session on the server and drops its
@@ -86,29 +87,32 @@ func (s *Site) Logout(w http.ResponseWriter, r *http.Request, c *app.Caller) err
 		}
 	}
 	s.clearSessionCookie(w, r)
-	return seeOther(w, r, "/")
+	return s.done(w, r, "/", "logged-out")
 }
 
 // accountView is the account page. Each of its forms is shown again on
-// its own when it fails.
+// its own when it fails; its action ends in the form's section (#password),
+// so that the browser shows the page at that section, message in view.
 type accountView struct {
-	Done     string // what was just saved: a key of the template's messages
 	Profile  *form
 	Picture  *form
 	Password *form
 	Sessions []sessionView
 }
 
-// The account page's forms, for renderAccount.
+// The account page's forms, for renderAccount, and its sections.
 const (
-	profileForm  = "profile"
-	pictureForm  = "picture"
-	passwordForm = "password"
+	profileForm     = "profile"
+	pictureForm     = "picture"
+	passwordForm    = "password"
+	sessionsSection = "sessions"
 )
 
-// sessionView is one of the caller's sessions.
+// sessionView is one of the caller's sessions, its client described in
+// a few words ("Firefox on Linux").
 type sessionView struct {
 	blog.Session
+	Client  string
 	Current bool
 }
 
@@ -125,7 +129,6 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		return err
 	}
 	v := accountView{
-		Done:     r.URL.Query().Get("done"),
 		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {c.User.Email}}},
 		Picture:  &form{ID: pictureForm},
 		Password: &form{ID: passwordForm},
@@ -140,24 +143,33 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		f.ID = passwordForm
 		v.Password = f
 	}
+	// This browser's session first, then the others, newest first.
 	for _, sess := range sessions {
-		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.Session.ID})
+		sv := sessionView{Session: sess, Client: describeUserAgent(sess.UserAgent), Current: sess.ID == c.Session.ID}
+		if sv.Current {
+			v.Sessions = append([]sessionView{sv}, v.Sessions...)
+		} else {
+			v.Sessions = append(v.Sessions, sv)
+		}
 	}
-	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v})
+	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v, sectioned: true})
 }
 
 // UpdateProfile changes the username and email as PATCH
 // /api/users/{id} does: POST /account.
 func (s *Site) UpdateProfile(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	u, err := s.app.ChangeAccount(r.Context(), c, c.User.ID, httpx.ReadAccountChange(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
+	if status, f, ok := formFailureOf("profile", err, withoutPasswords(r.PostForm)); ok {
+		if status == http.StatusUnprocessableEntity {
+			s.addTakenNames(r, f, c)
+		}
 		return s.renderAccount(w, r, c, status, profileForm, f)
 	}
 	if err != nil {
 		return err
 	}
 	c.User = u
-	return seeOther(w, r, "/account?done=profile")
+	return s.done(w, r, "/account", "profile-saved")
 }
 
 // SetPicture sets the profile picture as PATCH
@@ -182,7 +194,7 @@ func (s *Site) SetPicture(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=picture#picture")
+	return s.done(w, r, "/account", "picture-saved")
 }
 
 // DeletePicture goes back to the default picture as DELETE
@@ -195,20 +207,20 @@ func (s *Site) DeletePicture(w http.ResponseWriter, r *http.Request, c *app.Call
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=picture-removed#picture")
+	return s.done(w, r, "/account", "picture-removed")
 }
 
 // ChangePassword sets a new password as PATCH /api/users/me/password
 // does, ending every other session: POST /account/password.
 func (s *Site) ChangePassword(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	err := s.app.ChangePassword(r.Context(), c, httpx.ReadPasswordChange(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure(err, nil); ok {
+	if status, f, ok := formFailureOf("password", err, nil); ok {
 		return s.renderAccount(w, r, c, status, passwordForm, f)
 	}
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=password#password")
+	return s.done(w, r, "/account", "password-changed")
 }
 
 // EndSession ends one of the caller's sessions as DELETE
@@ -220,9 +232,9 @@ func (s *Site) EndSession(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	}
 	if id == c.Session.ID {
 		s.clearSessionCookie(w, r)
-		return seeOther(w, r, "/")
+		return s.done(w, r, "/", "logged-out")
 	}
-	return seeOther(w, r, "/account?done=session#sessions")
+	return s.done(w, r, "/account", "session-ended")
 }
 
 // EndOtherSessions ends every session but this one:
@@ -231,7 +243,7 @@ func (s *Site) EndOtherSessions(w http.ResponseWriter, r *http.Request, c *app.C
 	if _, err := s.app.EndOtherSessions(r.Context(), c); err != nil {
 		return err
 	}
-	return seeOther(w, r, "/account?done=sessions#sessions")
+	return s.done(w, r, "/account", "sessions-ended")
 }
 
 // DeleteAccount deletes the caller's account as DELETE /api/users/{id}
@@ -241,7 +253,34 @@ func (s *Site) DeleteAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		return err
 	}
 	s.clearSessionCookie(w, r)
-	return seeOther(w, r, "/")
+	return s.done(w, r, "/", "account-deleted")
+}
+
+// addTakenNames adds to a form that failed validation (f, its values
+// submitted) the names in it that are taken, so that every error comes at
+// once: the app validates before it looks names up, and the API keeps
+// that order and its status, 422 (see app.NamesTaken). c is the caller
+// changing their profile, or nil for a registration. If the names cannot
+// be looked up now, the form goes without.
+func (s *Site) addTakenNames(r *http.Request, f *form, c *app.Caller) {
+	username, email := f.Values.Get("username"), f.Values.Get("email")
+	if f.Errors["username"] != "" {
+		username = ""
+	}
+	if f.Errors["email"] != "" {
+		email = ""
+	}
+	taken, err := s.app.NamesTaken(r.Context(), c, username, email)
+	if err != nil {
+		httpx.Log(s.logger, r).Warn("look up names for a form", "err", err)
+		return
+	}
+	if taken.Username {
+		f.add("username", codeWords(blog.ErrUsernameTaken.Code, blog.ErrUsernameTaken.Message, http.StatusBadRequest))
+	}
+	if taken.Email {
+		f.add("email", codeWords(blog.ErrEmailTaken.Code, blog.ErrEmailTaken.Message, http.StatusBadRequest))
+	}
 }
 
 // withoutPasswords is a submitted form without its password fields, so a
@@ -279,7 +318,7 @@ func (s *Site) ForgotPost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 		return err
 	}
 	err := s.app.RequestPasswordReset(r.Context(), httpx.ReadResetRequest(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure(err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("forgot", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "forgot", view{Title: "Forgot your password?", Form: f, Data: forgotView{}})
 	}
 	if err != nil {
@@ -306,7 +345,7 @@ func (s *Site) Reset(w http.ResponseWriter, r *http.Request, c *app.Caller) erro
 func (s *Site) ResetPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	err := s.app.ResetPassword(r.Context(), httpx.ReadPasswordReset(httpx.NewFormFields(r.PostForm)))
-	if status, f, ok := formFailure(err, nil); ok {
+	if status, f, ok := formFailureOf("reset", err, nil); ok {
 		return s.render(w, r, c, status, "reset", view{Title: "Choose a new password", Form: f,
 			Data: resetView{Token: r.PostForm.Get("token")}})
 	}
@@ -315,5 +354,5 @@ func (s *Site) ResetPost(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	}
 	// Every session of the account has ended; if this browser had one, its
 	// cookie goes on its next request.
-	return seeOther(w, r, "/login?done=reset")
+	return s.done(w, r, "/login", "password-reset")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
@@ -15,34 +17,24 @@ type postsView struct {
 	Author *blog.User // nil on the home page
 	Posts  []blog.Post
 	Total  int64
-	Next   string // the URL of the next page, "" on the last
+	First  bool   // the first page, of the newest posts
+	Next   string // the URL of the page of older posts, "" on the last
+	Newer  string // the URL of the page of newer posts, "" on the first
 }
 
-// Home shows everyone's posts, newest first: GET /. The "Older
-// posts" link pages by cursor; a small script loads it in place.
+// Home shows everyone's posts, newest first: GET /. Pages go by cursor,
+// in the URL: "Older posts" is ?cursor=, "Newer posts" ?before= (a small
+// script loads older posts in place and puts their URL in the address
+// bar).
 func (s *Site) Home(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	req, err := httpx.PageRequest(r)
-	if err != nil {
-		return err
-	}
-	page, err := s.app.Posts(r.Context(), 0, req)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Latest posts", Meta: meta{
+	return s.postsPage(w, r, c, nil, "/", view{Title: "Latest posts", Meta: meta{
 		Description: "The newest posts on " + siteName + ".",
-	}, Data: postsView{
-		Posts: page.Posts, Total: page.Total, Next: nextPage("/", page),
 	}})
 }
 
 // UserPosts shows one author's posts: GET /users/{user_id}/posts.
 func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "user_id")
-	if err != nil {
-		return err
-	}
-	req, err := httpx.PageRequest(r)
+	id, err := pathID(r, "user_id", blog.ErrUserNotFound)
 	if err != nil {
 		return err
 	}
@@ -50,23 +42,87 @@ func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	if err != nil {
 		return err
 	}
-	page, err := s.app.Posts(r.Context(), id, req)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, c, http.StatusOK, "posts", view{Title: "Posts by " + author.Username, Meta: meta{
+	return s.postsPage(w, r, c, author, r.URL.Path, view{Title: "Posts by " + author.Username, Meta: meta{
 		Description: "Posts by " + author.Username + " on " + siteName + ", newest first.", Type: "profile", Author: author,
-	}, Data: postsView{
-		Author: author, Posts: page.Posts, Total: page.Total, Next: nextPage(r.URL.Path, page),
 	}})
 }
 
-// nextPage is the link to the page after p, or "".
-func nextPage(path string, p *blog.PostPage) string {
-	if p.NextCursor == nil {
-		return ""
+// postsPage shows the page of posts r asks for, by author (nil: everyone),
+// whose first page is at path, as the page v (its title and meta).
+func (s *Site) postsPage(w http.ResponseWriter, r *http.Request, c *app.Caller, author *blog.User, path string, v view) error {
+	req, err := pageRequest(r)
+	if err != nil {
+		return err
 	}
-	return path + "?" + url.Values{"cursor": {p.NextCursor.String()}, "limit": {fmt.Sprint(p.Limit)}}.Encode()
+	var authorID int64
+	if author != nil {
+		authorID = author.ID
+	}
+	page, err := s.app.Posts(r.Context(), authorID, req)
+	if err != nil {
+		return err
+	}
+	first := req.Cursor == nil && req.Before == nil && req.Skip == 0
+	if req.Before != nil && !page.HasNewer {
+		// Back to the newest posts: the first page itself, a whole one.
+		http.Redirect(w, r, pageURL(path, "", "", page.Limit), http.StatusSeeOther)
+		return nil
+	}
+	pv := postsView{Author: author, Posts: page.Posts, Total: page.Total, First: first}
+	if page.NextCursor != nil {
+		pv.Next = pageURL(path, "cursor", page.NextCursor.String(), page.Limit)
+	}
+	if !first {
+		pv.Newer = pageURL(path, "", "", page.Limit)
+		if len(page.Posts) > 0 {
+			newest := page.Posts[0]
+			pv.Newer = pageURL(path, "before", blog.Cursor{DatePosted: newest.DatePosted, ID: newest.ID}.String(), page.Limit)
+		}
+	}
+	v.Data = pv
+	return s.render(w, r, c, http.StatusOK, "posts", v)
+}
+
+// pageRequest reads which page of posts r asks for: skip, limit and
+// cursor as the API reads them, and before, the pages' own way back (the
+// page just newer than the post it names).
+func pageRequest(r *http.Request) (blog.PageRequest, error) {
+	req, err := httpx.PageRequest(r)
+	if err != nil {
+		return req, err
+	}
+	raw, ok := r.URL.Query()["before"]
+	if !ok {
+		return req, nil
+	}
+	var v blog.Validator
+	c, err := blog.ParseCursor(raw[0])
+	switch {
+	case err != nil:
+		v.Add("value_error", "Invalid cursor", "query", "before")
+	case req.Cursor != nil || req.Skip != 0:
+		v.Add("value_error", "Use one of skip, cursor and before", "query", "before")
+	default:
+		req.Before = &c
+	}
+	return req, v.Err()
+}
+
+// pageURL is the URL of a page of posts at path: with the cursor key
+// (cursor or before) when key is not "", and the limit when it is not the
+// default.
+func pageURL(path, key, cursor string, limit int) string {
+	q := url.Values{}
+	if key != "" {
+		q.Set(key, cursor)
+	}
+	if limit != blog.DefaultLimit {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // postView is one post, and whether the viewer may change it.
@@ -77,7 +133,7 @@ type postView struct {
 
 // Post shows one post: GET /posts/{post_id}.
 func (s *Site) Post(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -108,18 +164,18 @@ func (s *Site) NewPost(w http.ResponseWriter, r *http.Request, c *app.Caller) er
 // CreatePost publishes a post: POST /posts/new, then shows it.
 func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	p, err := s.app.CreatePost(r.Context(), c, httpx.ReadPostInput(httpx.NewFormFields(r.PostForm), true))
-	if status, f, ok := formFailure(err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: "New post", Form: f, Data: postFormView{}})
 	}
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, fmt.Sprintf("/posts/%d", p.ID))
+	return s.done(w, r, fmt.Sprintf("/posts/%d", p.ID), "post-published")
 }
 
 // EditPost shows the form that changes a post: GET /posts/{post_id}/edit.
 func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -133,29 +189,44 @@ func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) e
 
 // UpdatePost changes a post: POST /posts/{post_id}/edit, then shows it.
 func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
 	p, err := s.app.UpdatePost(r.Context(), c, id, httpx.ReadPostInput(httpx.NewFormFields(r.PostForm), true))
-	if status, f, ok := formFailure(err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: "Edit post", Form: f, Data: postFormView{Post: &blog.Post{ID: id}}})
 	}
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, fmt.Sprintf("/posts/%d", p.ID))
+	return s.done(w, r, fmt.Sprintf("/posts/%d", p.ID), "post-saved")
 }
 
 // DeletePost deletes a post: POST /posts/{post_id}/delete, then shows
 // the author's remaining posts.
 func (s *Site) DeletePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
 	if err := s.app.DeletePost(r.Context(), c, id); err != nil {
 		return err
 	}
-	return seeOther(w, r, fmt.Sprintf("/users/%d/posts", c.User.ID))
+	return s.done(w, r, fmt.Sprintf("/users/%d/posts", c.User.ID), "post-deleted")
+}
+
+// pathID reads the path value name as a page's id: a positive integer in
+// decimal digits. Anything else names no page: notFound, a 404, where the
+// API would answer 422 about the parameter.
+func pathID(r *http.Request, name string, notFound error) (int64, error) {
+	raw := r.PathValue(name)
+	if raw == "" || strings.IndexFunc(raw, func(c rune) bool { return c < '0' || c > '9' }) >= 0 {
+		return 0, notFound
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, notFound
+	}
+	return n, nil
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
-	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
 // PreviewNewPost shows the new-post form again as it was sent, with its
@@ -17,7 +16,7 @@ func (s *Site) PreviewNewPost(w http.ResponseWriter, r *http.Request, c *app.Cal
 // PreviewPost is PreviewNewPost for the form that edits a post:
 // POST /posts/{post_id}/preview.
 func (s *Site) PreviewPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := httpx.PathID(r, "post_id")
+	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -32,7 +31,7 @@ func (s *Site) preview(w http.ResponseWriter, r *http.Request, c *app.Caller, id
 		title, data.Post = "Edit post", &blog.Post{ID: id}
 	}
 	p, err := s.app.PreviewPost(r.Context(), c, id, r.PostForm.Get("content"))
-	if status, f, ok := formFailure(err, r.PostForm); ok {
+	if status, f, ok := formFailureOf("post", err, r.PostForm); ok {
 		return s.render(w, r, c, status, "postform", view{Title: title, Form: f, Data: data})
 	}
 	if err != nil {

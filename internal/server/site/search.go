@@ -60,7 +60,7 @@ func (s *Site) Search(w http.ResponseWriter, r *http.Request, c *app.Caller) err
 	if errors.As(err, &e) && e.Kind == blog.Unprocessable {
 		msgs := make([]string, len(e.Problems))
 		for i, p := range e.Problems {
-			msgs[i] = p.Msg
+			msgs[i] = problemWords("search", p, v.Query)
 		}
 		v.Error = strings.Join(msgs, " ")
 		return s.render(w, r, c, httpx.Status(e.Kind), "search", view{Title: title, Data: v})

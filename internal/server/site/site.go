@@ -257,28 +257,35 @@ func (s *Site) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 
 // csrfToken is the token r's forms carry: bound to the session when
 // someone is logged in, otherwise to a random cookie, set here if the
-// browser has none yet.
+// browser has none yet. It is masked afresh for every page
+// (auth.CSRF.MaskedToken), since pages are compressed.
 func (s *Site) csrfToken(w http.ResponseWriter, r *http.Request, c *app.Caller) string {
+	binding := ""
 	if c != nil {
-		return s.csrf.Token("session:" + c.Session.ID)
+		binding = "session:" + c.Session.ID
+	} else if ck, err := r.Cookie(s.cookieName(r, csrfCookie)); err == nil && ck.Value != "" {
+		binding = "anon:" + ck.Value
+	} else {
+		var b [32]byte
+		if _, err := io.ReadFull(s.random, b[:]); err != nil {
+			return ""
+		}
+		value := base64.RawURLEncoding.EncodeToString(b[:])
+		http.SetCookie(w, &http.Cookie{
+			Name:     s.cookieName(r, csrfCookie),
+			Value:    value,
+			Path:     "/",
+			HttpOnly: true,
+			Secure:   s.secure(r),
+			SameSite: http.SameSiteLaxMode,
+		})
+		binding = "anon:" + value
 	}
-	if ck, err := r.Cookie(s.cookieName(r, csrfCookie)); err == nil && ck.Value != "" {
-		return s.csrf.Token("anon:" + ck.Value)
-	}
-	var b [32]byte
-	if _, err := io.ReadFull(s.random, b[:]); err != nil {
+	token, err := s.csrf.MaskedToken(binding, s.random)
+	if err != nil {
 		return ""
 	}
-	value := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{
-		Name:     s.cookieName(r, csrfCookie),
-		Value:    value,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   s.secure(r),
-		SameSite: http.SameSiteLaxMode,
-	})
-	return s.csrf.Token("anon:" + value)
+	return token
 }
 
 // checkCSRF checks a posted form's token against the session, or against
@@ -320,10 +327,26 @@ type view struct {
 	Form  *form // the form being shown again with its errors, if any
 	Data  any   // the page's own data
 	Meta  meta  // what search engines, link previews and feed readers read (meta.go)
+	// flash is the confirmation the page shows, if any; sectioned pages
+	// (the account page) show each in its section.
+	flash     *flash
+	sectioned bool
 }
 
 // CSRF is the token the page's forms carry.
 func (v view) CSRF() string { return v.csrf() }
+
+// FlashIn is the confirmation to show in section ("": at the top of the
+// page), or "".
+func (v view) FlashIn(section string) string {
+	if v.flash == nil {
+		return ""
+	}
+	if v.flash.Section == section || (section == "" && !v.sectioned) {
+		return v.flash.Message
+	}
+	return ""
+}
 
 // form is a submitted form shown again: the values to fill back in
 // (never passwords: templates do not refill those) and the API's messages
@@ -362,38 +385,51 @@ var fieldOf = map[string]string{
 }
 
 // formFailure turns err into the form shown again with the API's status
-// and messages; ok is false when err is not about what was submitted (it
-// is then an error page).
+// and the pages' words for what went wrong (words.go), by field; values
+// are what was submitted. ok is false when err is not about what was
+// submitted (it is then an error page).
 func formFailure(err error, values url.Values) (status int, f *form, ok bool) {
+	return formFailureOf("", err, values)
+}
+
+// formFailureOf is formFailure for a form of the given kind (a key of
+// formFields, or "picture"), whose words may be its own ("Enter your
+// username or email." on the login form).
+func formFailureOf(kind string, err error, values url.Values) (status int, f *form, ok bool) {
 	var e *blog.Error
 	if !errors.As(err, &e) {
 		return 0, nil, false
 	}
 	f = &form{Values: values, Errors: map[string]string{}}
-	add := func(field, msg string) {
-		if old := f.Errors[field]; old != "" {
-			msg = old + " " + msg
-		}
-		f.Errors[field] = msg
-	}
 	switch e.Kind {
 	case blog.Unprocessable:
 		for _, p := range e.Problems {
 			field := ""
 			if len(p.Loc) == 2 && p.Loc[0] == "body" {
-				field, _ = p.Loc[1].(string)
+				field = problemField(p)
 			}
-			add(field, p.Msg)
+			f.add(field, problemWords(kind, p, values.Get(field)))
 		}
 	case blog.Invalid, blog.Unauthenticated, blog.TooManyRequests, blog.Unavailable:
 		if e.Kind == blog.Unauthenticated && e.Code != blog.ErrBadCredentials.Code {
 			return 0, nil, false
 		}
-		add(fieldOf[e.Code], e.Message)
+		f.add(fieldOf[e.Code], codeWords(e.Code, e.Message, httpx.Status(e.Kind)))
 	default:
 		return 0, nil, false
 	}
 	return httpx.Status(e.Kind), f, true
+}
+
+// add records msg for field, after any message it has already.
+func (f *form) add(field, msg string) {
+	if old := f.Errors[field]; old != "" {
+		if strings.Contains(old, msg) {
+			return
+		}
+		msg = old + " " + msg
+	}
+	f.Errors[field] = msg
 }
 
 // pageFuncs are the helpers templates may call.
@@ -401,31 +437,10 @@ var pageFuncs = template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"time":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"field":    field,
 	"input":    newInput,
 	"postHTML": postHTML,
-}
-
-// input is a labelled form field with its hint and error, for the "input"
-// template.
-type input struct {
-	ID, Name, Label, Type, Auto string
-	Value, Hint, Error          string
-}
-
-// newInput describes the field name of f. Password fields are never filled
-// in again.
-func newInput(f *form, name, label, typ, autocomplete string, hint ...string) input {
-	in := input{ID: name, Name: name, Label: label, Type: typ, Auto: autocomplete, Error: f.Error(name)}
-	if f != nil && f.ID != "" {
-		in.ID = f.ID + "-" + name
-	}
-	if typ != "password" {
-		in.Value = f.Value(name)
-	}
-	if len(hint) > 0 {
-		in.Hint = hint[0]
-	}
-	return in
+	"static":   staticURL,
 }
 
 // pageTemplates are the page templates, each parsed with the layout.
@@ -466,13 +481,15 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 		}
 		return csrf
 	}
+	v.flash = s.takeFlash(w, r)
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	if c != nil || csrf != "" {
-		// A page that knows who you are, or carries a token bound to your
-		// browser, is for you alone: no cache may keep it.
+	if c != nil || csrf != "" || v.flash != nil {
+		// A page that knows who you are, carries a token bound to your
+		// browser, or confirms what you did, is for you alone: no cache
+		// may keep it.
 		w.Header().Set("Cache-Control", "no-store")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -483,23 +500,26 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 
 // errorView is the data of the error page.
 type errorView struct {
-	Status  int
-	Text    string
-	Message string
+	Status   int
+	Heading  string
+	Message  string
+	NotFound bool // the page offers a search and the newest posts
 }
 
-// Error renders err as an HTML page with the status the API would
-// use, showing who is logged in as every page does.
+// Error renders err as an HTML page with the status the API would use,
+// in the pages' words, showing who is logged in as every page does.
 func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "Something went wrong on our side."
+	var status int
+	var msg string
 	var he *httpx.HTTPError
 	if errors.As(err, &he) {
-		status, msg = he.Status, he.Message
+		status, msg = he.Status, codeWords(he.Code, he.Message, he.Status)
 	} else {
 		e := httpx.Classify(s.logger, r, err)
-		status, msg = httpx.Status(e.Kind), e.Message
+		status = httpx.Status(e.Kind)
+		msg = codeWords(e.Code, e.Message, status)
 		if e.Kind == blog.Unprocessable && len(e.Problems) > 0 {
-			msg = e.Problems[0].Msg
+			msg = problemWords("", e.Problems[0], "")
 		}
 		httpx.SetRetryAfter(w.Header(), e.RetryAfter)
 	}
@@ -507,8 +527,8 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if !known && status != http.StatusInternalServerError && !strings.HasPrefix(r.URL.Path, "/static/") {
 		c, _ = s.pageCaller(w, r)
 	}
-	v := view{Title: fmt.Sprintf("%d %s", status, http.StatusText(status)),
-		Data: errorView{Status: status, Text: http.StatusText(status), Message: msg}}
+	v := view{Title: heading(status), Data: errorView{Status: status, Heading: heading(status), Message: msg,
+		NotFound: status == http.StatusNotFound}}
 	if err := s.render(w, r, c, status, "error", v); err != nil {
 		httpx.Log(s.logger, r).Error("render error page", "err", err)
 		http.Error(w, msg, status)

@@ -3,8 +3,6 @@ package site
 import (
 	"bytes"
 	"encoding/hex"
-	"io"
-	"io/fs"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -12,33 +10,7 @@ import (
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/server/httpx"
-	"github.com/quill-blog/quill/web"
 )
-
-// Static serves the embedded files under /static/, with a cache header
-// since they change only with the binary. Directories are not listed.
-func (s *Site) Static() httpx.HandlerFunc {
-	fsys, _ := fs.Sub(web.Static, "static") // "static" is embedded: cannot fail
-	return func(w http.ResponseWriter, r *http.Request) error {
-		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		f, err := fsys.Open(name)
-		if err != nil {
-			return httpx.ErrNotFound
-		}
-		defer f.Close()
-		info, err := f.Stat()
-		if err != nil || info.IsDir() {
-			return httpx.ErrNotFound
-		}
-		rs, ok := f.(io.ReadSeeker)
-		if !ok {
-			return httpx.ErrNotFound
-		}
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		http.ServeContent(w, r, name, info.ModTime(), rs)
-		return nil
-	}
-}
 
 // maxPictureName is the longest name looked up; quill's own names are 36
 // characters, and imported ones are kept as they were.
