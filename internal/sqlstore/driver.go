@@ -296,10 +296,24 @@ type faultRows struct {
 
 func (r *faultRows) Next(dest []driver.Value) error {
 	err := r.Rows.Next(dest)
-	if err == nil || errors.Is(err, io.EOF) {
+	if err == nil || err == io.EOF { // the driver's end of rows, never wrapped
 		return err
 	}
-	// Rows already delivered cannot be taken back: not a retry.
+	return r.fail(err)
+}
+
+// Close is where a driver reports a connection lost while it read the
+// rest of a result; database/sql's Row.Scan returns that error.
+func (r *faultRows) Close() error {
+	if err := r.Rows.Close(); err != nil {
+		return r.fail(err)
+	}
+	return nil
+}
+
+// fail classifies err from reading rows. Rows already delivered cannot be
+// taken back: not a retry.
+func (r *faultRows) fail(err error) error {
 	err = r.conn.fail(r.ctx, err)
 	var ue *unavailableError
 	if errors.As(err, &ue) {

@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,5 +222,42 @@ func TestPostgresDeadlockRetried(t *testing.T) {
 	}
 	if n := attempts.Load(); n < 3 {
 		t.Errorf("%d attempts, want at least 3: one transaction must have been aborted and run again", n)
+	}
+}
+
+// brokenRows is a driver's result whose connection is lost while it reads:
+// Next or Close fails with err.
+type brokenRows struct{ next, close error }
+
+func (r brokenRows) Columns() []string              { return []string{"x"} }
+func (r brokenRows) Close() error                   { return r.close }
+func (r brokenRows) Next(dest []driver.Value) error { return r.next }
+
+// TestLostConnectionWhileReadingRows checks that a connection lost while a
+// result is read, which a driver may report from Next or only from Close
+// (where database/sql's Row.Scan sees it), is blog.ErrUnavailable, and that
+// the end of the rows is not mistaken for one.
+func TestLostConnectionWhileReadingRows(t *testing.T) {
+	faults := postgresDialect.faults(true)
+	conn := &faultConn{faults: faults}
+	lost := fmt.Errorf("read message: %w", io.ErrUnexpectedEOF)
+	ctx := context.Background()
+	for _, r := range []*faultRows{
+		{Rows: brokenRows{next: lost}, conn: conn, ctx: ctx},
+		{Rows: brokenRows{next: fmt.Errorf("receive: %w", io.EOF)}, conn: conn, ctx: ctx},
+	} {
+		if err := r.Next(nil); !errors.Is(err, blog.ErrUnavailable) || errors.Is(err, driver.ErrBadConn) {
+			t.Errorf("Next() = %v, want blog.ErrUnavailable and no retry", err)
+		}
+	}
+	r := &faultRows{Rows: brokenRows{next: io.EOF, close: lost}, conn: conn, ctx: ctx}
+	if err := r.Next(nil); err != io.EOF {
+		t.Errorf("Next() at the end of the rows = %v, want io.EOF itself", err)
+	}
+	if err := r.Close(); !errors.Is(err, blog.ErrUnavailable) || errors.Is(err, driver.ErrBadConn) {
+		t.Errorf("Close() = %v, want blog.ErrUnavailable and no retry", err)
+	}
+	if err := (&faultRows{Rows: brokenRows{}, conn: conn, ctx: ctx}).Close(); err != nil {
+		t.Errorf("Close() = %v, want nil", err)
 	}
 }
