@@ -23,6 +23,7 @@ import (
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/markdown"
+	"github.com/quill-blog/quill/internal/passkey"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -49,6 +50,11 @@ type Config struct {
 	ThrottleLogins bool
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
+	// Passkeys says who the WebAuthn relying party is
+	// (passkey.ConfigFor); optional: the zero value derives it from
+	// PublicURL. Passkeys are off when that is an address browsers allow
+	// no passkey on (see PasskeysOff).
+	Passkeys passkey.Config
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -80,6 +86,10 @@ type App struct {
 	pictures *memoryBudget // shared by the pictures being decoded
 
 	rendered *markdown.Cache // posts' HTML and excerpts, by post id
+
+	passkeys    *passkey.RelyingParty // nil when passkeys are off
+	passkeysOff error                 // why they are off
+	notices     chan notice           // notice mails not yet sent
 }
 
 // New returns an App.
@@ -101,7 +111,9 @@ func New(cfg Config) *App {
 		resets:     newResetQueue(),
 		pictures:   newMemoryBudget(pictureBudget, pictureWait),
 		rendered:   markdown.NewCache(renderCacheBudget),
+		notices:    make(chan notice, noticeQueueSize),
 	}
+	a.passkeys, a.passkeysOff = relyingParty(cfg.Passkeys, a.publicURL)
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}
