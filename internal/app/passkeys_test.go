@@ -331,7 +331,6 @@ func TestPasskeyLoginRefusals(t *testing.T) {
 	})
 }
 
-
 func TestPasskeyLoginByNameTellsNothing(t *testing.T) {
 	forEachDB(t, func(t *testing.T, q *quilltest.Quill) {
 		ctx := t.Context()
