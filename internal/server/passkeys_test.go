@@ -4,10 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/quill-blog/quill/internal/app"
+	"github.com/quill-blog/quill/internal/passkey"
 	"github.com/quill-blog/quill/internal/passkey/passkeytest"
+	"github.com/quill-blog/quill/internal/quilltest"
 )
 
 // The passkey routes of the API, with a software authenticator
@@ -300,5 +305,135 @@ func TestPasskeyLoginsShareTheLoginAllowance(t *testing.T) {
 	}
 	if code := f.tryLogin(t, "bob", bobPassword); code != 429 {
 		t.Errorf("a password login once passkey logins used the allowance = %d, want 429", code)
+	}
+}
+
+// TestPagePasskeys follows what web/static/js/passkeys.js does on the
+// account and login pages, with a visitor and a software authenticator.
+func TestPagePasskeys(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	srv := pageServer(t, f)
+	v := newVisitor(t, f, srv)
+	v.login("Alice", alicePassword)
+	_, page := v.get("/account")
+	wantContains(t, "the account page", page, `<section id="passkeys"`, "You have no passkey yet.", `src="/static/js/passkeys.js"`,
+		`<button type="submit">Add a passkey</button>`)
+
+	// Without the script the form has no answer in it.
+	token := v.csrf("/account")
+	res, body := v.post("/account/passkeys", url.Values{"csrf_token": {token}, "current_password": {alicePassword}, "name": {"Phone"}})
+	wantStatus(t, "adding a passkey without the script", res, http.StatusBadRequest)
+	wantContains(t, "the page", body, "adding one needs JavaScript", `value="Phone"`)
+
+	// The options need the password and the form's token.
+	res, body = v.post("/account/passkeys/options", url.Values{"csrf_token": {token}, "current_password": {"wrong"}})
+	if res.StatusCode != 400 || !strings.Contains(body, `"code":"wrong_password"`) {
+		t.Errorf("options with a wrong password = %d %s, want 400 wrong_password", res.StatusCode, body)
+	}
+	res, _ = v.post("/account/passkeys/options", url.Values{"current_password": {alicePassword}})
+	wantStatus(t, "options without the CSRF token", res, http.StatusForbidden)
+	res, body = v.post("/account/passkeys/options", url.Values{"csrf_token": {token}, "current_password": {alicePassword}})
+	var c ceremony
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" || json.Unmarshal([]byte(body), &c) != nil {
+		t.Fatalf("options = %d %s", res.StatusCode, body)
+	}
+	auth := passkeytest.New(testPublicURL)
+	answer, err := auth.Create(c.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ = v.post("/account/passkeys", url.Values{"csrf_token": {token}, "ceremony_id": {c.CeremonyID}, "credential": {string(answer)}, "name": {""}})
+	wantRedirect(t, "adding a passkey", res, "/account?done=passkey-added#passkeys")
+	_, page = v.get("/account?done=passkey-added")
+	wantContains(t, "the account page", page, "Your passkey is added", `<strong class="passkey-name">Passkey 1</strong>`, "never used")
+	id := regexp.MustCompile(`action="/account/passkeys/(\d+)/rename"`).FindStringSubmatch(page)
+	if id == nil {
+		t.Fatalf("no rename form on the account page:\n%s", page)
+	}
+
+	// Renaming: a bad name shows on the page; a good one is saved.
+	res, body = v.post("/account/passkeys/"+id[1]+"/rename", url.Values{"csrf_token": {token}, "name": {" "}})
+	wantStatus(t, "renaming to a blank", res, http.StatusUnprocessableEntity)
+	wantContains(t, "the page", body, "String should have at least 1 character")
+	res, _ = v.post("/account/passkeys/"+id[1]+"/rename", url.Values{"csrf_token": {token}, "name": {"My phone"}})
+	wantRedirect(t, "renaming", res, "/account?done=passkey-renamed#passkeys")
+	res, _ = v.post("/account/passkeys/x/rename", url.Values{"csrf_token": {token}, "name": {"x"}})
+	wantStatus(t, "renaming passkey x", res, http.StatusNotFound)
+
+	// Logging in with it, from another browser, without a name and with one.
+	for _, name := range []string{"", "Alice"} {
+		other := newVisitor(t, f, srv)
+		_, login := other.get("/login?next=/account")
+		wantContains(t, "the login page", login, `id="passkey-login"`, "Log in with a passkey")
+		loginToken := other.csrf("/login")
+		res, body := other.post("/login/passkey/options", url.Values{"csrf_token": {loginToken}, "username": {name}})
+		var lc ceremony
+		if res.StatusCode != 200 || json.Unmarshal([]byte(body), &lc) != nil {
+			t.Fatalf("login options = %d %s", res.StatusCode, body)
+		}
+		answer, err := auth.Get(lc.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ = other.post("/login/passkey", url.Values{"csrf_token": {loginToken}, "ceremony_id": {lc.CeremonyID},
+			"credential": {string(answer)}, "next": {"/account"}})
+		wantRedirect(t, "logging in with a passkey naming "+name, res, "/account")
+		if res, _ := other.get("/account"); res.StatusCode != 200 {
+			t.Errorf("the account page after a passkey login = %d, want 200", res.StatusCode)
+		}
+		// The answer again: the ceremony is used up.
+		res, body = other.post("/login/passkey", url.Values{"csrf_token": {loginToken}, "ceremony_id": {lc.CeremonyID},
+			"credential": {string(answer)}})
+		wantStatus(t, "the same answer again", res, http.StatusBadRequest)
+		wantContains(t, "the login page", body, "This passkey request has expired or was already used")
+	}
+	_, page = v.get("/account")
+	wantContains(t, "the account page", page, "My phone", "last used")
+
+	// Removing it: a login with it is refused on the login page.
+	res, _ = v.post("/account/passkeys/"+id[1]+"/delete", url.Values{"csrf_token": {token}})
+	wantRedirect(t, "removing", res, "/account?done=passkey-removed#passkeys")
+	other := newVisitor(t, f, srv)
+	loginToken := other.csrf("/login")
+	_, body = other.post("/login/passkey/options", url.Values{"csrf_token": {loginToken}})
+	var lc ceremony
+	if err := json.Unmarshal([]byte(body), &lc); err != nil {
+		t.Fatal(err)
+	}
+	answer, _ = auth.Get(lc.Options)
+	res, body = other.post("/login/passkey", url.Values{"csrf_token": {loginToken}, "ceremony_id": {lc.CeremonyID}, "credential": {string(answer)}})
+	wantStatus(t, "logging in with a removed passkey", res, http.StatusUnauthorized)
+	wantContains(t, "the login page", body, "The passkey was not accepted")
+	res, _ = v.post("/account/passkeys/"+id[1]+"/delete", url.Values{"csrf_token": {token}})
+	wantStatus(t, "removing it again", res, http.StatusNotFound)
+
+	// Only when an origin needs it is there a related origins document.
+	res, _ = v.get("/.well-known/webauthn")
+	wantStatus(t, "GET /.well-known/webauthn", res, http.StatusNotFound)
+}
+
+func TestPageRelatedOrigins(t *testing.T) {
+	f := newFixture(t, testDBs()[0], quilltest.Options{App: func(c *app.Config) {
+		c.Passkeys = passkey.Config{ID: "quill.test", Origins: []string{"http://quill.test", "https://quill.example"}}
+	}})
+	v := newVisitor(t, f, pageServer(t, f))
+	res, body := v.get("/.well-known/webauthn")
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" ||
+		body != `{"origins":["http://quill.test","https://quill.example"]}` {
+		t.Errorf("GET /.well-known/webauthn = %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
+
+func TestPagesWithoutPasskeys(t *testing.T) {
+	f := newFixture(t, testDBs()[0], quilltest.Options{App: func(c *app.Config) { c.PublicURL = "http://192.0.2.7:8000" }})
+	v := newVisitor(t, f, pageServer(t, f))
+	_, login := v.get("/login")
+	if strings.Contains(login, "passkey") {
+		t.Errorf("the login page offers passkeys where they cannot work:\n%s", login)
+	}
+	v.login("Alice", alicePassword)
+	_, page := v.get("/account")
+	if strings.Contains(page, `id="passkeys"`) {
+		t.Errorf("the account page offers passkeys where they cannot work:\n%s", page)
 	}
 }

@@ -61,6 +61,8 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("GET /users/{user_id}/posts", p.Public(p.UserPosts))
 	m.Handle("GET /login", p.Public(p.Login))
 	m.Handle("POST /login", p.Public(p.LoginPost))
+	m.Handle("POST /login/passkey/options", p.Public(p.PasskeyLoginOptions))
+	m.Handle("POST /login/passkey", p.Public(p.PasskeyLogin))
 	m.Handle("GET /register", p.Public(p.Register))
 	m.Handle("POST /register", p.Public(p.RegisterPost))
 	m.Handle("POST /logout", p.Public(p.Logout))
@@ -72,6 +74,10 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("POST /account/password", p.Member(p.ChangePassword))
 	m.Handle("POST /account/sessions/{session_id}/delete", p.Member(p.EndSession))
 	m.Handle("POST /account/sessions/delete-others", p.Member(p.EndOtherSessions))
+	m.Handle("POST /account/passkeys/options", p.Member(p.PasskeyOptions))
+	m.Handle("POST /account/passkeys", p.Member(p.AddPasskey))
+	m.Handle("POST /account/passkeys/{passkey_id}/rename", p.Member(p.RenamePasskey))
+	m.Handle("POST /account/passkeys/{passkey_id}/delete", p.Member(p.RemovePasskey))
 	m.Handle("GET /forgot-password", p.Public(p.Forgot))
 	m.Handle("POST /forgot-password", p.Public(p.ForgotPost))
 	m.Handle("GET /reset-password", p.Public(p.Reset))
@@ -96,6 +102,9 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("GET /sitemaps/posts/{page}", p.Page(f.SitemapPosts))
 	m.Handle("GET /sitemaps/authors/{page}", p.Page(f.SitemapAuthors))
 	m.Handle("GET /favicon.ico", p.Page(p.Favicon()))
+	// Which origins may use the site's passkeys (WebAuthn's Related Origin
+	// Requests), when one is not under the relying party ID.
+	m.Handle("GET /.well-known/webauthn", p.Page(p.RelatedOrigins))
 
 	// Docs: the OpenAPI document and Swagger UI, all embedded.
 	m.Handle("GET /openapi.json", openapi.Handler(openAPIDoc))

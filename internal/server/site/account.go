@@ -13,8 +13,9 @@ import (
 // loginView is the login form; Next is where to go afterwards, Done what
 // just happened (a key of the template's messages).
 type loginView struct {
-	Next string
-	Done string
+	Next    string
+	Done    string
+	Passkey *form // a failed login with a passkey, shown again
 }
 
 // Login shows the login form: GET /login. Someone logged in already
@@ -97,6 +98,10 @@ type accountView struct {
 	Picture  *form
 	Password *form
 	Sessions []sessionView
+
+	Passkeys    []passkeyView
+	Passkey     *form // adding one
+	PasskeyList *form // renaming or removing one
 }
 
 // The account page's forms, for renderAccount.
@@ -142,6 +147,16 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	}
 	for _, sess := range sessions {
 		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.Session.ID})
+	}
+	if v.Passkeys, err = s.passkeyViews(r, c); err != nil {
+		return err
+	}
+	v.Passkey, v.PasskeyList = &form{ID: passkeyForm}, &form{ID: passkeyListForm}
+	switch which {
+	case passkeyForm:
+		f.ID, v.Passkey = passkeyForm, f
+	case passkeyListForm:
+		f.ID, v.PasskeyList = passkeyListForm, f
 	}
 	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v})
 }

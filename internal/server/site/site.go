@@ -320,6 +320,9 @@ type view struct {
 	Form  *form // the form being shown again with its errors, if any
 	Data  any   // the page's own data
 	Meta  meta  // what search engines, link previews and feed readers read (meta.go)
+	// Passkeys: the site can use them (not on an IP address), so the
+	// pages offer them.
+	Passkeys bool
 }
 
 // CSRF is the token the page's forms carry.
@@ -457,6 +460,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 		v.Me = c.User
 	}
 	s.fillMeta(&v.Meta, r)
+	v.Passkeys = s.app.PasskeysOff() == nil
 	// The CSRF token, and the cookie it is bound to before login, are
 	// made only for a page with a form.
 	var csrf string
