@@ -47,18 +47,22 @@ type Config struct {
 // ConfigFor is the relying party of a site whose address is publicURL
 // (PUBLIC_URL) and that is also reached at the origins in more (those of
 // TLS_DOMAINS). The ID is publicURL's host. Browsers allow no passkey on an
-// IP address: a loopback address (127.0.0.1, ::1) becomes "localhost",
+// IP address: a loopback address (127.0.0.1, ::1), or one that stands for
+// every address of the machine (0.0.0.0, ::, none), becomes "localhost",
 // with the same scheme and port allowed at localhost, so a server on the
 // default address works at http://localhost:8000; any other address is an
 // error.
 func ConfigFor(publicURL string, more ...string) (Config, error) {
 	u, err := url.Parse(publicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || (u.Hostname() == "" && u.Port() == "") {
 		return Config{}, fmt.Errorf("%q is not an http(s) URL", publicURL)
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" { // every address of the machine (ADDR=:8000): localhost is one
+		host = "0.0.0.0"
+	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		if !ip.IsLoopback() {
+		if !ip.IsLoopback() && !ip.IsUnspecified() {
 			return Config{}, fmt.Errorf("the site's address %s is an IP address, and browsers allow passkeys only on a domain name", host)
 		}
 		return ConfigFor(originOf(u.Scheme, "localhost", u.Port()), append([]string{originOf(u.Scheme, host, u.Port())}, more...)...)
