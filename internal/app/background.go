@@ -23,10 +23,10 @@ const (
 
 // Run does the App's background work until ctx ends: it writes the
 // recorded session uses every flushEvery (sooner when many pile up),
-// sends password reset mails and notices, calibrates the timing of failed logins (see
-// Calibrate), and deletes what has expired every pruneEvery. When ctx
-// ends, it sends the mails already queued and writes the last uses, for
-// at most drainWait, then returns.
+// sends password reset mails and notices, calibrates the timing of
+// failed logins (see Calibrate), and deletes what has expired every
+// pruneEvery. When ctx ends, it sends the mails already queued and writes
+// the last uses, for at most drainWait, then returns.
 //
 // Call Run once, and end its context only after the HTTP server has
 // stopped taking requests, so nothing is recorded or queued after the
