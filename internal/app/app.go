@@ -50,6 +50,9 @@ type Config struct {
 	ThrottleLogins bool
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
+	// SearchTimeout is how long a search may run before it is answered
+	// with ErrSearchTooSlow; optional: 5 s.
+	SearchTimeout time.Duration
 	// Passkeys says who the WebAuthn relying party is
 	// (passkey.ConfigFor); optional: the zero value derives it from
 	// PublicURL. Passkeys are off when that is an address browsers allow
@@ -85,7 +88,9 @@ type App struct {
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
 
-	rendered *markdown.Cache // posts' HTML and excerpts, by post id
+	rendered      *markdown.Cache // posts' HTML and excerpts, by post id
+	searches      *searchSlots
+	searchTimeout time.Duration
 
 	passkeys    *passkey.RelyingParty // nil when passkeys are off
 	passkeysOff error                 // why they are off
@@ -95,23 +100,28 @@ type App struct {
 // New returns an App.
 func New(cfg Config) *App {
 	a := &App{
-		store:      cfg.Store,
-		hasher:     cfg.Hasher,
-		policy:     cfg.Policy,
-		tokens:     cfg.Tokens,
-		logger:     cfg.Logger,
-		sessionTTL: cfg.SessionTTL,
-		publicURL:  trimSlash(cfg.PublicURL),
-		mailer:     cfg.Mailer,
-		throttle:   cfg.ThrottleLogins,
-		observer:   cfg.Observer,
-		now:        cfg.Now,
-		random:     cfg.Random,
-		lastUsed:   newLastUsed(),
-		resets:     newResetQueue(),
-		pictures:   newMemoryBudget(pictureBudget, pictureWait),
-		rendered:   markdown.NewCache(renderCacheBudget),
-		notices:    make(chan notice, noticeQueueSize),
+		store:         cfg.Store,
+		hasher:        cfg.Hasher,
+		policy:        cfg.Policy,
+		tokens:        cfg.Tokens,
+		logger:        cfg.Logger,
+		sessionTTL:    cfg.SessionTTL,
+		publicURL:     trimSlash(cfg.PublicURL),
+		mailer:        cfg.Mailer,
+		throttle:      cfg.ThrottleLogins,
+		observer:      cfg.Observer,
+		now:           cfg.Now,
+		random:        cfg.Random,
+		lastUsed:      newLastUsed(),
+		resets:        newResetQueue(),
+		pictures:      newMemoryBudget(pictureBudget, pictureWait),
+		rendered:      markdown.NewCache(renderCacheBudget),
+		searches:      newSearchSlots(defaultSearchSlots(), searchWait),
+		searchTimeout: cfg.SearchTimeout,
+		notices:       make(chan notice, noticeQueueSize),
+	}
+	if a.searchTimeout <= 0 {
+		a.searchTimeout = defaultSearchTimeout
 	}
 	a.passkeys, a.passkeysOff = relyingParty(cfg.Passkeys, a.publicURL)
 	if a.logger == nil {

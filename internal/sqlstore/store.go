@@ -172,7 +172,13 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	s.write.SetConnMaxIdleTime(0)
 	s.write.SetConnMaxLifetime(0)
 
-	s.read, err = open(path+"?"+params+"&_pragma=query_only(1)", true)
+	// Readers map up to the first GiB of the file instead: a search looks
+	// up thousands of pages of its index, which through the default page
+	// cache would each be a read system call. Mapped pages are the
+	// operating system's file cache, shared by every reader and given back
+	// under memory pressure, where a larger cache per reader would be
+	// quill's own memory.
+	s.read, err = open(path+"?"+params+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)", true)
 	if err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
