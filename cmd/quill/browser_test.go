@@ -60,6 +60,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t)) })
 	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t)) })
 	t.Run("Markdown", func(t *testing.T) { browserMarkdown(t, startBinary(t)) })
+	t.Run("Passkeys", browserPasskeys)
 	t.Run("Search", func(t *testing.T) { browserSearch(t, startBinary(t)) })
 	t.Run("A11y", func(t *testing.T) { browserA11y(t, startBinary(t)) })
 	t.Run("AccountMessages", func(t *testing.T) { browserAccountMessages(t, startBinary(t)) })

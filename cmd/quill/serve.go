@@ -112,6 +112,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		appCfg.Observer = meter
 	}
 	quill := app.New(appCfg)
+	if err := quill.PasskeysOff(); err != nil {
+		logger.Warn("passkeys are off: "+err.Error()+"; set PUBLIC_URL to the site's address by name", "public_url", cfg.PublicURL)
+	} else {
+		id, origins := quill.PasskeyRelyingParty()
+		logger.Info("passkeys", "rp_id", id, "origins", origins)
+	}
 	srvCfg := server.Config{
 		App:       quill,
 		Logger:    logger,
@@ -220,6 +226,7 @@ func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
+		Passkeys:       passkeyConfig(cfg),
 	}
 }
 

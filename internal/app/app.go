@@ -23,6 +23,7 @@ import (
 	"github.com/quill-blog/quill/internal/blog"
 	"github.com/quill-blog/quill/internal/mail"
 	"github.com/quill-blog/quill/internal/markdown"
+	"github.com/quill-blog/quill/internal/passkey"
 	"github.com/quill-blog/quill/internal/sqlstore"
 )
 
@@ -52,6 +53,11 @@ type Config struct {
 	// SearchTimeout is how long a search may run before it is answered
 	// with ErrSearchTooSlow; optional: 5 s.
 	SearchTimeout time.Duration
+	// Passkeys says who the WebAuthn relying party is
+	// (passkey.ConfigFor); optional: the zero value derives it from
+	// PublicURL. Passkeys are off when that is an address browsers allow
+	// no passkey on (see PasskeysOff).
+	Passkeys passkey.Config
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -85,6 +91,10 @@ type App struct {
 	rendered      *markdown.Cache // posts' HTML and excerpts, by post id
 	searches      *searchSlots
 	searchTimeout time.Duration
+
+	passkeys    *passkey.RelyingParty // nil when passkeys are off
+	passkeysOff error                 // why they are off
+	notices     chan notice           // notice mails not yet sent
 }
 
 // New returns an App.
@@ -108,10 +118,12 @@ func New(cfg Config) *App {
 		rendered:      markdown.NewCache(renderCacheBudget),
 		searches:      newSearchSlots(defaultSearchSlots(), searchWait),
 		searchTimeout: cfg.SearchTimeout,
+		notices:       make(chan notice, noticeQueueSize),
 	}
 	if a.searchTimeout <= 0 {
 		a.searchTimeout = defaultSearchTimeout
 	}
+	a.passkeys, a.passkeysOff = relyingParty(cfg.Passkeys, a.publicURL)
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}

@@ -23,19 +23,23 @@ const (
 
 // Run does the App's background work until ctx ends: it writes the
 // recorded session uses every flushEvery (sooner when many pile up),
-// sends password reset mails, calibrates the timing of failed logins (see
-// Calibrate), and deletes what has expired every pruneEvery. When ctx
-// ends, it sends the mails already queued and writes the last uses, for
-// at most drainWait, then returns.
+// sends password reset mails and notices, calibrates the timing of
+// failed logins (see Calibrate), and deletes what has expired every
+// pruneEvery. When ctx ends, it sends the mails already queued and writes
+// the last uses, for at most drainWait, then returns.
 //
 // Call Run once, and end its context only after the HTTP server has
 // stopped taking requests, so nothing is recorded or queued after the
 // last write.
 func (a *App) Run(ctx context.Context) {
-	mailDone := make(chan struct{})
+	mailDone, noticesDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(mailDone)
 		a.sendResets(ctx)
+	}()
+	go func() {
+		defer close(noticesDone)
+		a.sendNotices(ctx)
 	}()
 	go a.calibrate(ctx)
 	flush := time.NewTicker(flushEvery)
@@ -49,6 +53,7 @@ func (a *App) Run(ctx context.Context) {
 			a.flushLastUsed(drain)
 			cancel()
 			<-mailDone
+			<-noticesDone
 			return
 		case <-flush.C:
 			a.flushLastUsed(ctx)
@@ -70,6 +75,9 @@ func (a *App) prune(ctx context.Context) {
 	}
 	if _, err := a.store.DeleteExpiredPasswordResets(ctx, now); err != nil {
 		a.logger.Warn("could not delete expired password reset tokens", "err", err)
+	}
+	if _, err := a.store.DeleteExpiredPasskeyCeremonies(ctx, now); err != nil {
+		a.logger.Warn("could not delete expired passkey ceremonies", "err", err)
 	}
 	// Every name anyone tries to log in as gets a row, so the counts are
 	// forgotten a while after the last failure.

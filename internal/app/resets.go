@@ -278,3 +278,55 @@ password stays as it is.
 `, u.Username, a.publicURL, int(resetTTL.Minutes()), link),
 	}
 }
+
+// passkeyAddedMail tells u's address that the passkey p was added to the
+// account by the session sess, and what to do if that was not them.
+func (a *App) passkeyAddedMail(u *blog.User, p *blog.Passkey, sess *blog.Session) mail.Message {
+	return mail.Message{
+		To:      u.Email,
+		Subject: "A passkey was added to your account",
+		Text: fmt.Sprintf(`Hello %s,
+
+a passkey named %q was added to your account at %s
+on %s, from %s.
+It can now be used to log in to your account.
+
+If that was you, there is nothing to do. If it was not, someone has
+your password: log in, remove the passkey on your account page
+(%s/account), and change your password, which also logs
+everyone else out.
+`, u.Username, p.Name, a.publicURL, p.CreatedAt.UTC().Format("2 January 2006 at 15:04 UTC"), clientOf(sess), a.publicURL),
+	}
+}
+
+// passkeyRemovedMail tells u's address that the passkey p was removed by
+// the session sess.
+func (a *App) passkeyRemovedMail(u *blog.User, p *blog.Passkey, sess *blog.Session, at time.Time) mail.Message {
+	return mail.Message{
+		To:      u.Email,
+		Subject: "A passkey was removed from your account",
+		Text: fmt.Sprintf(`Hello %s,
+
+the passkey named %q was removed from your account at %s
+on %s, from %s.
+It can no longer be used to log in.
+
+If that was not you, someone is logged in to your account: change
+your password on your account page (%s/account), which
+logs everyone else out, and look at where you are logged in.
+`, u.Username, p.Name, a.publicURL, at.UTC().Format("2 January 2006 at 15:04 UTC"), clientOf(sess), a.publicURL),
+	}
+}
+
+// clientOf describes where a session was started, for a notice.
+func clientOf(sess *blog.Session) string {
+	switch {
+	case sess.IP != "" && sess.UserAgent != "":
+		return fmt.Sprintf("%s (%s)", sess.IP, clip(sess.UserAgent, 120))
+	case sess.IP != "":
+		return sess.IP
+	case sess.UserAgent != "":
+		return clip(sess.UserAgent, 120)
+	}
+	return "an unknown client"
+}

@@ -622,3 +622,22 @@ func FuzzParseIssuedAgrees(f *testing.F) {
 		checkAgrees(t, tk, signRaw(claimsJSON, testKey))
 	})
 }
+
+func TestDerive(t *testing.T) {
+	a := NewTokens([]byte("a key of thirty-two bytes or more!"), time.Minute, nil, nil)
+	b := NewTokens([]byte("another key of thirty-two bytes!!"), time.Minute, nil, nil)
+	x := a.Derive("decoy", []byte("alice"))
+	if len(x) != 32 || !bytes.Equal(x, a.Derive("decoy", []byte("alice"))) {
+		t.Errorf("Derive() = %x, want 32 bytes, the same each time", x)
+	}
+	for name, other := range map[string][]byte{
+		"other data":    a.Derive("decoy", []byte("bob")),
+		"other purpose": a.Derive("other", []byte("alice")),
+		"other key":     b.Derive("decoy", []byte("alice")),
+		"shifted":       a.Derive("decoya", []byte("lice")),
+	} {
+		if bytes.Equal(x, other) {
+			t.Errorf("Derive() with %s is the same", name)
+		}
+	}
+}

@@ -111,6 +111,11 @@ func FuzzJSONBody(f *testing.F) {
 		{"PATCH", "/api/posts/{alice_post}", "alice"},
 		{"PATCH", "/api/users/{alice}", "alice"},
 		{"PUT", "/api/users/{alice}", "alice"},
+		{"POST", "/api/users/me/passkeys/registration", "alice"},
+		{"POST", "/api/users/me/passkeys", "alice"},
+		{"PATCH", "/api/users/me/passkeys/1", "alice"},
+		{"POST", "/api/users/passkey-login", ""},
+		{"POST", "/api/users/passkey-login/finish", ""},
 	}
 	for i, seed := range []string{
 		`{"username":"carol","email":"carol@example.com","password":"a-long-passphrase-4"}`,
@@ -122,6 +127,11 @@ func FuzzJSONBody(f *testing.F) {
 		`{"title":"\ud800\udc00","content":"\u0000"}`,
 		`{"a":1e400}`,
 		`[`,
+		`{"current_password":"` + alicePassword + `"}`,
+		`{"ceremony_id":"AAAAAAAAAAAAAAAAAAAAAA","credential":{"id":"AA","response":{}},"name":"Phone"}`,
+		`{"name":"\u0007"}`,
+		`{"username":"Alice"}`,
+		`{"ceremony_id":"AAAAAAAAAAAAAAAAAAAAAA","credential":{"id":"AA","rawId":"AA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"","signature":""}}}`,
 	} {
 		f.Add(uint8(i), []byte(seed))
 	}

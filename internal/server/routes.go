@@ -27,6 +27,13 @@ func (s *Server) routes(openAPIDoc []byte) {
 	api("GET /api/users/me/sessions", a.Authed(a.Sessions))
 	api("DELETE /api/users/me/sessions/{session_id}", a.Authed(a.DeleteSession))
 	api("PATCH /api/users/me/password", a.Authed(a.ChangePassword))
+	api("GET /api/users/me/passkeys", a.Authed(a.Passkeys))
+	api("POST /api/users/me/passkeys/registration", a.Authed(a.BeginPasskeyRegistration))
+	api("POST /api/users/me/passkeys", a.Authed(a.CreatePasskey))
+	api("PATCH /api/users/me/passkeys/{passkey_id}", a.Authed(a.RenamePasskey))
+	api("DELETE /api/users/me/passkeys/{passkey_id}", a.Authed(a.DeletePasskey))
+	api("POST /api/users/passkey-login", a.Public(a.BeginPasskeyLogin))
+	api("POST /api/users/passkey-login/finish", a.Public(a.FinishPasskeyLogin))
 	api("POST /api/users/forgot-password", a.Public(a.ForgotPassword))
 	api("POST /api/users/reset-password", a.Public(a.ResetPassword))
 	api("GET /api/users/{user_id}", a.Public(a.User))
@@ -55,6 +62,8 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("GET /search", p.Public(p.Search))
 	m.Handle("GET /login", p.Public(p.Login))
 	m.Handle("POST /login", p.Public(p.LoginPost))
+	m.Handle("POST /login/passkey/options", p.Public(p.PasskeyLoginOptions))
+	m.Handle("POST /login/passkey", p.Public(p.PasskeyLogin))
 	m.Handle("GET /register", p.Public(p.Register))
 	m.Handle("POST /register", p.Public(p.RegisterPost))
 	m.Handle("POST /logout", p.Public(p.Logout))
@@ -66,6 +75,10 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("POST /account/password", p.Member(p.ChangePassword))
 	m.Handle("POST /account/sessions/{session_id}/delete", p.Member(p.EndSession))
 	m.Handle("POST /account/sessions/delete-others", p.Member(p.EndOtherSessions))
+	m.Handle("POST /account/passkeys/options", p.Member(p.PasskeyOptions))
+	m.Handle("POST /account/passkeys", p.Member(p.AddPasskey))
+	m.Handle("POST /account/passkeys/{passkey_id}/rename", p.Member(p.RenamePasskey))
+	m.Handle("POST /account/passkeys/{passkey_id}/delete", p.Member(p.RemovePasskey))
 	m.Handle("GET /forgot-password", p.Public(p.Forgot))
 	m.Handle("POST /forgot-password", p.Public(p.ForgotPost))
 	m.Handle("GET /reset-password", p.Public(p.Reset))
@@ -90,6 +103,9 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("GET /sitemaps/posts/{page}", p.Page(f.SitemapPosts))
 	m.Handle("GET /sitemaps/authors/{page}", p.Page(f.SitemapAuthors))
 	m.Handle("GET /favicon.ico", p.Page(p.Favicon()))
+	// Which origins may use the site's passkeys (WebAuthn's Related Origin
+	// Requests), when one is not under the relying party ID.
+	m.Handle("GET /.well-known/webauthn", p.Page(p.RelatedOrigins))
 
 	// Docs: the OpenAPI document and Swagger UI, all embedded.
 	m.Handle("GET /openapi.json", openapi.Handler(openAPIDoc))

@@ -86,7 +86,7 @@ func errorResponse(log *slog.Logger, h http.Header, r *http.Request, err error) 
 	}
 	e := Classify(log, r, err)
 	switch e.Code {
-	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code:
+	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code, blog.ErrPasskeyRefused.Code:
 		h.Set("WWW-Authenticate", "Bearer")
 	case blog.ErrInvalidToken.Code:
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)

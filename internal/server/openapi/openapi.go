@@ -40,7 +40,7 @@ func operations() []operation {
 		return obj{"required": true, "content": obj{"application/json": obj{"schema": ref(schema)}}}
 	}
 	noStore := obj{"Cache-Control": obj{"required": true, "schema": obj{"type": "string", "const": "no-store"}}}
-	return []operation{
+	return append([]operation{
 		{
 			method: "POST", path: "/api/users", id: "register", tag: "users",
 			summary: "Register",
@@ -187,7 +187,7 @@ func operations() []operation {
 			summary: "Is the server up?", description: "200 while the database answers, 503 when it does not.",
 			status: 200, result: ref("Health"), errors: []int{503},
 		},
-	}
+	}, passkeyOperations()...)
 }
 
 // searchDescription says what q does to a list of posts.
@@ -209,7 +209,7 @@ var errorResponses = map[int]struct {
 	name, description, schema string
 	headers                   obj
 }{
-	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, or the file is not a usable picture", "Error", nil},
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, the file is not a usable picture, or a passkey request is expired, used or does not verify", "Error", nil},
 	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one", "Error",
 		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
 	403: {"Forbidden", "Authenticated, but not the owner", "Error", nil},
@@ -514,13 +514,14 @@ func document() obj {
 		"tags": []obj{
 			{"name": "users", "description": "Accounts, login and logout"},
 			{"name": "sessions", "description": "Sessions and passwords"},
+			{"name": "passkeys", "description": "Passkeys (WebAuthn): adding them, and logging in with one"},
 			{"name": "posts", "description": "Posts, newest first"},
 			{"name": "health", "description": "Liveness"},
 		},
 		"paths": paths,
 		"components": obj{
-			"schemas":    schemas(),
-			"parameters": parameters(),
+			"schemas":    with(schemas(), passkeySchemas()),
+			"parameters": with(parameters(), passkeyParameters()),
 			"responses":  responses,
 			"securitySchemes": obj{
 				"OAuth2PasswordBearer": obj{

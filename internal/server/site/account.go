@@ -12,7 +12,8 @@ import (
 
 // loginView is the login form; Next is where to go afterwards.
 type loginView struct {
-	Next string
+	Next    string
+	Passkey *form // a failed login with a passkey, shown again
 }
 
 // Login shows the login form: GET /login. Someone logged in already
@@ -98,6 +99,10 @@ type accountView struct {
 	Picture  *form
 	Password *form
 	Sessions []sessionView
+
+	Passkeys    []passkeyView
+	Passkey     *form // adding one
+	PasskeyList *form // renaming or removing one
 }
 
 // The account page's forms, for renderAccount, and its sections.
@@ -151,6 +156,16 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		} else {
 			v.Sessions = append(v.Sessions, sv)
 		}
+	}
+	if v.Passkeys, err = s.passkeyViews(r, c); err != nil {
+		return err
+	}
+	v.Passkey, v.PasskeyList = &form{ID: passkeyForm}, &form{ID: passkeyListForm}
+	switch which {
+	case passkeyForm:
+		f.ID, v.Passkey = passkeyForm, f
+	case passkeyListForm:
+		f.ID, v.PasskeyList = passkeyListForm, f
 	}
 	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v, sectioned: true})
 }

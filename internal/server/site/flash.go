@@ -42,6 +42,9 @@ var flashes = map[string]flash{
 	"password-changed": {Message: "Your password is changed; every other session is logged out.", Section: passwordForm},
 	"session-ended":    {Message: "That session is logged out.", Section: sessionsSection},
 	"sessions-ended":   {Message: "Every other session is logged out.", Section: sessionsSection},
+	"passkey-added":    {Message: "Your passkey is added, and a notice is on its way to your email address.", Section: passkeyListForm},
+	"passkey-renamed":  {Message: "Your passkey is renamed.", Section: passkeyListForm},
+	"passkey-removed":  {Message: "Your passkey is removed: it no longer logs in. A notice is on its way to your email address.", Section: passkeyListForm},
 	"account-deleted":  {Message: "Your account is deleted, with its posts and picture."},
 	"password-reset":   {Message: "Your password has been reset. Log in with the new one."},
 }

@@ -331,6 +331,9 @@ type view struct {
 	// (the account page) show each in its section.
 	flash     *flash
 	sectioned bool
+	// Passkeys: the site can use them (not on an IP address), so the
+	// pages offer them.
+	Passkeys bool
 }
 
 // CSRF is the token the page's forms carry.
@@ -472,6 +475,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, c *app.Caller, sta
 		v.Me = c.User
 	}
 	s.fillMeta(&v.Meta, r)
+	v.Passkeys = s.app.PasskeysOff() == nil
 	// The CSRF token, and the cookie it is bound to before login, are
 	// made only for a page with a form.
 	var csrf string
