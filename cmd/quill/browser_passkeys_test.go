@@ -97,7 +97,7 @@ func browserPasskeys(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#passkey-login-button")),
 		chromedp.Click(chromedp.CSS("#passkey-login-button")),
 		chromedp.WaitVisible(chromedp.CSS("#passkey-login .form-error")))
-	b.wantText("#passkey-login .form-error", "That passkey was not accepted")
+	b.wantText("#passkey-login .form-error", "That passkey was not accepted. Log in with your password, or try another passkey.")
 	if got := b.pageStatus(); got != 401 {
 		t.Errorf("the refused passkey login answered %d, want 401", got)
 	}
