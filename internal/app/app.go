@@ -49,6 +49,11 @@ type Config struct {
 	ThrottleLogins bool
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
+	// RequireVerifiedEmail: a new address takes effect only once
+	// confirmed, and accounts whose address is not verified cannot write
+	// posts (verify.go). Off: a new address takes effect at once,
+	// unverified.
+	RequireVerifiedEmail bool
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -80,6 +85,9 @@ type App struct {
 	pictures *memoryBudget // shared by the pictures being decoded
 
 	rendered *markdown.Cache // posts' HTML and excerpts, by post id
+
+	outbox          chan outMail // mails other than reset mails, not yet sent (mail.go)
+	requireVerified bool         // Config.RequireVerifiedEmail
 }
 
 // New returns an App.
@@ -101,6 +109,9 @@ func New(cfg Config) *App {
 		resets:     newResetQueue(),
 		pictures:   newMemoryBudget(pictureBudget, pictureWait),
 		rendered:   markdown.NewCache(renderCacheBudget),
+
+		outbox:          make(chan outMail, outboxSize),
+		requireVerified: cfg.RequireVerifiedEmail,
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

@@ -74,7 +74,8 @@ type PasswordReset struct {
 // transaction with what it implies: the token is used up, every session
 // of the account ends, every other reset link is void, and the login
 // throttle of the account's names is cleared (proving the mailbox is
-// proof enough). Anything that is not a live token is
+// proof enough). The account's address is told. Anything that is not a
+// live token is
 // blog.ErrInvalidReset; a weak password is a validation error and leaves
 // the token usable.
 func (a *App) ResetPassword(ctx context.Context, in PasswordReset) error {
@@ -103,13 +104,13 @@ func (a *App) ResetPassword(ctx context.Context, in PasswordReset) error {
 	if err != nil {
 		return err
 	}
+	var user *blog.User
 	err = a.store.Write(ctx, func(tx *sqlstore.Tx) error {
 		userID, err := tx.TakePasswordReset(ctx, tokenHash, a.now())
 		if err != nil {
 			return err
 		}
-		user, err := tx.User(ctx, userID)
-		if err != nil {
+		if user, err = tx.User(ctx, userID); err != nil {
 			return err
 		}
 		if err := tx.ReplacePasswordHash(ctx, userID, hash); err != nil {
@@ -124,7 +125,8 @@ func (a *App) ResetPassword(ctx context.Context, in PasswordReset) error {
 	if err != nil {
 		return err
 	}
-	a.log(ctx).Info("password reset", "user_id", u.ID)
+	a.log(ctx).Info("password reset", "user_id", user.ID)
+	a.notify(ctx, user, noticePasswordReset)
 	return nil
 }
 
@@ -190,31 +192,6 @@ func (q *resetQueue) add(job resetJob, now time.Time) resetOutcome {
 		q.recent[job.email] = now
 	}
 	return resetQueued
-}
-
-// sendResets sends queued reset mails until ctx ends, then those still
-// queued, for at most drainWait more.
-func (a *App) sendResets(ctx context.Context) {
-	// Work goes on for drainWait after ctx ends, so a mail being sent at
-	// shutdown is not cut off, then stops.
-	work, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	context.AfterFunc(ctx, func() { time.AfterFunc(drainWait, stop) })
-	for {
-		select {
-		case job := <-a.resets.jobs:
-			a.observer.ResetMail(a.sendReset(work, job))
-		case <-ctx.Done():
-			for {
-				select {
-				case job := <-a.resets.jobs:
-					a.observer.ResetMail(a.sendReset(work, job))
-				default:
-					return
-				}
-			}
-		}
-	}
 }
 
 // sendReset makes a reset token for the account with job's address, if
