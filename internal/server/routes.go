@@ -29,6 +29,8 @@ func (s *Server) routes(openAPIDoc []byte) {
 	api("PATCH /api/users/me/password", a.Authed(a.ChangePassword))
 	api("POST /api/users/forgot-password", a.Public(a.ForgotPassword))
 	api("POST /api/users/reset-password", a.Public(a.ResetPassword))
+	api("POST /api/users/verify-email", a.Public(a.VerifyEmail))
+	api("POST /api/users/me/verify-email", a.Authed(a.SendVerification))
 	api("GET /api/users/{user_id}", a.Public(a.User))
 	api("PATCH /api/users/{user_id}", a.Authed(a.PatchUser))
 	api("PUT /api/users/{user_id}", a.Authed(a.PutUser))
