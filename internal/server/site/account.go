@@ -96,7 +96,10 @@ type accountView struct {
 	Profile  *form
 	Picture  *form
 	Password *form
+	Verify   *form // the button that mails a new verification link
 	Sessions []sessionView
+	// RequireVerified: an unverified address cannot write posts.
+	RequireVerified bool
 }
 
 // The account page's forms, for renderAccount.
@@ -104,6 +107,7 @@ const (
 	profileForm  = "profile"
 	pictureForm  = "picture"
 	passwordForm = "password"
+	verifyForm   = "verify"
 )
 
 // sessionView is one of the caller's sessions.
@@ -129,6 +133,9 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {c.User.Email}}},
 		Picture:  &form{ID: pictureForm},
 		Password: &form{ID: passwordForm},
+		Verify:   &form{ID: verifyForm},
+
+		RequireVerified: s.app.RequiresVerifiedEmail(),
 	}
 	switch which {
 	case profileForm:
@@ -139,6 +146,9 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	case passwordForm:
 		f.ID = passwordForm
 		v.Password = f
+	case verifyForm:
+		f.ID = verifyForm
+		v.Verify = f
 	}
 	for _, sess := range sessions {
 		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.Session.ID})

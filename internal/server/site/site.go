@@ -507,6 +507,11 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if !known && status != http.StatusInternalServerError && !strings.HasPrefix(r.URL.Path, "/static/") {
 		c, _ = s.pageCaller(w, r)
 	}
+	if isUnverified(err) && c != nil {
+		if err := s.renderUnverified(w, r, c); err == nil {
+			return
+		}
+	}
 	v := view{Title: fmt.Sprintf("%d %s", status, http.StatusText(status)),
 		Data: errorView{Status: status, Text: http.StatusText(status), Message: msg}}
 	if err := s.render(w, r, c, status, "error", v); err != nil {
