@@ -48,6 +48,10 @@ type config struct {
 	ACMEEmail   string
 	TLSCertFile string
 	TLSKeyFile  string
+
+	// RequireVerifiedEmail: a new address waits for its link, and an
+	// unverified account cannot write posts.
+	RequireVerifiedEmail bool
 }
 
 // tls reports whether quill serves HTTPS.
@@ -89,6 +93,7 @@ var settings = []setting{
 	{"ACME_EMAIL", "", "contact address for the ACME account (optional)"},
 	{"TLS_CERT_FILE", "", "PEM certificate chain to serve HTTPS with instead of ACME; reloaded when it changes"},
 	{"TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE"},
+	{"REQUIRE_VERIFIED_EMAIL", "off", "on: accounts confirm their address before they write posts, and a new address takes effect once confirmed; off: at once"},
 }
 
 // letsEncrypt is Let's Encrypt's production ACME directory.
@@ -302,7 +307,21 @@ func parseConfig(v map[string]string) (config, error) {
 	if cfg.MetricsAddr, err = metricsAddr(v["METRICS_ADDR"], cfg); err != nil {
 		return cfg, err
 	}
+	if cfg.RequireVerifiedEmail, err = onOff(v, "REQUIRE_VERIFIED_EMAIL"); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// onOff reads a setting that is on or off.
+func onOff(v map[string]string, name string) (bool, error) {
+	switch v[name] {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s=%q: use on or off", name, v[name])
 }
 
 // checkSecret refuses keys that are short or public.

@@ -212,6 +212,8 @@ func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int
 		PublicURL:      cfg.PublicURL,
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
+
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	}
 }
 
