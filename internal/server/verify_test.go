@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -435,4 +436,27 @@ func requireScenarios() []apiScenario {
 func cmpJSON(t *testing.T, want string, got any) string {
 	t.Helper()
 	return cmp.Diff(decodeBody(t, []byte(want)), normalise(got))
+}
+
+// FuzzVerifyEmailToken sends arbitrary tokens to the API route that
+// confirms an address and to the page a link opens. Nothing may cause a
+// 500 or a panic, and nothing but Alice's own token verifies her
+// address.
+func FuzzVerifyEmailToken(f *testing.F) {
+	fx := newFixture(f, testDBs()[0], noLimits)
+	aliceToken := fx.verifyToken(f, "alice@example.com")
+	for _, seed := range []string{"", "x", strings.Repeat("A", 43), strings.Repeat("_", 43), aliceToken[:42] + "A", aliceToken + "=", "%00", "\u0000", "\xff"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		res, got := fx.do(t, "POST", "/api/users/verify-email", mustJSON(t, map[string]string{"token": token}), nil)
+		checkFuzzReply(t, "POST /api/users/verify-email", res, got)
+		page, _ := fx.do(t, "GET", "/verify-email?"+url.Values{"token": {token}}.Encode(), "", nil)
+		if page.StatusCode >= 500 {
+			t.Fatalf("GET /verify-email?token=%q = %d", token, page.StatusCode)
+		}
+		if token != aliceToken && res.StatusCode == http.StatusOK {
+			t.Fatalf("the token %q, not Alice's, verified an address", token)
+		}
+	})
 }
