@@ -142,7 +142,10 @@ func (a *App) ChangeAccount(ctx context.Context, c *Caller, userID int64, in Acc
 	if err := v.Err("username", "email", "password", "current_password"); err != nil {
 		return nil, err
 	}
-	if in.Password != nil || u.Email != c.User.Email {
+	// The pending address asked for again is no new change: a password
+	// was given for it.
+	again := a.requireVerified && c.User.PendingEmail != "" && u.Email == c.User.PendingEmail
+	if in.Password != nil || (u.Email != c.User.Email && !again) {
 		if in.CurrentPassword == nil || *in.CurrentPassword == "" {
 			return nil, blog.ErrNeedPassword
 		}
@@ -150,7 +153,15 @@ func (a *App) ChangeAccount(ctx context.Context, c *Caller, userID int64, in Acc
 			return nil, err
 		}
 	}
-	return a.saveAccount(ctx, c, &u, in.Password != nil, password)
+	return a.saveAccount(ctx, c, &profile{User: u, emailAsked: in.Email != nil}, in.Password != nil, password)
+}
+
+// profile is a change of the caller's username and email: User holds
+// them. emailAsked is false when the request did not name an email (a
+// PATCH of the username alone), which leaves a pending address be.
+type profile struct {
+	blog.User
+	emailAsked bool
 }
 
 // PasswordChange is a new password for the caller, confirmed with the
@@ -190,7 +201,7 @@ func (a *App) ChangePassword(ctx context.Context, c *Caller, in PasswordChange) 
 // caller authenticated with: a request authenticated before a password
 // change cannot write after it (blog.ErrInvalidToken). It returns the
 // account as saved.
-func (a *App) saveAccount(ctx context.Context, c *Caller, u *blog.User, setPassword bool, password string) (*blog.User, error) {
+func (a *App) saveAccount(ctx context.Context, c *Caller, u *profile, setPassword bool, password string) (*blog.User, error) {
 	var newHash string
 	if setPassword {
 		var err error
@@ -247,11 +258,12 @@ func (a *App) saveAccount(ctx context.Context, c *Caller, u *blog.User, setPassw
 	return saved, nil
 }
 
-// saveProfile stores in tx the username and email of u, a change of the
+// saveProfile stores in tx the username and email of p, a change of the
 // account old, and what a new email implies. link is the verification
-// link for u.Email when that is not old's address; stored reports
+// link for p.Email when that is not old's address; stored reports
 // whether it was stored, and so is to be mailed.
-func (a *App) saveProfile(ctx context.Context, tx *sqlstore.Tx, old *blog.User, u blog.User, link *emailLink) (stored bool, err error) {
+func (a *App) saveProfile(ctx context.Context, tx *sqlstore.Tx, old *blog.User, p profile, link *emailLink) (stored bool, err error) {
+	u := p.User
 	wanted := u.Email
 	pending := a.requireVerified && wanted != old.Email
 	if pending {
@@ -281,7 +293,7 @@ func (a *App) saveProfile(ctx context.Context, tx *sqlstore.Tx, old *blog.User, 
 			return false, err
 		}
 		return true, link.put(ctx, tx)
-	case wanted == old.Email && old.PendingEmail != "":
+	case p.emailAsked && wanted == old.Email && old.PendingEmail != "":
 		// The current address again: the change is called off.
 		if err := tx.SetPendingEmail(ctx, old.ID, ""); err != nil {
 			return false, err

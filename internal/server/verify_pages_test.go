@@ -157,7 +157,13 @@ func TestPagesRequireVerified(t *testing.T) {
 	wantRedirect(t, "change the address", res, "/account?done=profile")
 	_, body = v.get("/account")
 	wantContains(t, "the account page", body, `id="email-pending">Your new address, <strong>alice@new.example</strong>, takes effect`,
-		`value="alice@example.com"`, `id="verify-resend"`)
+		`Until then your address stays alice@example.com`, `id="email" name="email" type="email" autocomplete="email" value="alice@new.example"`, `id="verify-resend"`)
+	// Saving the form as it is shown, renamed, needs no password and
+	// keeps the address waiting.
+	res, _ = v.submit("/account", "/account", "username", "Alicia", "email", "alice@new.example")
+	wantRedirect(t, "rename while an address waits", res, "/account?done=profile")
+	_, body = v.get("/account")
+	wantContains(t, "the account page", body, `id="email-pending"`, `id="whoami">Alicia<`)
 	token = f.verifyToken(t, "alice@new.example")
 	res, body = v.get("/verify-email?token=" + token)
 	wantStatus(t, "open the link", res, http.StatusOK)

@@ -128,9 +128,13 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	if err != nil {
 		return err
 	}
+	email := c.User.Email
+	if c.User.PendingEmail != "" {
+		email = c.User.PendingEmail // what the user asked for; saving it again keeps it pending
+	}
 	v := accountView{
 		Done:     r.URL.Query().Get("done"),
-		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {c.User.Email}}},
+		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {email}}},
 		Picture:  &form{ID: pictureForm},
 		Password: &form{ID: passwordForm},
 		Verify:   &form{ID: verifyForm},
