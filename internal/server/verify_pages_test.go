@@ -69,9 +69,9 @@ func TestPageVerifyLoggedOut(t *testing.T) {
 	f := newFixture(t, testDBs()[0])
 	v := newVisitor(t, f, pageServer(t, f))
 	token := f.verifyToken(t, "alice@example.com")
-	res, body := v.submit("/verify-email?token="+token, "/verify-email", "token", token)
+	res, _ := v.submit("/verify-email?token="+token, "/verify-email", "token", token)
 	wantRedirect(t, "confirm", res, "/verify-email?done=1")
-	_, body = v.get("/verify-email?done=1")
+	_, body := v.get("/verify-email?done=1")
 	wantContains(t, "the verify page", body, `id="verify-done">Your email address is confirmed.`, `<a href="/login">Log in</a>`)
 	f.wantMe(t, "alice", privateJSON(f.users["alice"].ID, "Alice", "alice@example.com", true, ""))
 	// The access log names the page, never the link's query. (The
