@@ -119,8 +119,9 @@ type AccountChange struct {
 // voids every password reset link; with RequireVerifiedEmail it waits
 // instead, as the pending address, until confirmed (VerifyEmail), and
 // the current address back calls that off. Either way a link to confirm
-// it goes to the new address; once the address has changed, the old one
-// is told. A missing or empty CurrentPassword, where one is needed, is
+// it goes to the new address. The address the account had is told of a
+// new password, a new username, and once it has changed, a new address.
+// A missing or empty CurrentPassword, where one is needed, is
 // blog.ErrNeedPassword; a wrong one is blog.ErrWrongPassword and counts
 // as a failed login.
 func (a *App) ChangeAccount(ctx context.Context, c *Caller, userID int64, in AccountChange) (*blog.User, error) {
@@ -250,6 +251,9 @@ func (a *App) saveAccount(ctx context.Context, c *Caller, u *profile, setPasswor
 	}
 	if saved.Email != c.User.Email {
 		a.notifyEmailChanged(ctx, c.User, saved.Email)
+	}
+	if saved.Username != c.User.Username {
+		a.notifyAt(ctx, saved, c.User.Email, noticeUsernameChanged, c.User.Username)
 	}
 	if setPassword {
 		// To the address the account had: the one its owner is known to read.

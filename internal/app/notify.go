@@ -27,6 +27,7 @@ const (
 	noticePasskeyAdded                  // a passkey can now log in to the account
 	noticeTwoFactorOff                  // two-factor login was turned off
 	noticeEmailChanged                  // the account's address changed; sent to the old one
+	noticeUsernameChanged               // the account's username changed
 )
 
 // notify queues the notice kind to u's address. It is the one way a
@@ -44,7 +45,8 @@ func (a *App) notifyEmailChanged(ctx context.Context, old *blog.User, newEmail s
 }
 
 // notifyAt queues the notice kind about u to the address to; detail is
-// the new address of noticeEmailChanged.
+// the new address of noticeEmailChanged, the old name of
+// noticeUsernameChanged.
 func (a *App) notifyAt(ctx context.Context, u *blog.User, to string, kind notice, detail string) {
 	subject, what := noticeSubjects[kind].subject, noticeSubjects[kind].what
 	a.queueMail(ctx, outMail{
@@ -62,6 +64,7 @@ var noticeSubjects = map[notice]struct{ subject, what string }{
 	noticePasskeyAdded:    {"A passkey was added to your account", "passkey notice"},
 	noticeTwoFactorOff:    {"Two-factor login was turned off", "two-factor notice"},
 	noticeEmailChanged:    {"Your email address was changed", "email change notice"},
+	noticeUsernameChanged: {"Your username was changed", "username change notice"},
 }
 
 // noticeText is the body of the notice kind about u.
@@ -117,6 +120,14 @@ Log in, put your address back and change your password on your account
 page; if you cannot log in, write to the site's administrator:
 
 %s/account`, site)
+	case noticeUsernameChanged:
+		what = fmt.Sprintf(`the username of your account at %s was changed on %s, from
+%s to %s. Log in with the new name, or with your email address.`, site, when, detail, u.Username)
+		ifNot = fmt.Sprintf(`If it was not you, someone else has your account: ask for a password
+reset link at once, then see where your account is logged in:
+
+%s/forgot-password
+%s/account`, site, site)
 	}
 	return fmt.Sprintf(`Hello %s,
 

@@ -295,8 +295,12 @@ func TestEmailChangeOnceConfirmed(t *testing.T) {
 		if notice.To != "alice@example.com" || !strings.Contains(notice.Text, "a***@new.example") {
 			t.Errorf("change notice to %q:\n%s\nwant it to the old address", notice.To, notice.Text)
 		}
-		if got := len(box.all()); got != before+1 {
-			t.Errorf("%d mails since asking again for the pending address, want 1 (the notice)", got-before)
+		var since []string
+		for _, m := range box.all()[before:] {
+			since = append(since, m.Subject)
+		}
+		if got, want := strings.Join(since, "|"), "Your username was changed|Your username was changed|"+changedSubject; got != want {
+			t.Errorf("mails since asking again for the pending address: %q, want %q (the renames' and the change's notices)", got, want)
 		}
 		wantError(t, "ResetPassword(a link to the old address)", q.App.ResetPassword(ctx, app.PasswordReset{Token: reset, NewPassword: newPassword}), blog.ErrInvalidReset)
 		logIn(t, q, "alice@new.example", alicePassword)
@@ -445,6 +449,26 @@ func TestPasswordNotices(t *testing.T) {
 		}
 		secrets = append(secrets, "put-pass-phrase-5")
 		put := box.next(t, "Your password was changed")
+
+		// A rename is told too, naming both names.
+		c = logIn(t, q, "alice", "put-pass-phrase-5")
+		if _, err := q.App.ChangeAccount(ctx, c, alice.ID, app.AccountChange{Username: ptr("alicia")}); err != nil {
+			t.Fatal(err)
+		}
+		renamed := box.next(t, "Your username was changed")
+		if renamed.To != "new@example.com" || !strings.Contains(renamed.Text, "from\nalice to alicia") {
+			t.Errorf("rename notice to %q:\n%s\nwant it to new@example.com, naming both names", renamed.To, renamed.Text)
+		}
+		// Keeping the name in a PUT tells nothing.
+		c = logIn(t, q, "alicia", "put-pass-phrase-5")
+		before := len(box.all())
+		if _, err := q.App.ChangeAccount(ctx, c, alice.ID, app.AccountChange{Username: ptr("alicia"), Email: ptr("new@example.com")}); err != nil {
+			t.Fatal(err)
+		}
+		q.Stop()
+		if got := len(box.all()) - before; got != 0 {
+			t.Errorf("%d mails after a PUT that changed nothing, want 0", got)
+		}
 
 		for _, m := range []mail.Message{changed, wasReset, set, put} {
 			if m.To != "alice@example.com" {
