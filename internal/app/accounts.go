@@ -218,14 +218,14 @@ func (a *App) saveAccount(ctx context.Context, c *Caller, u *profile, setPasswor
 		}
 	}
 	var (
-		saved  *blog.User
-		mailTo bool // link was stored, to be mailed
+		saved    *blog.User
+		mailLink bool // link was stored, to be mailed
 	)
 	err := a.store.Write(ctx, func(tx *sqlstore.Tx) error {
-		mailTo = false
+		mailLink = false
 		if u != nil {
 			var err error
-			if mailTo, err = a.saveProfile(ctx, tx, c.User, *u, link); err != nil {
+			if mailLink, err = a.saveProfile(ctx, tx, c.User, *u, link); err != nil {
 				return err
 			}
 		}
@@ -246,7 +246,7 @@ func (a *App) saveAccount(ctx context.Context, c *Caller, u *profile, setPasswor
 	if err != nil {
 		return nil, err
 	}
-	if mailTo {
+	if mailLink {
 		a.sendEmailLink(ctx, saved, link)
 	}
 	if saved.Email != c.User.Email {

@@ -139,10 +139,12 @@ func (a *App) VerifyEmail(ctx context.Context, in EmailConfirmation) (*blog.User
 			return err
 		}
 		var ok bool
-		switch changed = email == old.PendingEmail && email != old.Email; {
+		changed = false
+		switch {
 		case email == old.Email:
 			ok, err = tx.MarkEmailVerified(ctx, userID, email, now)
-		case changed:
+		case email == old.PendingEmail:
+			changed = true
 			if ok, err = tx.ConfirmPendingEmail(ctx, userID, email, now); ok && err == nil {
 				// Whoever holds the old mailbox must not keep a way in.
 				err = tx.DeletePasswordResets(ctx, userID)
