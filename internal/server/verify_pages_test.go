@@ -42,6 +42,10 @@ func TestPageVerifyEmail(t *testing.T) {
 	if strings.Contains(body, `id="verify-resend"`) {
 		t.Error("the account page of a verified address offers to send a link")
 	}
+	// A page shown before, sending a link all the same: it says why not.
+	res, body = v.submit("/account", "/account/verify-email")
+	wantStatus(t, "send a link for a verified address", res, http.StatusBadRequest)
+	wantContains(t, "the account page", body, "Your email address is already verified")
 
 	// Again: the link is used up.
 	res, body = v.get("/verify-email?token=" + token)
