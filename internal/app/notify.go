@@ -67,76 +67,67 @@ var noticeSubjects = map[notice]struct{ subject, what string }{
 	noticeUsernameChanged: {"Your username was changed", "username change notice"},
 }
 
-// noticeText is the body of the notice kind about u.
+// noticeText is the body of the notice kind about u: what happened, the
+// facts on lines of their own, what it did, and what to do if it was not
+// the account's owner.
 func (a *App) noticeText(u *blog.User, kind notice, detail string) string {
-	when := a.now().UTC().Format("2 January 2006 at 15:04 UTC")
 	site := a.publicURL
-	var what, ifNot string
+	var (
+		what, did, ifNot string
+		facts            [][2]string
+	)
+	stolen := fmt.Sprintf(`If it was not you, someone else has your account: ask for a password
+reset link at once, then see where your account is logged in:
+
+  %s/forgot-password
+  %s/account`, site, site)
 	switch kind {
 	case noticePasswordChanged:
-		what = fmt.Sprintf(`the password of your account at %s was changed on %s, by someone
-logged in to it who knew the old password. Every other session of the
-account was logged out.`, site, when)
-		ifNot = fmt.Sprintf(`If it was not you, someone else knows your password and has changed
-it. Ask for a reset link at once, and then see where your account is
-logged in:
-
-%s/forgot-password
-%s/account`, site, site)
+		what = "The password of your account was changed, by someone logged in to it\nwho knew the old password."
+		did = "Every other session of the account was logged out."
+		ifNot = stolen
 	case noticePasswordReset:
-		what = fmt.Sprintf(`the password of your account at %s was reset on %s, with a link
-mailed to this address. Every session of the account was logged out.`, site, when)
+		what = "The password of your account was reset, with a link mailed to this\naddress."
+		did = "Every session of the account was logged out."
 		ifNot = fmt.Sprintf(`If it was not you, someone can read this mailbox: secure it (change
 its password), then ask for a reset link yourself:
 
-%s/forgot-password`, site)
+  %s/forgot-password`, site)
 	case noticePasswordSet:
-		what = fmt.Sprintf(`the password of your account at %s was set by the site's
-administrator on %s. Every session of the account was logged out.`, site, when)
-		ifNot = `If you did not ask for it, write to the site's administrator.`
+		what = "The password of your account was set by the site's administrator."
+		did = "Every session of the account was logged out."
+		ifNot = "If you did not ask for it, write to the site's administrator."
 	case noticePasskeyAdded:
-		what = fmt.Sprintf(`a passkey was added to your account at %s on %s. It can log in to
-your account without the password.`, site, when)
-		ifNot = fmt.Sprintf(`If it was not you, someone else has your account: ask for a password
-reset link at once, then remove the passkey on your account page:
-
-%s/forgot-password
-%s/account`, site, site)
+		what = "A passkey was added to your account."
+		did = "It can log in to your account without the password."
+		ifNot = stolen + "\n\nand remove the passkey there."
 	case noticeTwoFactorOff:
-		what = fmt.Sprintf(`two-factor login was turned off for your account at %s on %s.
-From now on the password alone logs in.`, site, when)
-		ifNot = fmt.Sprintf(`If it was not you, someone else has your account: ask for a password
-reset link at once, then turn two-factor login on again on your account
-page:
-
-%s/forgot-password
-%s/account`, site, site)
+		what = "Two-factor login was turned off for your account."
+		did = "From now on the password alone logs in."
+		ifNot = stolen + "\n\nand turn two-factor login on again there."
 	case noticeEmailChanged:
-		what = fmt.Sprintf(`the email address of your account at %s was changed on %s, from
-this address to %s. Mail for the account, password reset links
-included, now goes there; links sent here before no longer work.`, site, when, maskEmail(detail))
+		what = "The email address of your account was changed, from this address to\nanother."
+		facts = append(facts, [2]string{"New address", maskEmail(detail)})
+		did = "Mail for the account, password reset links included, now goes there;\nlinks sent here before no longer work."
 		ifNot = fmt.Sprintf(`If it was not you, someone who knows your password has changed it.
 Log in, put your address back and change your password on your account
 page; if you cannot log in, write to the site's administrator:
 
-%s/account`, site)
+  %s/account`, site)
 	case noticeUsernameChanged:
-		what = fmt.Sprintf(`the username of your account at %s was changed on %s, from
-%s to %s. Log in with the new name, or with your email address.`, site, when, detail, u.Username)
-		ifNot = fmt.Sprintf(`If it was not you, someone else has your account: ask for a password
-reset link at once, then see where your account is logged in:
-
-%s/forgot-password
-%s/account`, site, site)
+		what = "The username of your account was changed."
+		facts = append(facts, [2]string{"Old name", detail}, [2]string{"New name", u.Username})
+		did = "Log in with the new name, or with your email address."
+		ifNot = stolen
 	}
-	return fmt.Sprintf(`Hello %s,
-
-%s
-
-If that was you, there is nothing more to do.
-
-%s
-`, u.Username, what, ifNot)
+	facts = append([][2]string{{"Site", site}, {"When", a.now().UTC().Format("2 January 2006 at 15:04 UTC")}}, facts...)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\n%s\n\n", u.Username, what)
+	for _, f := range facts {
+		fmt.Fprintf(&b, "  %-12s %s\n", f[0]+":", f[1])
+	}
+	fmt.Fprintf(&b, "\n%s\n\nIf that was you, there is nothing more to do.\n\n%s\n", did, ifNot)
+	return b.String()
 }
 
 // maskEmail hides most of an address's local part (n***@example.com): a

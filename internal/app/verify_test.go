@@ -456,7 +456,7 @@ func TestPasswordNotices(t *testing.T) {
 			t.Fatal(err)
 		}
 		renamed := box.next(t, "Your username was changed")
-		if renamed.To != "new@example.com" || !strings.Contains(renamed.Text, "from\nalice to alicia") {
+		if renamed.To != "new@example.com" || !strings.Contains(renamed.Text, "Old name:    alice\n  New name:    alicia\n") {
 			t.Errorf("rename notice to %q:\n%s\nwant it to new@example.com, naming both names", renamed.To, renamed.Text)
 		}
 		// Keeping the name in a PUT tells nothing.
