@@ -49,6 +49,9 @@ type Config struct {
 	ThrottleLogins bool
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
+	// SearchTimeout is how long a search may run before it is answered
+	// with ErrSearchTooSlow; optional: 5 s.
+	SearchTimeout time.Duration
 	// RequireVerifiedEmail: a new address takes effect only once
 	// confirmed, and accounts whose address is not verified cannot write
 	// posts (verify.go). Off: a new address takes effect at once,
@@ -84,7 +87,9 @@ type App struct {
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
 
-	rendered *markdown.Cache // posts' HTML and excerpts, by post id
+	rendered      *markdown.Cache // posts' HTML and excerpts, by post id
+	searches      *searchSlots
+	searchTimeout time.Duration
 
 	outbox          chan outMail // mails other than reset mails, not yet sent (mail.go)
 	requireVerified bool         // Config.RequireVerifiedEmail
@@ -93,25 +98,30 @@ type App struct {
 // New returns an App.
 func New(cfg Config) *App {
 	a := &App{
-		store:      cfg.Store,
-		hasher:     cfg.Hasher,
-		policy:     cfg.Policy,
-		tokens:     cfg.Tokens,
-		logger:     cfg.Logger,
-		sessionTTL: cfg.SessionTTL,
-		publicURL:  trimSlash(cfg.PublicURL),
-		mailer:     cfg.Mailer,
-		throttle:   cfg.ThrottleLogins,
-		observer:   cfg.Observer,
-		now:        cfg.Now,
-		random:     cfg.Random,
-		lastUsed:   newLastUsed(),
-		resets:     newResetQueue(),
-		pictures:   newMemoryBudget(pictureBudget, pictureWait),
-		rendered:   markdown.NewCache(renderCacheBudget),
+		store:         cfg.Store,
+		hasher:        cfg.Hasher,
+		policy:        cfg.Policy,
+		tokens:        cfg.Tokens,
+		logger:        cfg.Logger,
+		sessionTTL:    cfg.SessionTTL,
+		publicURL:     trimSlash(cfg.PublicURL),
+		mailer:        cfg.Mailer,
+		throttle:      cfg.ThrottleLogins,
+		observer:      cfg.Observer,
+		now:           cfg.Now,
+		random:        cfg.Random,
+		lastUsed:      newLastUsed(),
+		resets:        newResetQueue(),
+		pictures:      newMemoryBudget(pictureBudget, pictureWait),
+		rendered:      markdown.NewCache(renderCacheBudget),
+		searches:      newSearchSlots(defaultSearchSlots(), searchWait),
+		searchTimeout: cfg.SearchTimeout,
 
 		outbox:          make(chan outMail, outboxSize),
 		requireVerified: cfg.RequireVerifiedEmail,
+	}
+	if a.searchTimeout <= 0 {
+		a.searchTimeout = defaultSearchTimeout
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
