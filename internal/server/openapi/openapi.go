@@ -84,7 +84,7 @@ func operations() []operation {
 		{
 			method: "PATCH", path: "/api/users/me/password", id: "changePassword", tag: "sessions", authed: true,
 			summary: "Change your password",
-			description: "Every other session ends, and so does any reset link. A wrong current_password counts as a failed login " +
+			description: "Every other session ends, and so does any reset link; the account's address is told. A wrong current_password counts as a failed login " +
 				"of the account: after five in a row the next attempt waits (429), as a login would.",
 			body: jsonBody("PasswordChange"), status: 200, result: ref("Detail"),
 			errors: []int{400, 401, 413, 415, 422, 429},
@@ -99,7 +99,7 @@ func operations() []operation {
 		},
 		{
 			method: "POST", path: "/api/users/reset-password", id: "resetPassword", tag: "sessions",
-			summary: "Set a new password with a reset link's token", description: "Every session of the account ends.",
+			summary: "Set a new password with a reset link's token", description: "Every session of the account ends, and the account's address is told.",
 			body: jsonBody("ResetPassword"), status: 200, result: ref("Detail"),
 			errors: []int{400, 413, 415, 422},
 		},
@@ -129,7 +129,7 @@ func operations() []operation {
 			summary: "Change your username or email",
 			description: "Changing the email needs current_password; a wrong one counts as a failed login " +
 				"of the account (429 after five). A username that is taken, ignoring case and width, or that looks like a taken one is 400. " +
-				newEmail,
+				newUsername + " " + newEmail,
 			params: []string{"user_id"}, body: jsonBody("UserUpdate"),
 			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422, 429},
 		},
@@ -137,7 +137,8 @@ func operations() []operation {
 			method: "PUT", path: "/api/users/{user_id}", id: "replaceUser", tag: "users", authed: true,
 			summary: "Replace your username, email and optionally password",
 			description: "Changing the email or the password needs current_password (a wrong one counts as a failed login of the account: " +
-				"429 after five). A new password ends every other session and any reset link, and the account's address is told. " + newEmail,
+				"429 after five). A new password ends every other session and any reset link, and the account's address is told. " +
+				newUsername + " " + newEmail,
 			params: []string{"user_id"}, body: jsonBody("UserReplace"),
 			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422, 429},
 		},
@@ -225,7 +226,8 @@ const (
 		"By default it takes effect at once, unverified, and voids any reset link. On a server that requires verified addresses " +
 		"(REQUIRE_VERIFIED_EMAIL), it waits as pending_email, and email stays as it was, until its link is confirmed; " +
 		"the current email again calls the change off."
-	mayWrite = "On a server that requires verified addresses (REQUIRE_VERIFIED_EMAIL), an account whose address is not verified " +
+	newUsername = "A new username is told to the account's address, naming the old and the new name."
+	mayWrite    = "On a server that requires verified addresses (REQUIRE_VERIFIED_EMAIL), an account whose address is not verified " +
 		"gets 403 with code email_unverified."
 )
 
