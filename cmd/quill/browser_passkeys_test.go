@@ -86,7 +86,7 @@ func browserPasskeys(t *testing.T) {
 
 	// 5. Remove it; a login with it then fails.
 	b.do("remove it",
-		chromedp.Click(chromedp.CSS(`.passkeys form[action$="/delete"] button[type=submit]`)),
+		chromedp.Click(chromedp.CSS(`.passkeys form[action$="/delete#passkeys"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#no-passkeys")))
 	b.wantText("p.notice", "Your passkey is removed: it no longer logs in. A notice is on its way to your email address.")
 	b.do("log out",

@@ -68,6 +68,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("Sessions", func(t *testing.T) { browserSessions(t, startBinary(t)) })
 	t.Run("DocsLayout", func(t *testing.T) { browserDocsLayout(t, startBinary(t)) })
 	t.Run("Phone", func(t *testing.T) { browserPhone(t, startBinary(t)) })
+	t.Run("VerifyEmail", func(t *testing.T) { browserVerifyEmail(t) })
 }
 
 // startBinary runs `quill serve` on a free port of 127.0.0.1 with a new
@@ -463,13 +464,10 @@ func browserForgotPassword(t *testing.T) {
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#forgot-sent")))...)...)
 
-	msgs := sink.WaitMessages(t, 1)
-	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0].Address != "grace@example.com" {
-		t.Fatalf("the sink received %+v, want one mail to grace@example.com", msgs)
-	}
-	link := resetLinkRE.FindString(msgs[0].Text)
+	m := waitMail(t, sink, "grace@example.com", "Reset your password")
+	link := resetLinkRE.FindString(m.Text)
 	if !strings.HasPrefix(link, base+"/reset-password?token=") {
-		t.Fatalf("the mail has no reset link to %s:\n%s", base, msgs[0].Text)
+		t.Fatalf("the mail has no reset link to %s:\n%s", base, m.Text)
 	}
 
 	b.do("open the link and set a new password", append([]chromedp.Action[chromedp.Void]{

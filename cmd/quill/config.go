@@ -53,6 +53,10 @@ type config struct {
 	BackupDir      string
 	BackupInterval time.Duration
 	BackupKeep     int
+
+	// RequireVerifiedEmail: a new address waits for its link, and an
+	// unverified account cannot write posts.
+	RequireVerifiedEmail bool
 }
 
 // tls reports whether quill serves HTTPS.
@@ -97,6 +101,7 @@ var settings = []setting{
 	{"BACKUP_DIR", "", "directory where serve takes scheduled backups of a SQLite database; unset: none"},
 	{"BACKUP_INTERVAL", "24h", "time between scheduled backups, such as 24h or 6h30m; the first is one interval after start"},
 	{"BACKUP_KEEP", "7", "how many scheduled backups to keep in BACKUP_DIR; older ones are deleted"},
+	{"REQUIRE_VERIFIED_EMAIL", "off", "on: accounts confirm their address before they write posts, and a new address takes effect once confirmed; off: at once"},
 }
 
 // letsEncrypt is Let's Encrypt's production ACME directory.
@@ -319,7 +324,21 @@ func parseConfig(v map[string]string) (config, error) {
 		return cfg, fmt.Errorf("BACKUP_KEEP=%q must be a whole number from 1 to 10000: how many scheduled backups to keep", v["BACKUP_KEEP"])
 	}
 	cfg.BackupKeep = keep
+	if cfg.RequireVerifiedEmail, err = onOff(v, "REQUIRE_VERIFIED_EMAIL"); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// onOff reads a setting that is on or off.
+func onOff(v map[string]string, name string) (bool, error) {
+	switch v[name] {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s=%q: use on or off", name, v[name])
 }
 
 // checkSecret refuses keys that are short or public.

@@ -57,6 +57,8 @@ Usage:
                                       delete an account with its posts
   quill user sessions [--revoke-all] (--username U | --email E | --id N)
                                       list, or end, the account's sessions
+  quill user verify-email (--username U | --email E | --id N)
+                                      mark the account's address verified
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
   quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200

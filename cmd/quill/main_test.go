@@ -312,6 +312,7 @@ func TestStartupErrors(t *testing.T) {
 			want: []string{"cannot listen on " + busy.Addr().String(), "ADDR"}},
 		{name: "LOG_FORMAT", env: map[string]string{"LOG_FORMAT": "xml"}, want: []string{"LOG_FORMAT"}},
 		{name: "RATE_LIMITS", env: map[string]string{"RATE_LIMITS": "maybe"}, want: []string{"RATE_LIMITS"}},
+		{name: "REQUIRE_VERIFIED_EMAIL", env: map[string]string{"REQUIRE_VERIFIED_EMAIL": "yes"}, want: []string{"REQUIRE_VERIFIED_EMAIL", "on or off"}},
 		{name: "malformed .env", dotenv: "SECRET_KEY\n", want: []string{".env line 1"}},
 	}
 	for _, tt := range tests {

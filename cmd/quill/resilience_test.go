@@ -284,9 +284,9 @@ func TestHostileHTTP(t *testing.T) {
 }
 
 // TestLogsKeepSecrets runs a session of registrations, logins, failures,
-// bad requests and a password reset against the real server, then searches
-// everything it logged for the passwords, tokens, hashes, reset link and
-// key that went by.
+// bad requests, a verified address and a password reset against the real
+// server, then searches everything it logged for the passwords, tokens,
+// hashes, verification and reset links and key that went by.
 func TestLogsKeepSecrets(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -353,11 +353,20 @@ func TestLogsKeepSecrets(t *testing.T) {
 	do("PATCH", fmt.Sprintf("/api/users/%d", me.ID), "application/json",
 		fmt.Sprintf(`{"email":"alice2@example.com","current_password":%q}`, secret("wrong-current")), auth, http.StatusBadRequest)
 
+	// Alice's verification link, used.
+	verify := regexp.MustCompile(`http://quill\.test/verify-email\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(
+		waitMail(t, mp, "alice@example.com", "Confirm your email address").Text)
+	if verify == nil {
+		t.Fatal("no verification link in Alice's mail")
+	}
+	secrets["verification link"], secrets["verification token"] = verify[0], verify[1]
+	do("POST", "/api/users/verify-email", "application/json", fmt.Sprintf(`{"token":%q}`, verify[1]), nil, http.StatusOK)
+
 	do("POST", "/api/users/forgot-password", "application/json", `{"email":"alice@example.com"}`, nil, http.StatusAccepted)
-	msgs := mp.WaitMessages(t, 1)
-	link := regexp.MustCompile(`http://quill\.test/reset-password\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(msgs[0].Text)
+	reset := waitMail(t, mp, "alice@example.com", "Reset your password")
+	link := regexp.MustCompile(`http://quill\.test/reset-password\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(reset.Text)
 	if link == nil {
-		t.Fatalf("no reset link in the mail:\n%s", msgs[0].Text)
+		t.Fatalf("no reset link in the mail:\n%s", reset.Text)
 	}
 	secrets["reset link"], secrets["reset token"] = link[0], link[1]
 	do("POST", "/api/users/reset-password", "application/json",

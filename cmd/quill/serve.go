@@ -227,6 +227,8 @@ func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int
 		Mailer:         mailer,
 		ThrottleLogins: cfg.RateLimits,
 		Passkeys:       passkeyConfig(cfg),
+
+		RequireVerifiedEmail: cfg.RequireVerifiedEmail,
 	}
 }
 

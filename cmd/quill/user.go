@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/mail"
 )
 
 const userUsage = `Usage: quill user COMMAND [flags]
@@ -23,14 +25,18 @@ const userUsage = `Usage: quill user COMMAND [flags]
 Administer accounts in the database DATABASE_URL names.
 
 Commands:
-  create --username U --email E                    create an account
+  create --username U --email E                    create an account; its address is mailed a link to confirm it
   set-password (--username U | --email E | --id N) set a new password; ends every session and reset link
   delete (--username U | --email E | --id N)       delete an account with its posts and sessions
   sessions (--username U | --email E | --id N)     list the account's sessions
   sessions --revoke-all (…)                        end every session of the account
+  verify-email (--username U | --email E | --id N) mark the account's address verified, vouching for it
 
 Passwords are never flags: they are read from a prompt that does not echo,
 or, when standard input is not a terminal, from its first line.
+
+Mail (a new account's link, the notice of a new password) goes through
+SMTP_URL's server; when it is unset, it is written to standard error.
 
 Run "quill user COMMAND --help" for a command's flags.
 `
@@ -38,7 +44,7 @@ Run "quill user COMMAND --help" for a command's flags.
 // user runs the account administration commands.
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return &usageError{"user needs a command: create, set-password, delete or sessions"}
+		return &usageError{"user needs a command: create, set-password, delete, sessions or verify-email"}
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
@@ -53,8 +59,10 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return userDelete(ctx, args, getenv, stdout, stderr)
 	case "sessions":
 		return userSessions(ctx, args, getenv, stdout, stderr)
+	case "verify-email":
+		return userVerifyEmail(ctx, args, getenv, stdout, stderr)
 	}
-	return &usageError{fmt.Sprintf("unknown user command %q; use create, set-password, delete or sessions", cmd)}
+	return &usageError{fmt.Sprintf("unknown user command %q; use create, set-password, delete, sessions or verify-email", cmd)}
 }
 
 func userCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -62,7 +70,7 @@ func userCreate(ctx context.Context, args []string, getenv func(string) string, 
 	cfg, fs, err := loadCommandConfig(command{
 		name:  "user create",
 		args:  " --username U --email E",
-		about: "Creates an account. The password is read from a prompt, or from the first line of standard input.",
+		about: "Creates an account, and mails its address a link to confirm it. The password is read from a prompt, or from the first line of standard input.",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&username, "username", "", "the new account's username (required)")
 			fs.StringVar(&email, "email", "", "the new account's email address (required)")
@@ -83,7 +91,7 @@ func userCreate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 
-	quill, done, err := openApp(ctx, cfg)
+	quill, done, err := openMailingApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -124,7 +132,7 @@ func userSetPassword(ctx context.Context, args []string, getenv func(string) str
 	quill, done, u, err := openAccount(ctx, &sel, command{
 		name:  "user set-password",
 		args:  " (--username U | --email E | --id N)",
-		about: "Sets a new password and ends every session of the account. The password is read from a prompt, or from the first line of standard input.",
+		about: "Sets a new password and ends every session of the account, whose address is told. The password is read from a prompt, or from the first line of standard input.",
 		flags: sel.define,
 	}, args, getenv, stderr)
 	if err != nil {
@@ -217,15 +225,72 @@ func userSessions(ctx context.Context, args []string, getenv func(string) string
 	return tw.Flush()
 }
 
+// userVerifyEmail marks an account's address verified.
+func userVerifyEmail(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var sel selector
+	quill, done, u, err := openAccount(ctx, &sel, command{
+		name:  "user verify-email",
+		args:  " (--username U | --email E | --id N)",
+		about: "Marks the account's address verified, as if its owner had opened the link mailed to it: you vouch for the address.",
+		flags: sel.define,
+	}, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if u.EmailVerified() {
+		fmt.Fprintf(stdout, "the address of user %s is verified already\n", describe(u))
+		return nil
+	}
+	err = quill.MarkEmailVerified(ctx, u)
+	if errors.Is(err, blog.ErrInvalidVerification) {
+		return fmt.Errorf("the address of user %s changed meanwhile; nothing was changed, try again", describe(u))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "marked the address of user %s verified\n", describe(u))
+	return nil
+}
+
 // openApp opens the database cfg names and returns the application layer
 // on it for one command, and the function that closes it. Hashing gets
 // one slot: a command hashes one password at most.
 func openApp(ctx context.Context, cfg config) (*app.App, func(), error) {
+	return openMailingApp(ctx, cfg, nil)
+}
+
+// openMailingApp is openApp for a command that may mail (a new account's
+// verification link, a password notice): through SMTP_URL's server, or,
+// when it is unset, written to stderr. Its done function sends what was
+// queued before it closes the database; a mail that fails is reported on
+// stderr and fails nothing. With stderr nil, no mail is sent.
+func openMailingApp(ctx context.Context, cfg config, stderr io.Writer) (*app.App, func(), error) {
+	var (
+		logger *slog.Logger
+		mailer app.Mailer
+	)
+	if stderr != nil {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		mailer = mail.NewLog(slog.New(slog.NewTextHandler(stderr, nil)))
+		if cfg.SMTPURL != "" {
+			var err error
+			if mailer, err = newMailer(cfg, logger); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	store, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	return newApp(cfg, store, nil, 1, nil), func() { store.Close() }, nil
+	quill := newApp(cfg, store, logger, 1, mailer)
+	return quill, func() {
+		if stderr != nil {
+			quill.SendQueuedMail(context.WithoutCancel(ctx))
+		}
+		store.Close()
+	}, nil
 }
 
 // selector names one account by exactly one of --username, --email, --id.
@@ -241,7 +306,7 @@ func openAccount(ctx context.Context, sel *selector, cmd command, args []string,
 	if err := sel.check(fs); err != nil {
 		return nil, nil, nil, err
 	}
-	if quill, done, err = openApp(ctx, cfg); err != nil {
+	if quill, done, err = openMailingApp(ctx, cfg, stderr); err != nil {
 		return nil, nil, nil, err
 	}
 	if u, err = sel.find(ctx, quill); err != nil {

@@ -15,7 +15,8 @@ type Registration struct {
 	Problems                  []blog.Problem
 }
 
-// Register creates an account. A username that is taken (ignoring case
+// Register creates an account, whose address is unverified: a link to
+// confirm it is mailed. A username that is taken (ignoring case
 // and width) is blog.ErrUsernameTaken, an email that is taken
 // blog.ErrEmailTaken; when both are, the username is named.
 func (a *App) Register(ctx context.Context, in Registration) (*blog.User, error) {
@@ -52,10 +53,18 @@ func (a *App) register(ctx context.Context, in Registration, start *SessionStart
 	if u.PasswordHash, err = a.hasher.Hash(ctx, password); err != nil {
 		return nil, err
 	}
+	link, err := a.newEmailLink(0, u.Email)
+	if err != nil {
+		return nil, err
+	}
 	login := &Login{User: u}
 	err = a.store.Write(ctx, func(tx *sqlstore.Tx) error {
 		created := *u
 		if err := tx.CreateUser(ctx, &created); err != nil {
+			return err
+		}
+		link.rec.UserID = created.ID
+		if err := link.put(ctx, tx); err != nil {
 			return err
 		}
 		login = &Login{User: &created}
@@ -69,6 +78,7 @@ func (a *App) register(ctx context.Context, in Registration, start *SessionStart
 	if err != nil {
 		return nil, err
 	}
+	a.sendEmailLink(ctx, login.User, link)
 	return login, nil
 }
 
@@ -103,11 +113,17 @@ type AccountChange struct {
 }
 
 // ChangeAccount applies a change to the account userID, which must be the
-// caller's (blog.ErrNotYourAccount), in one transaction: a new email voids
-// every password reset link; a new password also ends every other session
-// and clears the login throttle of the account's names. A missing or
-// empty CurrentPassword, where one is needed, is blog.ErrNeedPassword; a
-// wrong one is blog.ErrWrongPassword and counts as a failed login.
+// caller's (blog.ErrNotYourAccount), in one transaction: a new password
+// also ends every other session and clears the login throttle of the
+// account's names. A new email takes effect at once, unverified, and
+// voids every password reset link; with RequireVerifiedEmail it waits
+// instead, as the pending address, until confirmed (VerifyEmail), and
+// the current address back calls that off. Either way a link to confirm
+// it goes to the new address. The address the account had is told of a
+// new password, a new username, and once it has changed, a new address.
+// A missing or empty CurrentPassword, where one is needed, is
+// blog.ErrNeedPassword; a wrong one is blog.ErrWrongPassword and counts
+// as a failed login.
 func (a *App) ChangeAccount(ctx context.Context, c *Caller, userID int64, in AccountChange) (*blog.User, error) {
 	if userID != c.User.ID {
 		return nil, blog.ErrNotYourAccount
@@ -127,7 +143,10 @@ func (a *App) ChangeAccount(ctx context.Context, c *Caller, userID int64, in Acc
 	if err := v.Err("username", "email", "password", "current_password"); err != nil {
 		return nil, err
 	}
-	if in.Password != nil || u.Email != c.User.Email {
+	// The pending address asked for again is no new change: a password
+	// was given for it.
+	again := a.requireVerified && c.User.PendingEmail != "" && u.Email == c.User.PendingEmail
+	if in.Password != nil || (u.Email != c.User.Email && !again) {
 		if in.CurrentPassword == nil || *in.CurrentPassword == "" {
 			return nil, blog.ErrNeedPassword
 		}
@@ -135,7 +154,15 @@ func (a *App) ChangeAccount(ctx context.Context, c *Caller, userID int64, in Acc
 			return nil, err
 		}
 	}
-	return a.saveAccount(ctx, c, &u, in.Password != nil, password)
+	return a.saveAccount(ctx, c, &profile{User: u, emailAsked: in.Email != nil}, in.Password != nil, password)
+}
+
+// profile is a change of the caller's username and email: User holds
+// them. emailAsked is false when the request did not name an email (a
+// PATCH of the username alone), which leaves a pending address be.
+type profile struct {
+	blog.User
+	emailAsked bool
 }
 
 // PasswordChange is a new password for the caller, confirmed with the
@@ -148,8 +175,9 @@ type PasswordChange struct {
 // ChangePassword sets a new password for the caller, who must give the
 // current one, in one transaction with what it implies: every other
 // session ends, reset links are void, the login throttle of the account's
-// names is cleared. A wrong current password (an empty one too) is
-// blog.ErrWrongPassword and counts as a failed login.
+// names is cleared. The account's address is told. A wrong current
+// password (an empty one too) is blog.ErrWrongPassword and counts as a
+// failed login.
 func (a *App) ChangePassword(ctx context.Context, c *Caller, in PasswordChange) error {
 	v := blog.Validator{Problems: in.Problems}
 	var password string
@@ -168,10 +196,13 @@ func (a *App) ChangePassword(ctx context.Context, c *Caller, in PasswordChange) 
 
 // saveAccount stores the caller's new profile u (nil: unchanged) and, if
 // setPassword, the new password, with every consequence, in one
-// transaction. Every write is conditional on the password hash the caller
-// authenticated with: a request authenticated before a password change
-// cannot write after it (blog.ErrInvalidToken).
-func (a *App) saveAccount(ctx context.Context, c *Caller, u *blog.User, setPassword bool, password string) (*blog.User, error) {
+// transaction, then queues the mails that tell of it: a link to a new
+// address, and notices to the address the account had (see
+// ChangeAccount). Every write is conditional on the password hash the
+// caller authenticated with: a request authenticated before a password
+// change cannot write after it (blog.ErrInvalidToken). It returns the
+// account as saved.
+func (a *App) saveAccount(ctx context.Context, c *Caller, u *profile, setPassword bool, password string) (*blog.User, error) {
 	var newHash string
 	if setPassword {
 		var err error
@@ -179,37 +210,103 @@ func (a *App) saveAccount(ctx context.Context, c *Caller, u *blog.User, setPassw
 			return nil, err
 		}
 	}
-	saved := *c.User
+	var link *emailLink
+	if u != nil && u.Email != c.User.Email {
+		var err error
+		if link, err = a.newEmailLink(c.User.ID, u.Email); err != nil {
+			return nil, err
+		}
+	}
+	var (
+		saved    *blog.User
+		mailLink bool // link was stored, to be mailed
+	)
 	err := a.store.Write(ctx, func(tx *sqlstore.Tx) error {
-		saved = *c.User
+		mailLink = false
 		if u != nil {
-			saved = *u
-			saved.PasswordHash = c.User.PasswordHash
-			if err := tx.UpdateProfile(ctx, &saved); err != nil {
+			var err error
+			if mailLink, err = a.saveProfile(ctx, tx, c.User, *u, link); err != nil {
 				return err
-			}
-			if saved.Email != c.User.Email {
-				// Whoever holds the old mailbox must not keep a way in.
-				if err := tx.DeletePasswordResets(ctx, c.User.ID); err != nil {
-					return err
-				}
 			}
 		}
 		if setPassword {
 			if err := tx.SetPasswordHash(ctx, c.User.ID, c.User.PasswordHash, newHash); err != nil {
 				return err
 			}
-			saved.PasswordHash = newHash
-			if _, err := a.passwordReplaced(ctx, tx, &saved, c.Session.ID); err != nil {
+			user := *c.User
+			user.PasswordHash = newHash
+			if _, err := a.passwordReplaced(ctx, tx, &user, c.Session.ID); err != nil {
 				return err
 			}
 		}
-		return nil
+		var err error
+		saved, err = tx.User(ctx, c.User.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &saved, nil
+	if mailLink {
+		a.sendEmailLink(ctx, saved, link)
+	}
+	if saved.Email != c.User.Email {
+		a.notifyEmailChanged(ctx, c.User, saved.Email)
+	}
+	if saved.Username != c.User.Username {
+		a.notifyAt(ctx, saved, c.User.Email, noticeUsernameChanged, noticeDetail{oldName: c.User.Username})
+	}
+	if setPassword {
+		// To the address the account had: the one its owner is known to read.
+		a.notifyAt(ctx, saved, c.User.Email, noticePasswordChanged, noticeDetail{})
+	}
+	return saved, nil
+}
+
+// saveProfile stores in tx the username and email of p, a change of the
+// account old, and what a new email implies. link is the verification
+// link for p.Email when that is not old's address; stored reports
+// whether it was stored, and so is to be mailed.
+func (a *App) saveProfile(ctx context.Context, tx *sqlstore.Tx, old *blog.User, p profile, link *emailLink) (stored bool, err error) {
+	u := p.User
+	wanted := u.Email
+	pending := a.requireVerified && wanted != old.Email
+	if pending {
+		u.Email = old.Email // until the new one is confirmed
+	}
+	u.PasswordHash = old.PasswordHash
+	if err := tx.UpdateProfile(ctx, &u); err != nil {
+		return false, err
+	}
+	switch {
+	case u.Email != old.Email:
+		// The address changed at once (UpdateProfile made it unverified).
+		// Whoever holds the old mailbox must not keep a way in.
+		if err := tx.DeletePasswordResets(ctx, old.ID); err != nil {
+			return false, err
+		}
+		return true, link.put(ctx, tx)
+	case pending && wanted != old.PendingEmail:
+		taken, err := tx.EmailTaken(ctx, wanted, old.ID)
+		if err != nil {
+			return false, err
+		}
+		if taken {
+			return false, blog.ErrEmailTaken
+		}
+		if err := tx.SetPendingEmail(ctx, old.ID, wanted); err != nil {
+			return false, err
+		}
+		return true, link.put(ctx, tx)
+	case p.emailAsked && wanted == old.Email && old.PendingEmail != "":
+		// The current address again: the change is called off.
+		if err := tx.SetPendingEmail(ctx, old.ID, ""); err != nil {
+			return false, err
+		}
+		return false, tx.DeleteEmailVerification(ctx, old.ID, old.PendingEmail)
+	}
+	// The pending address asked for again: it waits as it was (the user
+	// may ask for its link again).
+	return false, nil
 }
 
 // passwordReplaced does in tx what a new password for u implies: every

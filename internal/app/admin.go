@@ -57,9 +57,10 @@ func (a *App) CheckAvailable(ctx context.Context, username, email string) error 
 // SetPassword gives u a new password as an administrator, without the
 // current one, in one transaction with what it implies: every session of
 // the account ends, reset links are void, the login throttle of its names
-// is cleared. It returns how many sessions it ended. If u's password
-// changed since u was read, nothing changes and the error is
-// blog.ErrInvalidToken.
+// is cleared. The account's address is told (a command that does not
+// run Run sends the notice with SendQueuedMail). It returns how many
+// sessions it ended. If u's password changed since u was read, nothing
+// changes and the error is blog.ErrInvalidToken.
 func (a *App) SetPassword(ctx context.Context, u *blog.User, password string) (ended int64, err error) {
 	var v blog.Validator
 	password = a.newPassword(&v, "password", password, u.Username, u.Email)
@@ -77,7 +78,11 @@ func (a *App) SetPassword(ctx context.Context, u *blog.User, password string) (e
 		ended, err = a.passwordReplaced(ctx, tx, u, "")
 		return err
 	})
-	return ended, err
+	if err != nil {
+		return 0, err
+	}
+	a.notify(ctx, u, noticePasswordSet)
+	return ended, nil
 }
 
 // DeleteUser deletes an account with its posts, picture and sessions, and

@@ -58,6 +58,11 @@ type Config struct {
 	// PublicURL. Passkeys are off when that is an address browsers allow
 	// no passkey on (see PasskeysOff).
 	Passkeys passkey.Config
+	// RequireVerifiedEmail: a new address takes effect only once
+	// confirmed, and accounts whose address is not verified cannot write
+	// posts (verify.go). Off: a new address takes effect at once,
+	// unverified.
+	RequireVerifiedEmail bool
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -94,7 +99,9 @@ type App struct {
 
 	passkeys    *passkey.RelyingParty // nil when passkeys are off
 	passkeysOff error                 // why they are off
-	notices     chan notice           // notice mails not yet sent
+
+	outbox          chan outMail // mails other than reset mails, not yet sent (mail.go)
+	requireVerified bool         // Config.RequireVerifiedEmail
 }
 
 // New returns an App.
@@ -118,7 +125,9 @@ func New(cfg Config) *App {
 		rendered:      markdown.NewCache(renderCacheBudget),
 		searches:      newSearchSlots(defaultSearchSlots(), searchWait),
 		searchTimeout: cfg.SearchTimeout,
-		notices:       make(chan notice, noticeQueueSize),
+
+		outbox:          make(chan outMail, outboxSize),
+		requireVerified: cfg.RequireVerifiedEmail,
 	}
 	if a.searchTimeout <= 0 {
 		a.searchTimeout = defaultSearchTimeout

@@ -407,12 +407,13 @@ func TestResetPasswordConsequences(t *testing.T) {
 
 // mailbox keeps the mails an App sends.
 type mailbox struct {
-	mu   sync.Mutex
-	mail []mail.Message
-	sent chan struct{}
+	mu    sync.Mutex
+	mail  []mail.Message
+	taken int // mails that next has returned or passed over
+	sent  chan struct{}
 }
 
-func newMailbox() *mailbox { return &mailbox{sent: make(chan struct{}, 100)} }
+func newMailbox() *mailbox { return &mailbox{sent: make(chan struct{}, 1000)} }
 
 func (m *mailbox) Send(_ context.Context, msg mail.Message) error {
 	m.mu.Lock()
@@ -422,20 +423,49 @@ func (m *mailbox) Send(_ context.Context, msg mail.Message) error {
 	return nil
 }
 
-// next waits for the next mail and returns the reset token in it.
-func (m *mailbox) nextToken(tb testing.TB) string {
+// next waits for the next mail with the subject, passing over the others,
+// and returns it.
+func (m *mailbox) next(tb testing.TB, subject string) mail.Message {
 	tb.Helper()
-	select {
-	case <-m.sent:
-	case <-time.After(10 * time.Second):
-		tb.Fatal("no mail within 10 s")
+	deadline := time.After(10 * time.Second)
+	for {
+		m.mu.Lock()
+		for m.taken < len(m.mail) {
+			msg := m.mail[m.taken]
+			m.taken++
+			if msg.Subject == subject {
+				m.mu.Unlock()
+				return msg
+			}
+		}
+		m.mu.Unlock()
+		select {
+		case <-m.sent:
+		case <-deadline:
+			tb.Fatalf("no mail %q within 10 s", subject)
+		}
 	}
+}
+
+// all returns every mail sent so far.
+func (m *mailbox) all() []mail.Message {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	text := m.mail[len(m.mail)-1].Text
-	_, after, ok := strings.Cut(text, "/reset-password?token=")
+	return append([]mail.Message(nil), m.mail...)
+}
+
+// nextToken waits for the next reset mail and returns the token in it.
+func (m *mailbox) nextToken(tb testing.TB) string {
+	tb.Helper()
+	return linkToken(tb, m.next(tb, "Reset your password"), "/reset-password?token=")
+}
+
+// linkToken returns the token of the link to path in msg.
+func linkToken(tb testing.TB, msg mail.Message, path string) string {
+	tb.Helper()
+	_, after, ok := strings.Cut(msg.Text, path)
 	if !ok || len(after) < 43 {
-		tb.Fatalf("no reset link in the mail:\n%s", text)
+		tb.Fatalf("no link to %s in the mail:\n%s", path, msg.Text)
 	}
 	return after[:43]
 }

@@ -8,11 +8,12 @@ import (
 // Background work: what the App does between requests. Run drives it.
 
 const (
-	// pruneEvery is how often expired sessions and reset tokens are
-	// deleted, and the login timing is calibrated again.
+	// pruneEvery is how often expired sessions, reset tokens and
+	// verification links are deleted, and the login timing is calibrated
+	// again.
 	pruneEvery = time.Hour
 	// drainWait bounds the work done after Run's context ends: the last
-	// writes of session uses, and the reset mails already queued.
+	// writes of session uses, and the mails already queued.
 	drainWait = 5 * time.Second
 	// loginFailureRetention is how long the login failure count of a name
 	// is kept after its last failure: far beyond blog.MaxLoginDelay, so
@@ -23,23 +24,20 @@ const (
 
 // Run does the App's background work until ctx ends: it writes the
 // recorded session uses every flushEvery (sooner when many pile up),
-// sends password reset mails and notices, calibrates the timing of
-// failed logins (see Calibrate), and deletes what has expired every
-// pruneEvery. When ctx ends, it sends the mails already queued and writes
-// the last uses, for at most drainWait, then returns.
+// sends the mails queued (password reset links, verification links,
+// notices), calibrates the timing of failed logins (see
+// Calibrate), and deletes what has expired every pruneEvery. When ctx
+// ends, it sends the mails already queued and writes the last uses, for
+// at most drainWait, then returns.
 //
 // Call Run once, and end its context only after the HTTP server has
 // stopped taking requests, so nothing is recorded or queued after the
 // last write.
 func (a *App) Run(ctx context.Context) {
-	mailDone, noticesDone := make(chan struct{}), make(chan struct{})
+	mailDone := make(chan struct{})
 	go func() {
 		defer close(mailDone)
-		a.sendResets(ctx)
-	}()
-	go func() {
-		defer close(noticesDone)
-		a.sendNotices(ctx)
+		a.sendMail(ctx)
 	}()
 	go a.calibrate(ctx)
 	flush := time.NewTicker(flushEvery)
@@ -53,7 +51,6 @@ func (a *App) Run(ctx context.Context) {
 			a.flushLastUsed(drain)
 			cancel()
 			<-mailDone
-			<-noticesDone
 			return
 		case <-flush.C:
 			a.flushLastUsed(ctx)
@@ -78,6 +75,9 @@ func (a *App) prune(ctx context.Context) {
 	}
 	if _, err := a.store.DeleteExpiredPasskeyCeremonies(ctx, now); err != nil {
 		a.logger.Warn("could not delete expired passkey ceremonies", "err", err)
+	}
+	if _, err := a.store.DeleteExpiredEmailVerifications(ctx, now); err != nil {
+		a.logger.Warn("could not delete expired email verification links", "err", err)
 	}
 	// Every name anyone tries to log in as gets a row, so the counts are
 	// forgotten a while after the last failure.

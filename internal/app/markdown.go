@@ -28,8 +28,12 @@ func (a *App) renderPage(page *blog.PostPage) {
 
 // PreviewPost renders content as the post id (0 for a new post) would
 // show it, and changes nothing. The content must be valid as a post's;
-// an existing post must be the caller's (blog.ErrNotYourPost otherwise).
+// an existing post must be the caller's (blog.ErrNotYourPost otherwise),
+// and the caller one who may write (MayWrite).
 func (a *App) PreviewPost(ctx context.Context, c *Caller, id int64, content string) (*blog.Post, error) {
+	if err := a.MayWrite(c); err != nil {
+		return nil, err
+	}
 	v := blog.Validator{}
 	p := &blog.Post{ID: id, AuthorID: c.User.ID, Content: v.Content(content)}
 	if err := v.Err("content"); err != nil {

@@ -233,7 +233,7 @@ func (a *App) FinishPasskeyRegistration(ctx context.Context, c *Caller, in NewPa
 		return nil, err
 	}
 	a.log(ctx).Info("passkey added", "user_id", c.User.ID, "passkey_id", p.ID, "credential_id", encodeID(p.CredentialID))
-	a.notify(ctx, a.passkeyAddedMail(c.User, p, c.Session))
+	a.notifyPasskey(ctx, c, noticePasskeyAdded, p)
 	return p, nil
 }
 
@@ -305,7 +305,7 @@ func (a *App) RemovePasskey(ctx context.Context, c *Caller, id int64) error {
 		return err
 	}
 	a.log(ctx).Info("passkey removed", "user_id", c.User.ID, "passkey_id", p.ID, "credential_id", encodeID(p.CredentialID))
-	a.notify(ctx, a.passkeyRemovedMail(c.User, p, c.Session, a.now()))
+	a.notifyPasskey(ctx, c, noticePasskeyRemoved, p)
 	return nil
 }
 

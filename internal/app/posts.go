@@ -50,8 +50,11 @@ func (in PostInput) check(p *blog.Post) error {
 	return v.Err("title", "content")
 }
 
-// CreatePost publishes a post by the caller.
+// CreatePost publishes a post by the caller, who may write (MayWrite).
 func (a *App) CreatePost(ctx context.Context, c *Caller, in PostInput) (*blog.Post, error) {
+	if err := a.MayWrite(c); err != nil {
+		return nil, err
+	}
 	p := &blog.Post{AuthorID: c.User.ID}
 	if err := in.check(p); err != nil {
 		return nil, err
@@ -82,8 +85,12 @@ func (a *App) EditablePost(ctx context.Context, c *Caller, id int64) (*blog.Post
 }
 
 // UpdatePost changes the title and content of the caller's post id;
-// anyone else's is blog.ErrNotYourPost.
+// anyone else's is blog.ErrNotYourPost. The caller must be one who may
+// write (MayWrite).
 func (a *App) UpdatePost(ctx context.Context, c *Caller, id int64, in PostInput) (*blog.Post, error) {
+	if err := a.MayWrite(c); err != nil {
+		return nil, err
+	}
 	var p *blog.Post
 	err := a.store.Write(ctx, func(tx *sqlstore.Tx) error {
 		var err error

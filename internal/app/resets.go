@@ -74,7 +74,8 @@ type PasswordReset struct {
 // transaction with what it implies: the token is used up, every session
 // of the account ends, every other reset link is void, and the login
 // throttle of the account's names is cleared (proving the mailbox is
-// proof enough). Anything that is not a live token is
+// proof enough). The account's address is told. Anything that is not a
+// live token is
 // blog.ErrInvalidReset; a weak password is a validation error and leaves
 // the token usable.
 func (a *App) ResetPassword(ctx context.Context, in PasswordReset) error {
@@ -103,13 +104,13 @@ func (a *App) ResetPassword(ctx context.Context, in PasswordReset) error {
 	if err != nil {
 		return err
 	}
+	var user *blog.User
 	err = a.store.Write(ctx, func(tx *sqlstore.Tx) error {
 		userID, err := tx.TakePasswordReset(ctx, tokenHash, a.now())
 		if err != nil {
 			return err
 		}
-		user, err := tx.User(ctx, userID)
-		if err != nil {
+		if user, err = tx.User(ctx, userID); err != nil {
 			return err
 		}
 		if err := tx.ReplacePasswordHash(ctx, userID, hash); err != nil {
@@ -124,7 +125,8 @@ func (a *App) ResetPassword(ctx context.Context, in PasswordReset) error {
 	if err != nil {
 		return err
 	}
-	a.log(ctx).Info("password reset", "user_id", u.ID)
+	a.log(ctx).Info("password reset", "user_id", user.ID)
+	a.notify(ctx, user, noticePasswordReset)
 	return nil
 }
 
@@ -192,31 +194,6 @@ func (q *resetQueue) add(job resetJob, now time.Time) resetOutcome {
 	return resetQueued
 }
 
-// sendResets sends queued reset mails until ctx ends, then those still
-// queued, for at most drainWait more.
-func (a *App) sendResets(ctx context.Context) {
-	// Work goes on for drainWait after ctx ends, so a mail being sent at
-	// shutdown is not cut off, then stops.
-	work, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	context.AfterFunc(ctx, func() { time.AfterFunc(drainWait, stop) })
-	for {
-		select {
-		case job := <-a.resets.jobs:
-			a.observer.ResetMail(a.sendReset(work, job))
-		case <-ctx.Done():
-			for {
-				select {
-				case job := <-a.resets.jobs:
-					a.observer.ResetMail(a.sendReset(work, job))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
 // sendReset makes a reset token for the account with job's address, if
 // there is one, and mails the link. The new token voids the account's
 // older ones. A failure is logged with the request id and never retried:
@@ -276,45 +253,6 @@ someone, hopefully you, asked to reset the password of your account at
 The link works once. If you did not ask for it, ignore this mail: your
 password stays as it is.
 `, u.Username, a.publicURL, int(resetTTL.Minutes()), link),
-	}
-}
-
-// passkeyAddedMail tells u's address that the passkey p was added to the
-// account by the session sess, and what to do if that was not them.
-func (a *App) passkeyAddedMail(u *blog.User, p *blog.Passkey, sess *blog.Session) mail.Message {
-	return mail.Message{
-		To:      u.Email,
-		Subject: "A passkey was added to your account",
-		Text: fmt.Sprintf(`Hello %s,
-
-a passkey named %q was added to your account at %s
-on %s, from %s.
-It can now be used to log in to your account.
-
-If that was you, there is nothing to do. If it was not, someone has
-your password: log in, remove the passkey on your account page
-(%s/account), and change your password, which also logs
-everyone else out.
-`, u.Username, p.Name, a.publicURL, p.CreatedAt.UTC().Format("2 January 2006 at 15:04 UTC"), clientOf(sess), a.publicURL),
-	}
-}
-
-// passkeyRemovedMail tells u's address that the passkey p was removed by
-// the session sess.
-func (a *App) passkeyRemovedMail(u *blog.User, p *blog.Passkey, sess *blog.Session, at time.Time) mail.Message {
-	return mail.Message{
-		To:      u.Email,
-		Subject: "A passkey was removed from your account",
-		Text: fmt.Sprintf(`Hello %s,
-
-the passkey named %q was removed from your account at %s
-on %s, from %s.
-It can no longer be used to log in.
-
-If that was not you, someone is logged in to your account: change
-your password on your account page (%s/account), which
-logs everyone else out, and look at where you are logged in.
-`, u.Username, p.Name, a.publicURL, at.UTC().Format("2 January 2006 at 15:04 UTC"), clientOf(sess), a.publicURL),
 	}
 }
 

@@ -20,6 +20,14 @@ type User struct {
 	ImageFile    string // "" when the user has no picture
 	PasswordHash string
 	CreatedAt    time.Time
+
+	// EmailVerifiedAt is when Email was confirmed (email.go); zero while
+	// it is not.
+	EmailVerifiedAt time.Time
+	// PendingEmail is the address the user asked to change to, lower-cased,
+	// which takes the place of Email once confirmed (only asked for when
+	// verified addresses are required); "" when there is none.
+	PendingEmail string
 }
 
 // ImagePath is where the user's picture, or the default avatar, is served.

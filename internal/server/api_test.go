@@ -226,6 +226,11 @@ func newFixture(tb testing.TB, db testDB, opts ...quilltest.Options) *fixture {
 	f := &fixture{testServer: newTestServerWith(tb, db, opts...), users: map[string]*testUser{}, vars: map[string]string{}}
 	f.addUser(tb, "alice", &testUser{Username: "Alice", Email: "alice@example.com", Password: alicePassword})
 	f.addUser(tb, "bob", &testUser{Username: "bob", Email: "bob@example.com", Password: bobPassword})
+	if f.App.RequiresVerifiedEmail() {
+		// Only a verified account writes: the fixture's are (verify_test.go).
+		f.markVerified(tb, "alice")
+		f.markVerified(tb, "bob")
+	}
 	posts := []struct{ name, user, title, content string }{
 		{"alice_post", "alice", "Alice's first post", "Hello from Alice."},
 		{"bob_post", "bob", "Bob builds", "Can we fix it?"},
@@ -251,7 +256,7 @@ func (f *fixture) addUser(tb testing.TB, name string, u *testUser) {
 	f.set(name+"_refresh", u.Refresh)
 	f.set(name+"_session", f.sessionOf(tb, name))
 	f.set(name+"_public", fmt.Sprintf(`{"id":%d,"username":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username))
-	f.set(name+"_private", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username, u.Email))
+	f.set(name+"_private", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg","email_verified":false,"pending_email":null}`, u.ID, u.Username, u.Email))
 }
 
 // set defines the placeholder {name}.
@@ -616,7 +621,7 @@ func apiScenarios() []apiScenario {
 			name: "register", method: "POST", path: "/api/users",
 			body:       register("Carol", "Carol@Example.COM", "a-long-passphrase-4"),
 			wantStatus: http.StatusCreated,
-			wantJSON:   `{"id":3,"username":"Carol","email":"carol@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":3,"username":"Carol","email":"carol@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				if got := f.tryLogin(t, "carol@example.com", "a-long-passphrase-4"); got != http.StatusOK {
 					t.Errorf("login of the new account = %d, want 200", got)
@@ -632,13 +637,13 @@ func apiScenarios() []apiScenario {
 			name: "register keeps Unicode usernames, in NFC", method: "POST", path: "/api/users",
 			body:       register("Zoe\u0308_δοκιμή-用户.1", "zoe@example.com", "a-long-passphrase-4"),
 			wantStatus: http.StatusCreated,
-			wantJSON:   `{"id":3,"username":"Zoë_δοκιμή-用户.1","email":"zoe@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":3,"username":"Zoë_δοκιμή-用户.1","email":"zoe@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 		},
 		{
 			name: "register with an internationalised email", method: "POST", path: "/api/users",
 			body:       register("yonghu", "用户@例子.广告", "a-long-passphrase-4"),
 			wantStatus: http.StatusCreated,
-			wantJSON:   `{"id":3,"username":"yonghu","email":"用户@例子.广告","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":3,"username":"yonghu","email":"用户@例子.广告","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 		},
 		{
 			name: "register with a password of 8 emoji", method: "POST", path: "/api/users",
@@ -663,7 +668,7 @@ func apiScenarios() []apiScenario {
 				"id":999,"password_hash":"$argon2id$v=19$m=64,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 				"image_file":"evil.jpg","is_admin":true}`,
 			wantStatus: http.StatusCreated,
-			wantJSON:   `{"id":3,"username":"carol","email":"carol@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":3,"username":"carol","email":"carol@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				if got := f.tryLogin(t, "carol", "a-long-passphrase-4"); got != http.StatusOK {
 					t.Errorf("login with the submitted password = %d, want 200 (password_hash must be ignored)", got)
@@ -1014,7 +1019,7 @@ func apiScenarios() []apiScenario {
 		{
 			name: "me", method: "GET", path: "/api/users/me", as: "alice",
 			wantStatus: http.StatusOK, wantHeaders: noStore,
-			wantJSON: `{"id":{alice},"username":"Alice","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON: `{"id":{alice},"username":"Alice","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 		},
 		{
 			name: "me with a trailing slash", method: "GET", path: "/api/users/me/", as: "bob",
@@ -1244,7 +1249,7 @@ func apiScenarios() []apiScenario {
 			name: "change own username", method: "PATCH", path: "/api/users/{alice}", as: "alice",
 			body:       `{"username":"Alicia"}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice},"username":"Alicia","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":{alice},"username":"Alicia","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				if got := f.tryLogin(t, "alicia", alicePassword); got != http.StatusOK {
 					t.Errorf("login with the new username = %d, want 200", got)
@@ -1258,7 +1263,7 @@ func apiScenarios() []apiScenario {
 			name: "change own username to another case of it", method: "PATCH", path: "/api/users/{alice}", as: "alice",
 			body:       `{"username":"ALICE"}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice},"username":"ALICE","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":{alice},"username":"ALICE","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 		},
 		{
 			name: "change username to a taken one", method: "PATCH", path: "/api/users/{alice}", as: "alice",
@@ -1286,7 +1291,7 @@ func apiScenarios() []apiScenario {
 			name: "change email with the current password", method: "PATCH", path: "/api/users/{alice}", as: "alice",
 			body:       `{"email":"Alice@New.Example","current_password":"` + alicePassword + `"}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice},"username":"Alice","email":"alice@new.example","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":{alice},"username":"Alice","email":"alice@new.example","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 			after: func(t *testing.T, f *fixture, _ []byte) {
 				if got := f.tryLogin(t, "alice@new.example", alicePassword); got != http.StatusOK {
 					t.Errorf("login with the new email = %d, want 200", got)
@@ -1371,7 +1376,7 @@ func apiScenarios() []apiScenario {
 			name: "put keeping the email and password", method: "PUT", path: "/api/users/{alice}", as: "alice",
 			body:       `{"username":"Alicia","email":"alice@example.com"}`,
 			wantStatus: http.StatusOK,
-			wantJSON:   `{"id":{alice},"username":"Alicia","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `"}`,
+			wantJSON:   `{"id":{alice},"username":"Alicia","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
 		},
 		{
 			name: "put a new password", method: "PUT", path: "/api/users/{alice}", as: "alice",
@@ -1869,8 +1874,10 @@ func apiScenarios() []apiScenario {
 		},
 	}...)
 
-	// Refresh tokens, sessions, password change and reset (account_test.go).
+	// Refresh tokens, sessions, password change and reset (account_test.go);
+	// verified addresses (verify_test.go).
 	rows = append(rows, accountScenarios()...)
+	rows = append(rows, verifyScenarios()...)
 
 	// Profile pictures: PATCH and DELETE /api/users/{id}/picture, and
 	// GET /media/profile_pics/{name} (see pictures_test.go).

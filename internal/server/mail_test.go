@@ -25,6 +25,28 @@ func withSMTP(tb testing.TB, url string, tlsConfig *tls.Config) quilltest.Option
 	return quilltest.Options{App: func(cfg *app.Config) { cfg.Mailer = sender }}
 }
 
+// waitMail polls mailpit until a message with the subject has arrived
+// (for at most 10 s) and returns the first such, and how many have.
+func waitMail(tb testing.TB, mp *mailpittest.Server, subject string) (mailpittest.Message, int) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var found []mailpittest.Message
+		for _, m := range mp.Messages(tb) {
+			if m.Subject == subject {
+				found = append(found, m)
+			}
+		}
+		if len(found) > 0 {
+			return found[0], len(found)
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no mail %q in mailpit after 10 s", subject)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 var mailedLink = regexp.MustCompile(regexp.QuoteMeta(testPublicURL) + `/reset-password\?token=([A-Za-z0-9_-]{43})\b`)
 
 // TestPasswordResetByMail walks the whole flow against a real SMTP server,
@@ -43,8 +65,7 @@ func TestPasswordResetByMail(t *testing.T) {
 	if res.StatusCode != http.StatusAccepted || string(body) != forgotAccepted+"\n" {
 		t.Fatalf("forgot-password = %d %s, want 202 %s", res.StatusCode, body, forgotAccepted)
 	}
-	msgs := mp.WaitMessages(t, 1)
-	m := msgs[0]
+	m, _ := waitMail(t, mp, "Reset your password")
 	if len(m.To) != 1 || m.To[0].Address != "alice@example.com" || m.Subject != "Reset your password" {
 		t.Errorf("mail to %+v, subject %q; want alice@example.com, Reset your password", m.To, m.Subject)
 	}
@@ -92,8 +113,12 @@ func TestPasswordResetByMail(t *testing.T) {
 		t.Errorf("forgot-password for an unknown address = %d %s, want the same 202", res.StatusCode, body2)
 	}
 	f.waitLog(t, "no mail sent")
-	if got := len(mp.Messages(t)); got != 1 {
-		t.Errorf("mailpit has %d messages, want still 1", got)
+	if _, got := waitMail(t, mp, "Reset your password"); got != 1 {
+		t.Errorf("mailpit has %d reset mails, want still 1", got)
+	}
+	// The account's address was told of the reset.
+	if notice, _ := waitMail(t, mp, "Your password was reset"); notice.To[0].Address != "alice@example.com" || strings.Contains(notice.Text, token) {
+		t.Errorf("reset notice to %v, or holding the token:\n%s", notice.To, notice.Text)
 	}
 }
 
@@ -105,7 +130,7 @@ func TestPasswordResetImplicitTLS(t *testing.T) {
 	ts := newTestServerWith(t, testDBs()[0], withSMTP(t, "smtps://"+mp.SMTPAddr, &tls.Config{RootCAs: roots}))
 	ts.register(t, "Alice", "alice@example.com", alicePassword)
 	ts.do(t, "POST", "/api/users/forgot-password", `{"email":"alice@example.com"}`, nil)
-	if m := mp.WaitMessages(t, 1)[0]; !mailedLink.MatchString(m.Text) {
+	if m, _ := waitMail(t, mp, "Reset your password"); !mailedLink.MatchString(m.Text) {
 		t.Errorf("no reset link in the mail:\n%s", m.Text)
 	}
 }

@@ -197,7 +197,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 // reject responses that break the document, so a passing scenario means
 // something.
 func TestOpenAPIValidation(t *testing.T) {
-	user := `{"id":1,"username":"alice","email":"alice@example.com","image_file":null,"image_path":"/static/profile_pics/default.jpg"}`
+	user := `{"id":1,"username":"alice","email":"alice@example.com","image_file":null,"image_path":"/static/profile_pics/default.jpg","email_verified":false,"pending_email":null}`
 	post := `{"id":1,"title":"t","content":"c","user_id":1,"author_id":1,"date_posted":"2026-03-01T12:00:00Z",` +
 		`"author":{"id":1,"username":"alice","image_file":null,"image_path":"/static/profile_pics/default.jpg"},"content_html":"<p>c</p>\n"}`
 	page := func(cursor string) string {

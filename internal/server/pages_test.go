@@ -779,7 +779,7 @@ func TestPageFieldLimits(t *testing.T) {
 	wantContains(t, "the register form", body,
 		`<input id="username" name="username" type="text" autocomplete="username" required maxlength="50" aria-describedby="username-hint">`,
 		`<p class="hint" id="username-hint">Up to 50 characters: letters, digits, _, - and .</p>`,
-		`<input id="email" name="email" type="email" autocomplete="email" required maxlength="254">`,
+		`<input id="email" name="email" type="email" autocomplete="email" required maxlength="254" aria-describedby="email-hint">`,
 		`<input id="password" name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="256" aria-describedby="password-hint">`,
 		`<p class="hint" id="password-hint">8 to 256 characters; not a common password, nor one containing your username or email.</p>`)
 	if strings.Contains(body, "autofocus") {
@@ -983,7 +983,8 @@ func TestAccountFormsLandOnTheirSection(t *testing.T) {
 	f.uploadPicture(t, "alice", photoJPEG)
 	_, body := v.get("/account")
 	for _, action := range []string{`"/account#profile"`, `"/account/picture#picture"`, `"/account/picture/delete#picture"`,
-		`"/account/password#password"`, `"/account/sessions/delete-others#sessions"`} {
+		`"/account/password#password"`, `"/account/sessions/delete-others#sessions"`, `"/account/verify-email#profile"`,
+		`"/account/passkeys#passkeys"`} {
 		wantContains(t, "the account page", body, `action=`+action)
 	}
 	// But deleting the account, which leads away or to an error page.

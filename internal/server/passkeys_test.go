@@ -346,7 +346,7 @@ func TestPagePasskeys(t *testing.T) {
 	wantRedirect(t, "adding a passkey", res, "/account#passkeys")
 	_, page = v.get("/account")
 	wantContains(t, "the account page", page, "Your passkey is added", `<strong class="passkey-name">Passkey 1</strong>`, "never used")
-	id := regexp.MustCompile(`action="/account/passkeys/(\d+)/rename"`).FindStringSubmatch(page)
+	id := regexp.MustCompile(`action="/account/passkeys/(\d+)/rename#passkeys"`).FindStringSubmatch(page)
 	if id == nil {
 		t.Fatalf("no rename form on the account page:\n%s", page)
 	}

@@ -128,7 +128,7 @@ func pictureUnchanged(t *testing.T, f *fixture, _ []byte) {
 // /api/users/{id}/picture and GET /media/profile_pics/{name}.
 func pictureRows() []apiScenario {
 	const (
-		alicePictured = `{"id":{alice},"username":"Alice","email":"alice@example.com","image_file":"<picture>","image_path":"/media/profile_pics/<picture>"}`
+		alicePictured = `{"id":{alice},"username":"Alice","email":"alice@example.com","image_file":"<picture>","image_path":"/media/profile_pics/<picture>","email_verified":false,"pending_email":null}`
 		notYours      = `{"detail":"Not authorized to update this user","code":"forbidden"}`
 		pictures      = "/api/users/{alice}/picture"
 	)

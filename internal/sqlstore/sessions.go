@@ -62,16 +62,19 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time
 		}
 	}
 	var (
-		e   sessionEntry
-		img sql.Null[string]
-		at  int64
+		e     sessionEntry
+		img   sql.Null[string]
+		at    int64
+		email emailState
 	)
 	u := &e.user
 	err := scanSession(s.queryRow(ctx, s.read, `
-		SELECT `+sessionColumns+`, u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at
+		SELECT `+sessionColumns+`, u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at,
+			u.email_verified_at, u.pending_email
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires_at > $2`,
-		sessionID, micros(now)), &e.session, &u.ID, &u.Username, &u.Email, &img, &u.PasswordHash, &at)
+		sessionID, micros(now)), &e.session, &u.ID, &u.Username, &u.Email, &img, &u.PasswordHash, &at,
+		&email.verifiedAt, &email.pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, blog.ErrInvalidToken
 	}
@@ -79,6 +82,7 @@ func (s *Store) SessionUser(ctx context.Context, sessionID string, now time.Time
 		return nil, nil, fmt.Errorf("select session: %w", err)
 	}
 	u.ImageFile, u.CreatedAt = img.V, fromMicros(at)
+	email.set(u)
 	if cacheable {
 		s.cache.storeSession(v, e)
 	}

@@ -6,24 +6,42 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/quill-blog/quill/internal/blog"
 )
 
 // userColumns are the columns scanUser reads, from users aliased as u.
-const userColumns = `u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at`
+const userColumns = `u.id, u.username, u.email, u.image_file, u.password_hash, u.created_at, u.email_verified_at, u.pending_email`
 
 // scanUser reads userColumns.
 func scanUser(row interface{ Scan(...any) error }, u *blog.User) error {
 	var (
 		image   sql.Null[string]
 		created int64
+		email   emailState
 	)
-	if err := row.Scan(&u.ID, &u.Username, &u.Email, &image, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.Email, &image, &u.PasswordHash, &created, &email.verifiedAt, &email.pending); err != nil {
 		return err
 	}
 	u.ImageFile, u.CreatedAt = image.V, fromMicros(created)
+	email.set(u)
 	return nil
+}
+
+// emailState holds the columns of an account's verification as scanned:
+// users.email_verified_at and users.pending_email.
+type emailState struct {
+	verifiedAt sql.Null[int64]
+	pending    sql.Null[string]
+}
+
+// set copies the state into u.
+func (e emailState) set(u *blog.User) {
+	u.EmailVerifiedAt, u.PendingEmail = time.Time{}, e.pending.V
+	if e.verifiedAt.Valid {
+		u.EmailVerifiedAt = fromMicros(e.verifiedAt.V)
+	}
 }
 
 // userKeys are what the unique indexes on users compare.
@@ -177,7 +195,8 @@ func (tx *Tx) nameFree(ctx context.Context, self int64, k userKeys) error {
 	return nil
 }
 
-// UpdateProfile changes the user's username and email. It applies only
+// UpdateProfile changes the user's username and email; a new email is
+// unverified and drops the pending one. It applies only
 // while the stored password hash is still u.PasswordHash, the one the
 // caller read when it authenticated: a request that was authenticated
 // before a password change or reset (whose session that change ended) must
@@ -201,13 +220,18 @@ func (tx *Tx) UpdateProfile(ctx context.Context, u *blog.User) error {
 	if err != nil {
 		return fmt.Errorf("update user %d: %w", u.ID, err)
 	}
-	query := `UPDATE users SET username = $1, username_key = $2, email = $3 WHERE id = $4 AND password_hash = $5`
+	// A new address is unverified, and replaces any address waiting to
+	// be confirmed. (SET reads the row as it was.)
+	const setEmail = `email = $3,
+		email_verified_at = CASE WHEN email = $3 THEN email_verified_at END,
+		pending_email = CASE WHEN email = $3 THEN pending_email END`
+	query := `UPDATE users SET username = $1, username_key = $2, ` + setEmail + ` WHERE id = $4 AND password_hash = $5`
 	args := []any{u.Username, k.username, k.email, u.ID, u.PasswordHash}
 	if k.username != oldKey {
 		if err := tx.nameFree(ctx, u.ID, k); err != nil {
 			return err
 		}
-		query = `UPDATE users SET username = $1, username_key = $2, email = $3, username_skeleton = $6
+		query = `UPDATE users SET username = $1, username_key = $2, username_skeleton = $6, ` + setEmail + `
 			WHERE id = $4 AND password_hash = $5`
 		args = append(args, k.skeleton)
 	}

@@ -20,6 +20,11 @@ type userPublic struct {
 type userPrivate struct {
 	userPublic
 	Email string `json:"email"`
+	// EmailVerified: Email has been confirmed by a mailed link.
+	EmailVerified bool `json:"email_verified"`
+	// PendingEmail is the address waiting to be confirmed before it
+	// replaces Email, or null.
+	PendingEmail *string `json:"pending_email"`
 }
 
 func publicUser(u *blog.User) userPublic {
@@ -32,7 +37,12 @@ func publicUser(u *blog.User) userPublic {
 }
 
 func privateUser(u *blog.User) userPrivate {
-	return userPrivate{userPublic: publicUser(u), Email: u.Email}
+	p := userPrivate{userPublic: publicUser(u), Email: u.Email, EmailVerified: u.EmailVerified()}
+	if u.PendingEmail != "" {
+		e := u.PendingEmail
+		p.PendingEmail = &e
+	}
+	return p
 }
 
 type postResponse struct {
@@ -156,6 +166,14 @@ func (u userPrivate) AppendJSON(b []byte) []byte {
 	b = u.userPublic.appendFields(b)
 	b = append(b, `,"email":`...)
 	b = httpx.AppendJSONString(b, u.Email)
+	b = append(b, `,"email_verified":`...)
+	b = strconv.AppendBool(b, u.EmailVerified)
+	b = append(b, `,"pending_email":`...)
+	if u.PendingEmail == nil {
+		b = append(b, "null"...)
+	} else {
+		b = httpx.AppendJSONString(b, *u.PendingEmail)
+	}
 	return append(b, '}')
 }
 

@@ -45,7 +45,8 @@ func operations() []operation {
 			method: "POST", path: "/api/users", id: "register", tag: "users",
 			summary: "Register",
 			description: "Creates an account. Usernames are unique ignoring case and width (RFC 8265), and a name that looks like a taken one " +
-				"(Unicode's confusable skeleton) is taken too; emails are unique ignoring case. When both are taken, the username is named.",
+				"(Unicode's confusable skeleton) is taken too; emails are unique ignoring case. When both are taken, the username is named. " +
+				"The address starts unverified: a link to confirm it is mailed to it.",
 			body: jsonBody("UserCreate"), status: 201, result: ref("UserPrivate"),
 			errors: []int{400, 413, 415, 422, 429},
 		},
@@ -83,7 +84,7 @@ func operations() []operation {
 		{
 			method: "PATCH", path: "/api/users/me/password", id: "changePassword", tag: "sessions", authed: true,
 			summary: "Change your password",
-			description: "Every other session ends, and so does any reset link. A wrong current_password counts as a failed login " +
+			description: "Every other session ends, and so does any reset link; the account's address is told. A wrong current_password counts as a failed login " +
 				"of the account: after five in a row the next attempt waits (429), as a login would.",
 			body: jsonBody("PasswordChange"), status: 200, result: ref("Detail"),
 			errors: []int{400, 401, 413, 415, 422, 429},
@@ -98,9 +99,25 @@ func operations() []operation {
 		},
 		{
 			method: "POST", path: "/api/users/reset-password", id: "resetPassword", tag: "sessions",
-			summary: "Set a new password with a reset link's token", description: "Every session of the account ends.",
+			summary: "Set a new password with a reset link's token", description: "Every session of the account ends, and the account's address is told.",
 			body: jsonBody("ResetPassword"), status: 200, result: ref("Detail"),
 			errors: []int{400, 413, 415, 422},
+		},
+		{
+			method: "POST", path: "/api/users/verify-email", id: "verifyEmail", tag: "users",
+			summary: "Confirm an email address with a verification link's token",
+			description: "Verifies the address the link was sent to, if it is still the account's; if it is the address waiting to replace " +
+				"the account's (pending_email), it becomes the account's address, any reset link is void, and the old address is told. " +
+				"A link works once, for 24 hours, and only for the address it was sent to. No login is needed.",
+			body: jsonBody("VerifyEmail"), status: 200, result: ref("Detail"),
+			errors: []int{400, 413, 415, 422},
+		},
+		{
+			method: "POST", path: "/api/users/me/verify-email", id: "sendVerification", tag: "users", authed: true,
+			summary: "Mail a new verification link",
+			description: "To the pending address if there is one, else to your address unless it is verified already (400). " +
+				"The new link voids the older one. At most one a minute: sooner is 429, with Retry-After.",
+			status: 202, result: ref("Detail"), errors: []int{400, 401, 429},
 		},
 		{
 			method: "GET", path: "/api/users/{user_id}", id: "getUser", tag: "users",
@@ -110,8 +127,9 @@ func operations() []operation {
 		{
 			method: "PATCH", path: "/api/users/{user_id}", id: "updateUser", tag: "users", authed: true,
 			summary: "Change your username or email",
-			description: "Changing the email needs current_password, and voids any reset link; a wrong one counts as a failed login " +
-				"of the account (429 after five). A username that is taken, ignoring case and width, or that looks like a taken one is 400.",
+			description: "Changing the email needs current_password; a wrong one counts as a failed login " +
+				"of the account (429 after five). A username that is taken, ignoring case and width, or that looks like a taken one is 400. " +
+				newUsername + " " + newEmail,
 			params: []string{"user_id"}, body: jsonBody("UserUpdate"),
 			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422, 429},
 		},
@@ -119,7 +137,8 @@ func operations() []operation {
 			method: "PUT", path: "/api/users/{user_id}", id: "replaceUser", tag: "users", authed: true,
 			summary: "Replace your username, email and optionally password",
 			description: "Changing the email or the password needs current_password (a wrong one counts as a failed login of the account: " +
-				"429 after five). A new email voids any reset link; a new password ends every other session too.",
+				"429 after five). A new password ends every other session and any reset link, and the account's address is told. " +
+				newUsername + " " + newEmail,
 			params: []string{"user_id"}, body: jsonBody("UserReplace"),
 			status: 200, result: ref("UserPrivate"), errors: []int{400, 401, 403, 404, 413, 415, 422, 429},
 		},
@@ -156,9 +175,9 @@ func operations() []operation {
 		},
 		{
 			method: "POST", path: "/api/posts", id: "createPost", tag: "posts", authed: true,
-			summary: "Write a post", description: "The author is the token's user.",
+			summary: "Write a post", description: "The author is the token's user. " + mayWrite,
 			body: jsonBody("PostCreate"), status: 201, result: ref("PostResponse"),
-			errors: []int{401, 413, 415, 422},
+			errors: []int{401, 403, 413, 415, 422},
 		},
 		{
 			method: "GET", path: "/api/posts/{post_id}", id: "getPost", tag: "posts",
@@ -167,13 +186,13 @@ func operations() []operation {
 		},
 		{
 			method: "PUT", path: "/api/posts/{post_id}", id: "replacePost", tag: "posts", authed: true,
-			summary: "Replace your post's title and content", params: []string{"post_id"},
+			summary: "Replace your post's title and content", description: mayWrite, params: []string{"post_id"},
 			body: jsonBody("PostCreate"), status: 200, result: ref("PostResponse"),
 			errors: []int{401, 403, 404, 413, 415, 422},
 		},
 		{
 			method: "PATCH", path: "/api/posts/{post_id}", id: "updatePost", tag: "posts", authed: true,
-			summary: "Change your post's title or content", params: []string{"post_id"},
+			summary: "Change your post's title or content", description: mayWrite, params: []string{"post_id"},
 			body: jsonBody("PostUpdate"), status: 200, result: ref("PostResponse"),
 			errors: []int{401, 403, 404, 413, 415, 422},
 		},
@@ -201,6 +220,17 @@ const searchDescription = "With `q`, the posts that match it, best first: those 
 	"says when more match. A search's `next_cursor` works only with the same `q`, and a list's only without one. " +
 	"When too many searches are running (`busy`), or a search runs for 5 s (`search_too_slow`), 503 with Retry-After."
 
+// Descriptions several operations share.
+const (
+	newEmail = "A new email is mailed a link to confirm it, and once the account's address has changed, the old address is told. " +
+		"By default it takes effect at once, unverified, and voids any reset link. On a server that requires verified addresses " +
+		"(REQUIRE_VERIFIED_EMAIL), it waits as pending_email, and email stays as it was, until its link is confirmed; " +
+		"the current email again calls the change off."
+	newUsername = "A new username is told to the account's address, naming the old and the new name."
+	mayWrite    = "On a server that requires verified addresses (REQUIRE_VERIFIED_EMAIL), an account whose address is not verified " +
+		"gets 403 with code email_unverified."
+)
+
 func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }
 
 // errorResponses describe each error status, by name under
@@ -209,10 +239,10 @@ var errorResponses = map[int]struct {
 	name, description, schema string
 	headers                   obj
 }{
-	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token is invalid or expired, the file is not a usable picture, or a passkey request is expired, used or does not verify", "Error", nil},
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token or verification link is invalid or expired, the address is verified already, the file is not a usable picture, or a passkey request is expired, used or does not verify", "Error", nil},
 	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one", "Error",
 		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
-	403: {"Forbidden", "Authenticated, but not the owner", "Error", nil},
+	403: {"Forbidden", "Authenticated, but not the owner; or, where verified addresses are required, the address is not verified (code email_unverified)", "Error", nil},
 	404: {"NotFound", "No such user or post", "Error", nil},
 	413: {"TooLarge", "The body is over the route's limit (1 MiB; for pictures 5 MiB and the form around it)", "Error", nil},
 	415: {"UnsupportedMediaType", "The body is not of a type the route reads", "Error", nil},
@@ -264,13 +294,18 @@ func schemas() obj {
 		"image_file": orNull(obj{"type": "string"}, "the picture's file name; null for none"),
 		"image_path": obj{"type": "string", "description": "where the picture, or the default one, is served"},
 	}
-	userPrivate := obj{"email": email}
+	userPrivate := obj{
+		"email":          email,
+		"email_verified": obj{"type": "boolean", "description": "email has been confirmed by a mailed link"},
+		"pending_email": orNull(email,
+			"the address waiting to be confirmed before it replaces email (only where verified addresses are required); null for none"),
+	}
 	for k, v := range userPublic {
 		userPrivate[k] = v
 	}
 	return obj{
 		"UserPublic":  object(userPublic, "id", "username", "image_file", "image_path"),
-		"UserPrivate": object(userPrivate, "id", "username", "email", "image_file", "image_path"),
+		"UserPrivate": object(userPrivate, "id", "username", "email", "image_file", "image_path", "email_verified", "pending_email"),
 		"PostResponse": object(obj{
 			"id":          id,
 			"title":       title,
@@ -352,6 +387,9 @@ func schemas() obj {
 			"token":        obj{"type": "string", "description": "from the link in the mail"},
 			"new_password": password,
 		}, "token", "new_password"),
+		"VerifyEmail": requestObject(obj{
+			"token": obj{"type": "string", "description": "from the link in the mail"},
+		}, "token"),
 		"PictureUpload": requestObject(obj{
 			"file": obj{"type": "string", "format": "binary", "contentMediaType": "application/octet-stream",
 				"description": "a JPEG, PNG, GIF or WebP image, at most 5 MiB"},

@@ -98,11 +98,15 @@ type accountView struct {
 	Profile  *form
 	Picture  *form
 	Password *form
+	Verify   *form // the button that mails a new verification link
 	Sessions []sessionView
 
 	Passkeys    []passkeyView
 	Passkey     *form // adding one
 	PasskeyList *form // renaming or removing one
+
+	// RequireVerified: an unverified address cannot write posts.
+	RequireVerified bool
 }
 
 // The account page's forms, for renderAccount, and its sections.
@@ -110,6 +114,7 @@ const (
 	profileForm     = "profile"
 	pictureForm     = "picture"
 	passwordForm    = "password"
+	verifyForm      = "verify"
 	sessionsSection = "sessions"
 )
 
@@ -133,10 +138,17 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	if err != nil {
 		return err
 	}
+	email := c.User.Email
+	if c.User.PendingEmail != "" {
+		email = c.User.PendingEmail // what the user asked for; saving it again keeps it pending
+	}
 	v := accountView{
-		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {c.User.Email}}},
+		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {email}}},
 		Picture:  &form{ID: pictureForm},
 		Password: &form{ID: passwordForm},
+		Verify:   &form{ID: verifyForm},
+
+		RequireVerified: s.app.RequiresVerifiedEmail(),
 	}
 	switch which {
 	case profileForm:
@@ -147,6 +159,9 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	case passwordForm:
 		f.ID = passwordForm
 		v.Password = f
+	case verifyForm:
+		f.ID = verifyForm
+		v.Verify = f
 	}
 	// This browser's session first, then the others, newest first.
 	for _, sess := range sessions {

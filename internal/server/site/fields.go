@@ -42,7 +42,8 @@ var (
 var formFields = map[string][]fieldSpec{
 	"register": {
 		{Name: "username", Label: "Username", Type: "text", Auto: "username", Required: true, MaxLen: blog.MaxUsername, Hint: usernameHint},
-		{Name: "email", Label: "Email", Type: "email", Auto: "email", Required: true, MaxLen: blog.MaxEmail},
+		{Name: "email", Label: "Email", Type: "email", Auto: "email", Required: true, MaxLen: blog.MaxEmail,
+			Hint: "We mail it a link that confirms it is yours."},
 		{Name: "password", Label: "Password", Type: "password", Auto: "new-password", Required: true,
 			MinLen: blog.MinPassword, MaxLen: blog.MaxPassword, Hint: newPasswordHint},
 	},
@@ -56,7 +57,7 @@ var formFields = map[string][]fieldSpec{
 		{Name: "username", Label: "Username", Type: "text", Auto: "username", Required: true, MaxLen: blog.MaxUsername, Hint: usernameHint},
 		{Name: "email", Label: "Email", Type: "email", Auto: "email", Required: true, MaxLen: blog.MaxEmail},
 		{Name: "current_password", Label: "Current password", Type: "password", Auto: "current-password",
-			Hint: "Needed only to change your email."},
+			Hint: "Needed only to change your email. The new address is mailed a link that confirms it."},
 	},
 	"password": {
 		{Name: "current_password", Label: "Current password", Type: "password", Auto: "current-password", Required: true},

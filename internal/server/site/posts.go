@@ -156,8 +156,12 @@ type postFormView struct {
 	Preview *blog.Post
 }
 
-// NewPost shows the form for a new post: GET /posts/new.
+// NewPost shows the form for a new post: GET /posts/new, unless the
+// caller may not write (app.MayWrite).
 func (s *Site) NewPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
+	if err := s.app.MayWrite(c); err != nil {
+		return err
+	}
 	return s.render(w, r, c, http.StatusOK, "postform", view{Title: "New post", Data: postFormView{}})
 }
 
@@ -173,13 +177,17 @@ func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 	return s.done(w, r, fmt.Sprintf("/posts/%d", p.ID), "post-published")
 }
 
-// EditPost shows the form that changes a post: GET /posts/{post_id}/edit.
+// EditPost shows the form that changes a post: GET /posts/{post_id}/edit,
+// unless the caller may not write.
 func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
 	p, err := s.app.EditablePost(r.Context(), c, id)
+	if err == nil {
+		err = s.app.MayWrite(c)
+	}
 	if err != nil {
 		return err
 	}

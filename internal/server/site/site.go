@@ -378,13 +378,14 @@ func (f *form) Error(name string) string {
 
 // fieldOf places the errors a field causes next to it.
 var fieldOf = map[string]string{
-	blog.ErrUsernameTaken.Code:  "username",
-	blog.ErrEmailTaken.Code:     "email",
-	blog.ErrWrongPassword.Code:  "current_password",
-	blog.ErrNeedPassword.Code:   "current_password",
-	blog.ErrInvalidReset.Code:   "token",
-	blog.ErrBadCredentials.Code: "",
-	blog.ErrNoPicture.Code:      "file",
+	blog.ErrUsernameTaken.Code:       "username",
+	blog.ErrEmailTaken.Code:          "email",
+	blog.ErrWrongPassword.Code:       "current_password",
+	blog.ErrNeedPassword.Code:        "current_password",
+	blog.ErrInvalidReset.Code:        "token",
+	blog.ErrInvalidVerification.Code: "token",
+	blog.ErrBadCredentials.Code:      "",
+	blog.ErrNoPicture.Code:           "file",
 }
 
 // formFailure turns err into the form shown again with the API's status
@@ -530,6 +531,11 @@ func (s *Site) Error(w http.ResponseWriter, r *http.Request, err error) {
 	c, known := r.Context().Value(pageCallerKey{}).(*app.Caller)
 	if !known && status != http.StatusInternalServerError && !strings.HasPrefix(r.URL.Path, "/static/") {
 		c, _ = s.pageCaller(w, r)
+	}
+	if isUnverified(err) && c != nil {
+		if err := s.renderUnverified(w, r, c); err == nil {
+			return
+		}
 	}
 	v := view{Title: heading(status), Data: errorView{Status: status, Heading: heading(status), Message: msg,
 		NotFound: status == http.StatusNotFound}}
