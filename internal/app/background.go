@@ -8,8 +8,8 @@ import (
 // Background work: what the App does between requests. Run drives it.
 
 const (
-	// pruneEvery is how often expired sessions and reset tokens are
-	// deleted, and the login timing is calibrated again.
+	// pruneEvery is how often expired sessions, reset tokens and login
+	// challenges are deleted, and the login timing is calibrated again.
 	pruneEvery = time.Hour
 	// drainWait bounds the work done after Run's context ends: the last
 	// writes of session uses, and the reset mails already queued.
@@ -70,6 +70,9 @@ func (a *App) prune(ctx context.Context) {
 	}
 	if _, err := a.store.DeleteExpiredPasswordResets(ctx, now); err != nil {
 		a.logger.Warn("could not delete expired password reset tokens", "err", err)
+	}
+	if _, err := a.store.DeleteExpiredLoginChallenges(ctx, now); err != nil {
+		a.logger.Warn("could not delete expired login challenges", "err", err)
 	}
 	// Every name anyone tries to log in as gets a row, so the counts are
 	// forgotten a while after the last failure.

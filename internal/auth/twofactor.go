@@ -85,29 +85,31 @@ const (
 // NewTwoFactor derives the keys of second factors from the server secret.
 // random is where secrets, recovery codes and nonces come from
 // (crypto/rand when nil).
-func NewTwoFactor(secret []byte, random io.Reader) (*TwoFactor, error) {
+func NewTwoFactor(secret []byte, random io.Reader) *TwoFactor {
 	if random == nil {
 		random = rand.Reader
 	}
 	t := &TwoFactor{random: random}
 	if len(secret) == 0 {
-		return t, nil
+		return t
 	}
+	// HKDF fails only for outputs over 255 hashes long, and AES-256-GCM
+	// only for keys not 32 bytes long: neither can happen here.
 	sealKey, err := hkdf.Key(sha256.New, secret, nil, totpSealInfo, 32)
 	if err != nil {
-		return nil, fmt.Errorf("derive the TOTP sealing key: %w", err)
+		panic(err)
 	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
-		return nil, fmt.Errorf("TOTP sealing key: %w", err)
+		panic(err)
 	}
 	if t.aead, err = cipher.NewGCM(block); err != nil {
-		return nil, fmt.Errorf("TOTP sealing key: %w", err)
+		panic(err)
 	}
 	if t.challenge, err = hkdf.Key(sha256.New, secret, nil, challengeInfo, 32); err != nil {
-		return nil, fmt.Errorf("derive the login challenge key: %w", err)
+		panic(err)
 	}
-	return t, nil
+	return t
 }
 
 // errNoSecret is what a TwoFactor without a server secret answers.

@@ -35,7 +35,7 @@ var (
 		Message: "Two-factor login is on: enter the code from your authenticator app, or a recovery code"}
 	ErrBadOTP = &Error{Kind: Unauthenticated, Code: "invalid_otp",
 		Message: "Incorrect or already used code"}
-	ErrInvalidOTP = &Error{Kind: Invalid, Code: ErrBadOTP.Code, Message: ErrBadOTP.Message}
+	ErrInvalidOTP  = &Error{Kind: Invalid, Code: ErrBadOTP.Code, Message: ErrBadOTP.Message}
 	ErrTOTPEnabled = &Error{Kind: Invalid, Code: "totp_enabled",
 		Message: "Two-factor login is already on; turn it off first"}
 	ErrTOTPNotStarted = &Error{Kind: Invalid, Code: "totp_not_started",
