@@ -35,6 +35,12 @@ func privateUser(u *blog.User) userPrivate {
 	return userPrivate{userPublic: publicUser(u), Email: u.Email}
 }
 
+// me is GET /api/users/me: the caller's account, and how it logs in.
+type me struct {
+	userPrivate
+	TOTPEnabled bool `json:"totp_enabled"`
+}
+
 type postResponse struct {
 	ID         int64      `json:"id"`
 	Title      string     `json:"title"`
@@ -133,6 +139,16 @@ func (u userPrivate) AppendJSON(b []byte) []byte {
 	b = u.userPublic.appendFields(b)
 	b = append(b, `,"email":`...)
 	b = httpx.AppendJSONString(b, u.Email)
+	return append(b, '}')
+}
+
+func (m me) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = m.userPublic.appendFields(b)
+	b = append(b, `,"email":`...)
+	b = httpx.AppendJSONString(b, m.Email)
+	b = append(b, `,"totp_enabled":`...)
+	b = strconv.AppendBool(b, m.TOTPEnabled)
 	return append(b, '}')
 }
 

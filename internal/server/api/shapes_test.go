@@ -35,6 +35,8 @@ func checkShapes(tb testing.TB, s string) {
 		publicUser(user),
 		privateUser(user),
 		privateUser(&blog.User{ID: 1, Username: s}), // no picture: null
+		me{userPrivate: privateUser(user), TOTPEnabled: true},
+		me{userPrivate: privateUser(user)},
 		postOf(post),
 		pageOf(&blog.PostPage{Posts: []blog.Post{*post, *post}, Total: 2, Limit: 10, HasMore: true, NextCursor: &cursor}),
 		pageOf(&blog.PostPage{Posts: nil, Total: 0, Skip: 5, Limit: 100}),
