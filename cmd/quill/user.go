@@ -28,6 +28,8 @@ Commands:
   delete (--username U | --email E | --id N)       delete an account with its posts and sessions
   sessions (--username U | --email E | --id N)     list the account's sessions
   sessions --revoke-all (…)                        end every session of the account
+  factors (--username U | --email E | --id N)      list the account's second factors (TOTP, recovery codes)
+  reset-2fa (--username U | --email E | --id N)    remove them, for a user who lost them; ends every session
 
 Passwords are never flags: they are read from a prompt that does not echo,
 or, when standard input is not a terminal, from its first line.
@@ -38,7 +40,7 @@ Run "quill user COMMAND --help" for a command's flags.
 // user runs the account administration commands.
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return &usageError{"user needs a command: create, set-password, delete or sessions"}
+		return &usageError{"user needs a command: create, set-password, delete, sessions, factors or reset-2fa"}
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
@@ -53,8 +55,12 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return userDelete(ctx, args, getenv, stdout, stderr)
 	case "sessions":
 		return userSessions(ctx, args, getenv, stdout, stderr)
+	case "factors":
+		return userFactors(ctx, args, getenv, stdout, stderr)
+	case "reset-2fa":
+		return userReset2FA(ctx, args, getenv, stdout, stderr)
 	}
-	return &usageError{fmt.Sprintf("unknown user command %q; use create, set-password, delete or sessions", cmd)}
+	return &usageError{fmt.Sprintf("unknown user command %q; use create, set-password, delete, sessions, factors or reset-2fa", cmd)}
 }
 
 func userCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
