@@ -28,19 +28,26 @@ func (s *Site) Login(w http.ResponseWriter, r *http.Request, c *app.Caller) erro
 }
 
 // LoginPost logs in: POST /login checks the credentials as the token
-// endpoint does, starts a session and sets its cookie.
+// endpoint does, starts a session and sets its cookie. An account with
+// two-factor login on is asked for its code next (LoginCodePost).
 func (s *Site) LoginPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	next := localPath(r.PostForm.Get("next"))
 	err := s.clients.Allow(r, s.limits.Logins)
-	var login *app.Login
+	var (
+		login     *app.Login
+		challenge *app.Challenge
+	)
 	if err == nil {
-		login, err = s.app.LogIn(r.Context(), httpx.ReadCredentials(r.PostForm), s.sessionStart(r, c))
+		login, challenge, err = s.app.BeginLogIn(r.Context(), httpx.ReadCredentials(r.PostForm), s.sessionStart(r, c))
 	}
 	if status, f, ok := formFailure(err, withoutPasswords(r.PostForm)); ok {
 		return s.render(w, r, nil, status, "login", view{Title: "Log in", Form: f, Data: loginView{Next: next}})
 	}
 	if err != nil {
 		return err
+	}
+	if challenge != nil {
+		return s.renderLoginCode(w, r, http.StatusOK, loginCodeView{Challenge: challenge.Token, Next: next}, nil)
 	}
 	s.setSessionCookie(w, r, login)
 	return seeOther(w, r, next)
@@ -97,6 +104,8 @@ type accountView struct {
 	Picture  *form
 	Password *form
 	Sessions []sessionView
+	TOTP     bool  // two-factor login is on
+	TOTPForm *form // the form that turns it off
 }
 
 // The account page's forms, for renderAccount.
@@ -104,6 +113,7 @@ const (
 	profileForm  = "profile"
 	pictureForm  = "picture"
 	passwordForm = "password"
+	totpForm     = "totp"
 )
 
 // sessionView is one of the caller's sessions.
@@ -124,11 +134,17 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	if err != nil {
 		return err
 	}
+	totp, err := s.app.TOTPEnabled(r.Context(), c.User.ID)
+	if err != nil {
+		return err
+	}
 	v := accountView{
 		Done:     r.URL.Query().Get("done"),
 		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {c.User.Email}}},
 		Picture:  &form{ID: pictureForm},
 		Password: &form{ID: passwordForm},
+		TOTP:     totp,
+		TOTPForm: &form{ID: totpForm},
 	}
 	switch which {
 	case profileForm:
@@ -139,6 +155,9 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	case passwordForm:
 		f.ID = passwordForm
 		v.Password = f
+	case totpForm:
+		f.ID = totpForm
+		v.TOTPForm = f
 	}
 	for _, sess := range sessions {
 		v.Sessions = append(v.Sessions, sessionView{Session: sess, Current: sess.ID == c.Session.ID})
