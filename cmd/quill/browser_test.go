@@ -60,6 +60,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t)) })
 	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t)) })
 	t.Run("Markdown", func(t *testing.T) { browserMarkdown(t, startBinary(t)) })
+	t.Run("TwoFactor", func(t *testing.T) { browserTwoFactor(t, startBinary(t)) })
 }
 
 // startBinary runs `quill serve` on a free port of 127.0.0.1 with a new
