@@ -38,9 +38,20 @@ func scanTOTP(row *sql.Row) (*blog.TOTP, error) {
 }
 
 // TOTP returns the user's TOTP factor, pending or confirmed, or nil when
-// the user has none.
+// the user has none. GET /api/users/me asks on every call, so the answer
+// is kept in the read cache while the database does not change.
 func (s *Store) TOTP(ctx context.Context, userID int64) (*blog.TOTP, error) {
-	return scanTOTP(s.read.QueryRowContext(ctx, `SELECT `+totpColumns+` FROM totp_factors WHERE user_id = $1`, userID))
+	v, cacheable := s.cache.version()
+	if cacheable {
+		if t, ok := s.cache.totp(v, userID); ok {
+			return t, nil
+		}
+	}
+	t, err := scanTOTP(s.queryRow(ctx, s.read, `SELECT `+totpColumns+` FROM totp_factors WHERE user_id = $1`, userID))
+	if err == nil && cacheable {
+		s.cache.storeTOTP(v, userID, t)
+	}
+	return t, err
 }
 
 // TOTP is Store.TOTP as this transaction sees it.

@@ -235,3 +235,41 @@ func TestLoginChallengesUsed(t *testing.T) {
 		}
 	})
 }
+
+// TestReadCacheTOTP checks that a cached TOTP factor is the one the
+// database holds after every change another store makes, and that a
+// caller changing its copy changes nothing for the next.
+func TestReadCacheTOTP(t *testing.T) {
+	ctx := context.Background()
+	s, other, clock, _ := openCachedPair(t)
+	alice := createUser(t, other, "alice")
+	check := func(step string) {
+		t.Helper()
+		want, err := other.TOTP(ctx, alice.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second read comes from the cache
+			got, err := s.TOTP(ctx, alice.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("%s: TOTP() cached (-direct +cached):\n%s", step, diff)
+			}
+			if got != nil {
+				got.Sealed[0] ^= 0xff
+				got.LastStep = -1
+			}
+		}
+	}
+	check("none")
+	write(t, other, func(tx *Tx) error { return tx.StartTOTP(ctx, alice.ID, []byte("sealed"), clock.Now()) })
+	check("pending")
+	write(t, other, func(tx *Tx) error { return tx.ConfirmTOTP(ctx, alice.ID, []byte("sealed"), 7, clock.Now()) })
+	check("confirmed")
+	write(t, other, func(tx *Tx) error { _, err := tx.UseTOTPStep(ctx, alice.ID, 9); return err })
+	check("a step used")
+	write(t, other, func(tx *Tx) error { _, _, err := tx.DeleteTOTP(ctx, alice.ID); return err })
+	check("deleted")
+}
