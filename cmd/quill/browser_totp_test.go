@@ -56,7 +56,7 @@ func browserTwoFactor(t *testing.T, base string) {
 	}
 	b.screenshot("totp-setup")
 	app := &authenticator{t: t, secret: strings.ReplaceAll(b.text("#totp-secret"), " ", "")}
-	b.do("confirm with a first code", append(fill("#code", app.code()),
+	b.do("confirm with a first code", append(fill("#code", app.code(), "#current_password", password),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")))...)
 	codes, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](

@@ -91,21 +91,26 @@ func (a *App) totpIssuer() string {
 	return "quill"
 }
 
-// TOTPCode is a code a logged-in user typed (field code).
-type TOTPCode struct {
-	Code     string
-	Problems []blog.Problem
+// TOTPConfirm turns two-factor login on: the current password and a
+// first code from the app (fields current_password and code).
+type TOTPConfirm struct {
+	CurrentPassword, Code string
+	Problems              []blog.Problem
 }
 
 // ConfirmTOTP turns two-factor login on with a first code from the app,
 // and returns the account's blog.RecoveryCodes new recovery codes: they
-// are shown this once and stored hashed. A wrong code is
-// blog.ErrInvalidOTP; with nothing started, blog.ErrTOTPNotStarted; on
-// already, blog.ErrTOTPEnabled.
-func (a *App) ConfirmTOTP(ctx context.Context, c *Caller, in TOTPCode) (recoveryCodes []string, err error) {
+// are shown this once and stored hashed. The current password is needed
+// too, so a stolen session cannot put a factor of its own on the account
+// and lock its owner out; a wrong one is blog.ErrWrongPassword and counts
+// as a failed login (checkPassword). A wrong code is blog.ErrInvalidOTP,
+// checked first, and costs no login attempt; with nothing started, the
+// error is blog.ErrTOTPNotStarted; on already, blog.ErrTOTPEnabled.
+func (a *App) ConfirmTOTP(ctx context.Context, c *Caller, in TOTPConfirm) (recoveryCodes []string, err error) {
 	v := blog.Validator{Problems: in.Problems}
+	v.Check(v.Reported("current_password") || in.CurrentPassword != "", "missing", "Field required", "body", "current_password")
 	v.Check(v.Reported("code") || in.Code != "", "missing", "Field required", "body", "code")
-	if err := v.Err("code"); err != nil {
+	if err := v.Err("current_password", "code"); err != nil {
 		return nil, err
 	}
 	f, err := a.store.TOTP(ctx, c.User.ID)
@@ -129,6 +134,9 @@ func (a *App) ConfirmTOTP(ctx context.Context, c *Caller, in TOTPCode) (recovery
 	step, ok := auth.MatchTOTP(secret, code.Code, a.now(), f.LastStep)
 	if !ok {
 		return nil, blog.ErrInvalidOTP
+	}
+	if err := a.checkPassword(ctx, c.User, in.CurrentPassword); err != nil {
+		return nil, err
 	}
 	recoveryCodes = make([]string, blog.RecoveryCodes)
 	hashes := make([][]byte, blog.RecoveryCodes)

@@ -53,7 +53,7 @@ func turnOnTOTP(tb testing.TB, q *quilltest.Quill, c *app.Caller) (secret string
 	if err != nil {
 		tb.Fatalf("StartTOTP() = %v", err)
 	}
-	recovery, err = q.App.ConfirmTOTP(ctx, c, app.TOTPCode{Code: codeAt(tb, e.Secret, q.Clock.Now())})
+	recovery, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: codeAt(tb, e.Secret, q.Clock.Now())})
 	if err != nil {
 		tb.Fatalf("ConfirmTOTP() = %v", err)
 	}
@@ -73,7 +73,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		register(t, q, "alice", "alice@example.com")
 		c := logIn(t, q, "alice", alicePassword)
 
-		if _, err := q.App.ConfirmTOTP(ctx, c, app.TOTPCode{Code: "123456"}); err != blog.ErrTOTPNotStarted {
+		if _, err := q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: "123456"}); err != blog.ErrTOTPNotStarted {
 			t.Errorf("ConfirmTOTP() before StartTOTP = %v, want %v", err, blog.ErrTOTPNotStarted)
 		}
 		first, err := q.App.StartTOTP(ctx, c)
@@ -107,18 +107,35 @@ func TestTOTPEnrolment(t *testing.T) {
 		}
 		now := q.Clock.Now()
 		if codeAt(t, first.Secret, now) != codeAt(t, second.Secret, now) {
-			_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPCode{Code: codeAt(t, first.Secret, now)})
+			_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: codeAt(t, first.Secret, now)})
 			wantError(t, "ConfirmTOTP(the replaced secret's code)", err, blog.ErrInvalidOTP)
 		}
 		for _, code := range []string{"", "12345", "abc", codeAt(t, second.Secret, now.Add(2*auth.TOTPPeriod))} {
-			_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPCode{Code: code})
+			_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: code})
 			if code == "" {
 				wantKind(t, "ConfirmTOTP(no code)", err, blog.Unprocessable)
 				continue
 			}
 			wantError(t, fmt.Sprintf("ConfirmTOTP(%q)", code), err, blog.ErrInvalidOTP)
 		}
-		recovery, err := q.App.ConfirmTOTP(ctx, c, app.TOTPCode{Code: codeAt(t, second.Secret, now)})
+		// The password too: a stolen session cannot put its own factor on
+		// the account. A wrong one counts as a failed login.
+		_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{Code: codeAt(t, second.Secret, now)})
+		if e := wantKind(t, "ConfirmTOTP(no password)", err, blog.Unprocessable); e != nil && len(e.Problems) != 1 {
+			t.Errorf("ConfirmTOTP(no password) problems = %v, want current_password's", e.Problems)
+		}
+		for i := range blog.FreeLoginFailures {
+			_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: fmt.Sprint("a wrong guess ", i), Code: codeAt(t, second.Secret, now)})
+			wantError(t, "ConfirmTOTP(wrong password)", err, blog.ErrWrongPassword)
+		}
+		_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: codeAt(t, second.Secret, now)})
+		wantKind(t, "ConfirmTOTP(right password) after five wrong ones", err, blog.TooManyRequests)
+		if on, _ := q.App.TOTPEnabled(ctx, c.User.ID); on {
+			t.Fatalf("a refused ConfirmTOTP turned it on")
+		}
+		q.Clock.Advance(blog.MaxLoginDelay)
+		now = q.Clock.Now()
+		recovery, err := q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: codeAt(t, second.Secret, now)})
 		if err != nil {
 			t.Fatalf("ConfirmTOTP() = %v", err)
 		}
@@ -139,7 +156,7 @@ func TestTOTPEnrolment(t *testing.T) {
 		wantError(t, "StartTOTP() when on", err, blog.ErrTOTPEnabled)
 		_, err = q.App.PendingTOTP(ctx, c)
 		wantError(t, "PendingTOTP() when on", err, blog.ErrTOTPEnabled)
-		_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPCode{Code: codeAt(t, second.Secret, now)})
+		_, err = q.App.ConfirmTOTP(ctx, c, app.TOTPConfirm{CurrentPassword: alicePassword, Code: codeAt(t, second.Secret, now)})
 		wantError(t, "ConfirmTOTP() when on", err, blog.ErrTOTPEnabled)
 
 		// The code that confirmed is spent: it does not log in.

@@ -108,10 +108,13 @@ func TestPageTOTP(t *testing.T) {
 		}
 		return c
 	}
-	res, body = v.submit("/account/totp", "/account/totp/confirm", "code", "000000")
+	res, body = v.submit("/account/totp", "/account/totp/confirm", "current_password", alicePassword, "code", "000000")
 	wantStatus(t, "confirm with a wrong code", res, http.StatusBadRequest)
 	wantContains(t, "the setup page", body, `<p class="error" id="code-error">Incorrect or already used code</p>`, `id="totp-qr"`)
-	res, body = v.submit("/account/totp", "/account/totp/confirm", "code", code())
+	res, body = v.submit("/account/totp", "/account/totp/confirm", "current_password", leakCanary, "code", code())
+	wantStatus(t, "confirm with a wrong password", res, http.StatusBadRequest)
+	wantContains(t, "the setup page", body, `<p class="error" id="current_password-error">Current password is incorrect</p>`)
+	res, body = v.submit("/account/totp", "/account/totp/confirm", "current_password", alicePassword, "code", code())
 	wantStatus(t, "confirm", res, http.StatusOK)
 	codes := recoveryCode.FindAllStringSubmatch(body, -1)
 	if len(codes) != 10 {

@@ -42,7 +42,7 @@ func (f *fixture) enableTOTP(tb testing.TB, name string) {
 	if err := json.Unmarshal(body, &e); err != nil || e.Secret == "" {
 		tb.Fatalf("POST /api/users/me/totp: no secret in %s", body)
 	}
-	res, body = f.do(tb, "POST", "/api/users/me/totp/confirm", mustJSON(tb, map[string]string{"code": f.codeNow(tb, e.Secret)}), f.as(name))
+	res, body = f.do(tb, "POST", "/api/users/me/totp/confirm", mustJSON(tb, map[string]string{"current_password": f.users[name].Password, "code": f.codeNow(tb, e.Secret)}), f.as(name))
 	if res.StatusCode != http.StatusOK {
 		tb.Fatalf("POST /api/users/me/totp/confirm = %d %s", res.StatusCode, body)
 	}
@@ -156,7 +156,7 @@ func totpScenarios() []apiScenario {
 				if strings.Contains(string(body), f.vars["alice_pending_secret"]) {
 					t.Errorf("starting again gave the same secret")
 				}
-				res, got := f.do(t, "POST", "/api/users/me/totp/confirm", `{"code":"`+f.vars["alice_pending_code"]+`"}`, f.as("alice"))
+				res, got := f.do(t, "POST", "/api/users/me/totp/confirm", `{"current_password":"`+alicePassword+`","code":"`+f.vars["alice_pending_code"]+`"}`, f.as("alice"))
 				if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(got), "invalid_otp") {
 					t.Errorf("confirm with the replaced secret's code = %d %s, want 400 invalid_otp", res.StatusCode, got)
 				}
@@ -168,7 +168,7 @@ func totpScenarios() []apiScenario {
 		},
 		{
 			name: "confirm", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
-			body:       `{"code":"{alice_pending_code}"}`,
+			body:       `{"current_password":"` + alicePassword + `","code":"{alice_pending_code}"}`,
 			wantStatus: http.StatusOK, wantHeaders: noStore,
 			after: func(t *testing.T, f *fixture, body []byte) {
 				var rc struct {
@@ -194,31 +194,46 @@ func totpScenarios() []apiScenario {
 		},
 		{
 			name: "confirm with a wrong code", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
-			body: `{"code":"000000"}`, wantStatus: http.StatusBadRequest, wantJSON: badOTP,
+			body: `{"current_password":"` + alicePassword + `","code":"000000"}`, wantStatus: http.StatusBadRequest, wantJSON: badOTP,
+		},
+		{
+			name: "confirm with a wrong password", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
+			body:       `{"current_password":"` + leakCanary + `","code":"{alice_pending_code}"}`,
+			wantStatus: http.StatusBadRequest, wantJSON: wrongPW,
+			after: func(t *testing.T, f *fixture, _ []byte) {
+				if f.meTOTP(t, "alice") {
+					t.Errorf("a confirmation with a wrong password turned two-factor login on")
+				}
+			},
 		},
 		{
 			name: "confirm with a recovery-code shape", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
-			body: `{"code":"abcd-efgh-ijkl-mnop-qrst-uvwx"}`, wantStatus: http.StatusBadRequest, wantJSON: badOTP,
+			body:       `{"current_password":"` + alicePassword + `","code":"abcd-efgh-ijkl-mnop-qrst-uvwx"}`,
+			wantStatus: http.StatusBadRequest, wantJSON: badOTP,
 		},
 		{
 			name: "confirm with nothing started", method: "POST", path: "/api/users/me/totp/confirm", as: "alice",
-			body: `{"code":"123456"}`, wantStatus: http.StatusBadRequest, wantJSON: notStarted,
+			body:       `{"current_password":"` + alicePassword + `","code":"123456"}`,
+			wantStatus: http.StatusBadRequest, wantJSON: notStarted,
 		},
 		{
 			name: "confirm when on", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: on,
-			body: `{"code":"{alice_code}"}`, wantStatus: http.StatusBadRequest, wantJSON: totpOn,
+			body:       `{"current_password":"` + alicePassword + `","code":"{alice_code}"}`,
+			wantStatus: http.StatusBadRequest, wantJSON: totpOn,
 		},
 		{
-			name: "confirm without a code", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
-			body: `{}`, wantStatus: http.StatusUnprocessableEntity, wantJSON: problem("missing", body("code"), "Field required"),
+			name: "confirm with nothing", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
+			body: `{}`, wantStatus: http.StatusUnprocessableEntity,
+			wantJSON: problems("missing", body("current_password"), "Field required", "missing", body("code"), "Field required"),
 		},
 		{
 			name: "confirm with a number", method: "POST", path: "/api/users/me/totp/confirm", as: "alice", setup: pending,
-			body: `{"code":123456}`, wantStatus: http.StatusUnprocessableEntity, wantJSON: problem("string_type", body("code"), "Input should be a valid string"),
+			body:       `{"current_password":"` + alicePassword + `","code":123456}`,
+			wantStatus: http.StatusUnprocessableEntity, wantJSON: problem("string_type", body("code"), "Input should be a valid string"),
 		},
 		{
 			name: "confirm without a token", method: "POST", path: "/api/users/me/totp/confirm",
-			body: `{"code":"123456"}`, wantStatus: http.StatusUnauthorized, wantJSON: notAuthn,
+			body: `{"current_password":"x","code":"123456"}`, wantStatus: http.StatusUnauthorized, wantJSON: notAuthn,
 		},
 
 		// Turning it off.

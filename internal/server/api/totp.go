@@ -30,15 +30,15 @@ func (a *API) StartTOTP(w http.ResponseWriter, r *http.Request, c *app.Caller) e
 	return nil
 }
 
-// ConfirmTOTP turns two-factor login on with a first code from the app,
-// and answers with the recovery codes, shown this once:
-// POST /api/users/me/totp/confirm with {code}.
+// ConfirmTOTP turns two-factor login on with the password and a first
+// code from the app, and answers with the recovery codes, shown this
+// once: POST /api/users/me/totp/confirm with {current_password, code}.
 func (a *API) ConfirmTOTP(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	body, err := httpx.DecodeJSON(w, r)
 	if err != nil {
 		return err
 	}
-	codes, err := a.app.ConfirmTOTP(r.Context(), c, httpx.ReadTOTPCode(body))
+	codes, err := a.app.ConfirmTOTP(r.Context(), c, httpx.ReadTOTPConfirm(body))
 	if err != nil {
 		return err
 	}

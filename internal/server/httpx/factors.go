@@ -11,9 +11,13 @@ import (
 
 // The fields of second factors, read once for the API and the pages.
 
-// ReadTOTPCode reads the code that confirms an authenticator app.
-func ReadTOTPCode(f Fields) app.TOTPCode {
-	in := app.TOTPCode{Code: Required(f, "code")}
+// ReadTOTPConfirm reads current_password and code, which confirm an
+// authenticator app.
+func ReadTOTPConfirm(f Fields) app.TOTPConfirm {
+	in := app.TOTPConfirm{
+		CurrentPassword: Required(f, "current_password"),
+		Code:            Required(f, "code"),
+	}
 	in.Problems = f.Problems()
 	return in
 }

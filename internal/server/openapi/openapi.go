@@ -102,11 +102,11 @@ func operations() []operation {
 		{
 			method: "POST", path: "/api/users/me/totp/confirm", id: "confirmTOTP", tag: "two-factor", authed: true,
 			summary: "Turn on two-factor login with a first code",
-			description: "A current code from the app turns two-factor login on; the answer holds ten recovery codes, each good for one login " +
-				"instead of a code. They are shown this once: quill keeps only their hashes. A wrong code is 400 invalid_otp; " +
-				"nothing started is 400 totp_not_started.",
-			body: jsonBody("TOTPCode"), status: 200, result: ref("RecoveryCodes"), headers: noStore,
-			errors: []int{400, 401, 413, 415, 422},
+			description: "The current password and a current code from the app turn two-factor login on; the answer holds ten recovery codes, " +
+				"each good for one login instead of a code. They are shown this once: quill keeps only their hashes. A wrong code is 400 invalid_otp; " +
+				"a wrong password is 400 wrong_password and counts as a failed login of the account (429 after five); nothing started is 400 totp_not_started.",
+			body: jsonBody("TOTPConfirm"), status: 200, result: ref("RecoveryCodes"), headers: noStore,
+			errors: []int{400, 401, 413, 415, 422, 429},
 		},
 		{
 			method: "DELETE", path: "/api/users/me/totp", id: "disableTOTP", tag: "two-factor", authed: true,
@@ -379,8 +379,11 @@ func schemas() obj {
 		"PasswordChange": requestObject(obj{"current_password": anyPassword, "new_password": password},
 			"current_password", "new_password"),
 		"ForgotPassword": requestObject(obj{"email": email}, "email"),
-		"TOTPCode":       requestObject(obj{"code": obj{"type": "string", "description": "the code the authenticator app shows now"}}, "code"),
-		"TOTPDisable":    requestObject(obj{"current_password": anyPassword, "code": otp}, "current_password", "code"),
+		"TOTPConfirm": requestObject(obj{
+			"current_password": anyPassword,
+			"code":             obj{"type": "string", "description": "the code the authenticator app shows now"},
+		}, "current_password", "code"),
+		"TOTPDisable": requestObject(obj{"current_password": anyPassword, "code": otp}, "current_password", "code"),
 		"ResetPassword": requestObject(obj{
 			"token":        obj{"type": "string", "description": "from the link in the mail"},
 			"new_password": password,

@@ -128,11 +128,12 @@ type totpCodesView struct {
 	Codes []string
 }
 
-// ConfirmTOTP turns two-factor login on with a first code, as
+// ConfirmTOTP turns two-factor login on with the password and a first
+// code, as
 // POST /api/users/me/totp/confirm does, and shows the recovery codes,
 // this once: POST /account/totp/confirm.
 func (s *Site) ConfirmTOTP(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	codes, err := s.app.ConfirmTOTP(r.Context(), c, httpx.ReadTOTPCode(httpx.NewFormFields(r.PostForm)))
+	codes, err := s.app.ConfirmTOTP(r.Context(), c, httpx.ReadTOTPConfirm(httpx.NewFormFields(r.PostForm)))
 	if errors.Is(err, blog.ErrTOTPNotStarted) || errors.Is(err, blog.ErrTOTPEnabled) {
 		return seeOther(w, r, "/account#two-factor")
 	}
