@@ -27,8 +27,10 @@ const systemdBinary = "/lib/systemd/systemd"
 // filter, a read-only root), keeps the generated key and the database in
 // /var/lib/quill, private to that user; that quill-admin creates an
 // account the service then logs in; that the key and the account survive
-// a restart; that quill stops with status 0; and that port 80 is refused
-// without the drop-in and works with it.
+// a restart; that quill-admin backup and restore and scheduled backups in
+// a state directory of their own work under the unit; that quill stops
+// with status 0; and that port 80 is refused without the drop-in and
+// works with it.
 func TestSystemdService(t *testing.T) {
 	pm := newPodman(t)
 	for _, p := range []struct{ path, pkg string }{{systemdBinary, "systemd"}, {"/usr/bin/dbus-daemon", "dbus"}} {
@@ -160,6 +162,36 @@ func TestSystemdService(t *testing.T) {
 		}
 		if n := strings.Count(mustSh(t, "", "journalctl --no-pager -o cat -u quill"), "generated a new SECRET_KEY"); n != 1 {
 			t.Errorf("quill generated a SECRET_KEY %d times, want once", n)
+		}
+	})
+
+	// Backups as docs/deployment.md runs them under the unit: quill-admin
+	// backup and restore with files in /var/lib/quill, and scheduled
+	// backups in a state directory of their own given by a drop-in.
+	t.Run("backups", func(t *testing.T) {
+		if out := mustSh(t, "", "quill-admin backup /var/lib/quill/manual.db"); !strings.Contains(out, "wrote /var/lib/quill/manual.db: ") || !strings.Contains(out, "1 user,") {
+			t.Errorf("quill-admin backup printed %q", out)
+		}
+		dropIn := "[Service]\nStateDirectory=quill-backups\nEnvironment=BACKUP_DIR=/var/lib/quill-backups\nEnvironment=BACKUP_INTERVAL=1s\nEnvironment=BACKUP_KEEP=2\n"
+		mustSh(t, dropIn, "mkdir -p /etc/systemd/system/quill.service.d && cat > /etc/systemd/system/quill.service.d/backups.conf && systemctl daemon-reload")
+		mustSh(t, "", "systemctl restart quill")
+		startQuill(t)
+		eventually(t, "scheduled backups in /var/lib/quill-backups, old ones deleted", func() (bool, string) {
+			out, _ := sh(t, "", "journalctl --no-pager -o cat -u quill | grep -e 'backup written' -e 'old backup deleted' -e 'backup failed'")
+			return strings.Contains(out, `old backup deleted" path=/var/lib/quill-backups/quill-backup-`), out
+		})
+		mustSh(t, "", "systemctl stop quill && rm /etc/systemd/system/quill.service.d/backups.conf && systemctl daemon-reload")
+		if out := mustSh(t, "", "ls /var/lib/quill-backups"); strings.Count(out, "quill-backup-") != 2 {
+			t.Errorf("/var/lib/quill-backups holds %q, want the 2 newest backups", out)
+		}
+		if out := mustSh(t, "", "quill-admin restore /var/lib/quill/manual.db"); !strings.Contains(out, "restored /var/lib/quill/manual.db into /var/lib/quill/blog.db: ") {
+			t.Errorf("quill-admin restore printed %q", out)
+		}
+		startQuill(t)
+		res := do(t, client, http.MethodPost, base+"/api/users/token", strings.NewReader("username=alice&password=correct+horse+battery+staple"),
+			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("log in after quill-admin restore = %s %s, want 200", res.Status, res.body)
 		}
 	})
 

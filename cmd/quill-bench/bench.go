@@ -158,7 +158,7 @@ func (b *bench) run(ctx context.Context) error {
 	if b.small, err = seed(ctx, filepath.Join(b.tmp, "small.db"), o.smallPost, b.hash, b.out); err != nil {
 		return err
 	}
-	if o.want("startup") || o.want("pages") {
+	if o.want("startup") || o.want("pages") || o.want("search") {
 		b.logf("seeding %d posts", o.bigPosts)
 		t := time.Now()
 		if b.big, err = seed(ctx, filepath.Join(b.tmp, "big.db"), o.bigPosts, b.hash, b.out); err != nil {
@@ -200,6 +200,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"pages", b.figurePages},
 		{"create", b.figureCreate},
 		{"memory", b.figureMemory},
+		{"search", b.figureSearch},
 	}
 	for _, s := range steps {
 		if !o.want(s.name) {

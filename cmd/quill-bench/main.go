@@ -62,7 +62,7 @@ type options struct {
 }
 
 // figureNames lists the groups of figures, in the order they run.
-var figureNames = []string{"startup", "me", "posts", "login", "register", "pages", "create", "memory"}
+var figureNames = []string{"startup", "me", "posts", "login", "register", "pages", "create", "memory", "search"}
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	o := options{args: args}

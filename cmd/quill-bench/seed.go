@@ -41,6 +41,17 @@ func (d *dataset) cursorAt(depth int) string {
 	return blog.Cursor{DatePosted: seedEpoch.Add(time.Duration(idx) * time.Second), ID: int64(idx + 1)}.String()
 }
 
+// searchWord is in every searchEvery-th seeded post and in no other: the
+// word the search figure looks for, in 1% of the posts. rareWord is in
+// every rareEvery-th, 0.1% of them, to show how a search's cost grows
+// with its matches. Neither the titles nor lorem have either.
+const (
+	searchWord  = "quokka"
+	searchEvery = 100
+	rareWord    = "wombat"
+	rareEvery   = 1000
+)
+
 // lorem is post content: a few paragraphs of realistic length, so a page
 // of ten weighs what a real one might.
 var lorem = []string{
@@ -51,8 +62,9 @@ var lorem = []string{
 }
 
 // seed creates a database at path with seedAuthors authors, whose password
-// hash is hash, and n posts by them in turn, one second apart, with ids 1…n.
-// It writes progress to w.
+// hash is hash, and n posts by them in turn, one second apart, with ids 1…n,
+// every searchEvery-th with searchWord and every rareEvery-th with
+// rareWord. It writes progress to w.
 func seed(ctx context.Context, path string, n int, hash string, w io.Writer) (*dataset, error) {
 	start := time.Now()
 	store, err := sqlstore.Open(ctx, "sqlite:///"+path, nil)
@@ -80,10 +92,17 @@ func seed(ctx context.Context, path string, n int, hash string, w io.Writer) (*d
 	for i := 0; i < n; {
 		batch = batch[:0]
 		for ; i < n && len(batch) < seedBatch; i++ {
+			content := lorem[i%len(lorem)]
+			if (i+1)%searchEvery == 0 {
+				content += " A " + searchWord + " was seen nearby."
+			}
+			if (i+1)%rareEvery == 0 {
+				content += " So was a " + rareWord + "."
+			}
 			batch = append(batch, blog.Post{
 				ID:         int64(i + 1),
 				Title:      fmt.Sprintf("Seeded post %d: notes on %s", i+1, strings.Fields(lorem[i%len(lorem)])[i%7]),
-				Content:    lorem[i%len(lorem)],
+				Content:    content,
 				AuthorID:   d.authors[i%seedAuthors].ID,
 				DatePosted: seedEpoch.Add(time.Duration(i) * time.Second),
 			})

@@ -60,6 +60,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("ErrorPage", func(t *testing.T) { browserErrorPage(t, startBinary(t)) })
 	t.Run("LoadMore", func(t *testing.T) { browserLoadMore(t, startBinary(t)) })
 	t.Run("Markdown", func(t *testing.T) { browserMarkdown(t, startBinary(t)) })
+	t.Run("Search", func(t *testing.T) { browserSearch(t, startBinary(t)) })
 	t.Run("TwoFactor", func(t *testing.T) { browserTwoFactor(t, startBinary(t)) })
 }
 
@@ -606,4 +607,39 @@ func register(t *testing.T, base, username, email, password string) {
 		b, _ := io.ReadAll(res.Body)
 		t.Fatalf("register %s = %d %s", username, res.StatusCode, b)
 	}
+}
+
+// browserSearch is the search box in the header: a query typed there and
+// sent with Enter shows the matching posts, the query's words marked,
+// and pages on.
+func browserSearch(t *testing.T, base string) {
+	register(t, base, "grace", "grace@example.com", "a long passphrase 46")
+	token := apiLogin(t, base, "grace", "a long passphrase 46")
+	apiCall(t, "POST", base+"/api/posts", token, `{"title":"Café crème","content":"Where to drink a good café crème in Paris."}`, http.StatusCreated)
+	for i := 1; i <= 11; i++ {
+		apiCall(t, "POST", base+"/api/posts", token, fmt.Sprintf(`{"title":"Garden %d","content":"Notes from the garden, part %d."}`, i, i), http.StatusCreated)
+	}
+	b := newBrowser(t, base)
+	b.open("/")
+	b.do("search from the header", append(fill("header input[name=q]", "CAFE"),
+		chromedp.SendKeys(chromedp.CSS("header input[name=q]"), "\r"),
+		chromedp.WaitVisible(chromedp.CSS("#results")))...)
+	if got := b.location(); got != "/search?q=CAFE" {
+		t.Errorf("the header's search went to %s, want /search?q=CAFE", got)
+	}
+	b.wantText(".search-count", "1 post matches.")
+	b.wantText("#results li:first-child h2", "Café crème")
+	b.wantText("#results li:first-child h2 mark", "Café")
+
+	b.do("search again from the page", append([]chromedp.Action[chromedp.Void]{chromedp.Clear(chromedp.CSS("#search-q"))},
+		append(fill("#search-q", "gard*"),
+			chromedp.Click(chromedp.CSS("main form button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS(`a[rel="next"]`)))...)...)
+	b.wantText(".search-count", "11 posts match. Results 1–10.")
+	b.do("see more results",
+		chromedp.Click(chromedp.CSS(`a[rel="next"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[rel="prev"]`)))
+	b.wantText(".search-count", "11 posts match. Result 11.")
+	b.wantText("#results li:first-child h2", "Garden 1")
+	b.screenshot("search")
 }

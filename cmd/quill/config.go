@@ -48,6 +48,11 @@ type config struct {
 	ACMEEmail   string
 	TLSCertFile string
 	TLSKeyFile  string
+
+	// Scheduled backups: on with BackupDir.
+	BackupDir      string
+	BackupInterval time.Duration
+	BackupKeep     int
 }
 
 // tls reports whether quill serves HTTPS.
@@ -89,6 +94,9 @@ var settings = []setting{
 	{"ACME_EMAIL", "", "contact address for the ACME account (optional)"},
 	{"TLS_CERT_FILE", "", "PEM certificate chain to serve HTTPS with instead of ACME; reloaded when it changes"},
 	{"TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE"},
+	{"BACKUP_DIR", "", "directory where serve takes scheduled backups of a SQLite database; unset: none"},
+	{"BACKUP_INTERVAL", "24h", "time between scheduled backups, such as 24h or 6h30m; the first is one interval after start"},
+	{"BACKUP_KEEP", "7", "how many scheduled backups to keep in BACKUP_DIR; older ones are deleted"},
 }
 
 // letsEncrypt is Let's Encrypt's production ACME directory.
@@ -302,6 +310,15 @@ func parseConfig(v map[string]string) (config, error) {
 	if cfg.MetricsAddr, err = metricsAddr(v["METRICS_ADDR"], cfg); err != nil {
 		return cfg, err
 	}
+	cfg.BackupDir = v["BACKUP_DIR"]
+	if cfg.BackupInterval, err = time.ParseDuration(strings.TrimSpace(v["BACKUP_INTERVAL"])); err != nil || cfg.BackupInterval < time.Second {
+		return cfg, fmt.Errorf("BACKUP_INTERVAL=%q must be a duration of at least 1s, such as 24h, 6h or 30m", v["BACKUP_INTERVAL"])
+	}
+	keep, err := strconv.Atoi(strings.TrimSpace(v["BACKUP_KEEP"]))
+	if err != nil || keep < 1 || keep > 10000 {
+		return cfg, fmt.Errorf("BACKUP_KEEP=%q must be a whole number from 1 to 10000: how many scheduled backups to keep", v["BACKUP_KEEP"])
+	}
+	cfg.BackupKeep = keep
 	return cfg, nil
 }
 

@@ -65,6 +65,8 @@ Usage:
                                       import the FastAPI blog tutorial's database
   quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200
   quill version                       print the version, commit and Go version (also --version)
+  quill backup FILE                   write a checked copy of the SQLite database, while it is in use
+  quill restore FILE                  replace the SQLite database with a backup (quill stopped)
 
 Run "quill COMMAND --help" for a command's flags.
 `
@@ -96,6 +98,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return health(ctx, args, getenv, stdout, stderr)
 	case "version":
 		return version(args, stdout, stderr)
+	case "backup":
+		return backup(ctx, args, getenv, stdout, stderr)
+	case "restore":
+		return restore(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -64,6 +64,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	backups, scheduled, err := backupSchedule(cfg)
+	if err != nil {
+		return err
+	}
 
 	if cfg.SecretKey == "" {
 		if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
@@ -141,6 +145,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		metricsSrv = metricsServer(meter, logger)
 		logger.Info("serving metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
 		go func() { errc <- fmt.Errorf("metrics: %w", metricsSrv.Serve(metricsLn)) }()
+	}
+	if scheduled {
+		// Stopped when ctx ends, and waited for before the store closes.
+		defer startBackups(ctx, quill, backups, logger)()
 	}
 	front.logListening(logger, "public_url", cfg.PublicURL, "database", store.Dialect(), "hash_slots", slots)
 	front.start(ctx, errc)

@@ -52,6 +52,9 @@ type Config struct {
 	ThrottleLogins bool
 	// Observer is told of logins and reset mails, for metrics; optional.
 	Observer Observer
+	// SearchTimeout is how long a search may run before it is answered
+	// with ErrSearchTooSlow; optional: 5 s.
+	SearchTimeout time.Duration
 
 	Now    func() time.Time // optional; time.Now
 	Random io.Reader        // optional; crypto/rand.Reader
@@ -83,29 +86,36 @@ type App struct {
 	resets   *resetQueue   // password reset mails not yet sent
 	pictures *memoryBudget // shared by the pictures being decoded
 
-	rendered *markdown.Cache // posts' HTML and excerpts, by post id
+	rendered      *markdown.Cache // posts' HTML and excerpts, by post id
+	searches      *searchSlots
+	searchTimeout time.Duration
 }
 
 // New returns an App.
 func New(cfg Config) *App {
 	a := &App{
-		store:      cfg.Store,
-		hasher:     cfg.Hasher,
-		policy:     cfg.Policy,
-		tokens:     cfg.Tokens,
-		twoFactor:  cfg.TwoFactor,
-		logger:     cfg.Logger,
-		sessionTTL: cfg.SessionTTL,
-		publicURL:  trimSlash(cfg.PublicURL),
-		mailer:     cfg.Mailer,
-		throttle:   cfg.ThrottleLogins,
-		observer:   cfg.Observer,
-		now:        cfg.Now,
-		random:     cfg.Random,
-		lastUsed:   newLastUsed(),
-		resets:     newResetQueue(),
-		pictures:   newMemoryBudget(pictureBudget, pictureWait),
-		rendered:   markdown.NewCache(renderCacheBudget),
+		store:         cfg.Store,
+		hasher:        cfg.Hasher,
+		policy:        cfg.Policy,
+		tokens:        cfg.Tokens,
+		twoFactor:     cfg.TwoFactor,
+		logger:        cfg.Logger,
+		sessionTTL:    cfg.SessionTTL,
+		publicURL:     trimSlash(cfg.PublicURL),
+		mailer:        cfg.Mailer,
+		throttle:      cfg.ThrottleLogins,
+		observer:      cfg.Observer,
+		now:           cfg.Now,
+		random:        cfg.Random,
+		lastUsed:      newLastUsed(),
+		resets:        newResetQueue(),
+		pictures:      newMemoryBudget(pictureBudget, pictureWait),
+		rendered:      markdown.NewCache(renderCacheBudget),
+		searches:      newSearchSlots(defaultSearchSlots(), searchWait),
+		searchTimeout: cfg.SearchTimeout,
+	}
+	if a.searchTimeout <= 0 {
+		a.searchTimeout = defaultSearchTimeout
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

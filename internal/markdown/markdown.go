@@ -416,16 +416,41 @@ func excerptOf(doc ast.Node, source []byte) (string, bool) {
 	return excerpt, cut || first.Parent() != doc || doc.ChildCount() > 1
 }
 
+// Text is the plain text of src read as Markdown, as a reader sees it:
+// every block's text, code blocks' lines included, with each run of white
+// space made one space. A search result's excerpt is cut from it.
+func Text(src string) string {
+	source := []byte(src)
+	doc := md.Parser().Parse(text.NewReader(source))
+	return collapse(allText(doc, source, true))
+}
+
 // blockText is the text of every block under n, blocks separated by a
 // space; code blocks and HTML blocks are left out.
 func blockText(n ast.Node, source []byte) string {
+	return allText(n, source, false)
+}
+
+// allText is the text of every block under n, blocks separated by a
+// space; HTML blocks are left out, and code blocks unless code.
+func allText(n ast.Node, source []byte, code bool) string {
 	var b strings.Builder
 	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch c.Kind() {
-		case ast.KindCodeBlock, ast.KindFencedCodeBlock, ast.KindHTMLBlock:
+		case ast.KindCodeBlock, ast.KindFencedCodeBlock:
+			if code {
+				lines := c.Lines()
+				for i := range lines.Len() {
+					b.WriteByte(' ')
+					seg := lines.At(i)
+					b.Write(seg.Value(source))
+				}
+			}
+			return ast.WalkSkipChildren, nil
+		case ast.KindHTMLBlock:
 			return ast.WalkSkipChildren, nil
 		}
 		if c.Type() == ast.TypeBlock && c.FirstChild() != nil && c.FirstChild().Type() == ast.TypeInline {

@@ -133,6 +133,21 @@ func TestExcerpt(t *testing.T) {
 	}
 }
 
+func TestText(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"# Title\n\nSome *emphasis*, a [link](https://x) and `code`.", "Title Some emphasis, a link and code."},
+		{"- one\n- two\n\n> quoted", "one two quoted"},
+		{"Before.\n\n```go\nfmt.Println(1)\n```\n\n    indented code", "Before. fmt.Println(1) indented code"},
+		{"a <b>b</b> &amp; c\n\n<div>block</div>", "a <b>b</b> & c"},
+		{"| h |\n|---|\n| cell |", "h cell"},
+		{"", ""},
+	} {
+		if got := Text(tc.src); got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.src, got, tc.want)
+		}
+	}
+}
+
 func FuzzRender(f *testing.F) {
 	for _, s := range []string{
 		"# h\n\n*a* [b](http://c) ![d](/e.png) ![f](https://g/h.png)",

@@ -55,6 +55,7 @@ func (s *Server) routes(openAPIDoc []byte) {
 	m.Handle("GET /{$}", p.Public(p.Home))
 	m.Handle("GET /posts/{post_id}", p.Public(p.Post))
 	m.Handle("GET /users/{user_id}/posts", p.Public(p.UserPosts))
+	m.Handle("GET /search", p.Public(p.Search))
 	m.Handle("GET /login", p.Public(p.Login))
 	m.Handle("POST /login", p.Public(p.LoginPost))
 	m.Handle("GET /login/code", p.Public(p.LoginCode))

@@ -45,6 +45,11 @@ type Store struct {
 	now     func() time.Time
 	stmts   stmts
 	cache   *readCache // nil but for a SQLite file in WAL mode on a unix system
+	// file is the SQLite database file, and lock the shared lock on its
+	// lock file (see lock.go); "" and nil for PostgreSQL and in-memory
+	// databases.
+	file string
+	lock *os.File
 }
 
 // busyTimeout is how long a SQLite connection waits for a lock another
@@ -61,6 +66,10 @@ const busyTimeout = 5 * time.Second
 //   - postgres:// and postgresql://: a PostgreSQL database, with libpq's
 //     URL parameters (sslmode, connect_timeout, …) and pool_max_conns, the
 //     most connections this store opens (default 16).
+//
+// A store on a SQLite file holds a shared lock on <file>.lock until Close,
+// which quill restore checks for (see Restore); while a restore holds it,
+// Open waits up to 5 seconds and then fails saying so.
 //
 // Open does not migrate; call Migrate. now gives the time for the
 // timestamps the store sets itself (CreatedAt, DatePosted); nil means
@@ -159,12 +168,17 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	// cache's). This must come before the first lock; once a lock is
 	// taken the setting is fixed, and later calls change nothing.
 	_, _ = sqlite.OFDLocking(true)
+	if s.lock, err = shareDatabase(ctx, path); err != nil {
+		return nil, err
+	}
+	s.file = path
 	// The one writer gets a page cache of up to 64 MiB (the default is
 	// 2 MiB): every insert updates several indexes and, by trigger, the
 	// author's row, and with a small cache each of those is a read from the
 	// file (a million-post import ran about a fifth faster with it).
 	s.write, err = open(path+"?"+params+"&_pragma=cache_size(-65536)&_txlock=immediate", false)
 	if err != nil {
+		s.lock.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	s.write.SetMaxOpenConns(1)
@@ -172,9 +186,16 @@ func openSQLite(ctx context.Context, databaseURL string, now func() time.Time) (
 	s.write.SetConnMaxIdleTime(0)
 	s.write.SetConnMaxLifetime(0)
 
-	s.read, err = open(path+"?"+params+"&_pragma=query_only(1)", true)
+	// Readers map up to the first GiB of the file instead: a search looks
+	// up thousands of pages of its index, which through the default page
+	// cache would each be a read system call. Mapped pages are the
+	// operating system's file cache, shared by every reader and given back
+	// under memory pressure, where a larger cache per reader would be
+	// quill's own memory.
+	s.read, err = open(path+"?"+params+"&_pragma=query_only(1)&_pragma=mmap_size(1073741824)", true)
 	if err != nil {
 		s.write.Close()
+		s.lock.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	readers := max(4, runtime.GOMAXPROCS(0))
@@ -219,7 +240,8 @@ func createFile(path string) error {
 	return f.Close()
 }
 
-// Close closes the database.
+// Close closes the database, and then gives up the lock on a SQLite
+// file.
 func (s *Store) Close() error {
 	err := errors.Join(s.stmts.close(), s.write.Close())
 	if s.read != s.write {
@@ -227,6 +249,9 @@ func (s *Store) Close() error {
 	}
 	if s.cache != nil {
 		err = errors.Join(err, s.cache.wal.close())
+	}
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close())
 	}
 	return err
 }

@@ -192,6 +192,18 @@ func TestPragmas(t *testing.T) {
 	if _, err := s.read.ExecContext(ctx, `DELETE FROM users`); err == nil {
 		t.Error("the read pool can write")
 	}
+	// Readers map the file (search looks up many pages); the writer has
+	// its page cache.
+	for name, db := range map[string]*sql.DB{"read": s.read, "write": s.write} {
+		want := map[string]string{"read": "1073741824", "write": "0"}[name]
+		var got string
+		if err := db.QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s pool: PRAGMA mmap_size = %s, want %s", name, got, want)
+		}
+	}
 }
 
 func TestMigrate(t *testing.T) {

@@ -7,8 +7,12 @@ import (
 	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
-// Posts lists everyone's posts, newest first: GET /api/posts.
+// Posts lists everyone's posts, newest first, or with q those that
+// match a search: GET /api/posts.
 func (a *API) Posts(w http.ResponseWriter, r *http.Request) error {
+	if search, ok := httpx.SearchRequest(r); ok {
+		return a.searchPosts(w, r, 0, search)
+	}
 	req, err := httpx.PageRequest(r)
 	if err != nil {
 		return err

@@ -80,6 +80,8 @@ type postPage struct {
 	Limit      int            `json:"limit"`
 	HasMore    bool           `json:"has_more"`
 	NextCursor *string        `json:"next_cursor"`
+	// TotalCapped is on search pages only (see searchPageOf).
+	TotalCapped *bool `json:"total_capped,omitempty"`
 }
 
 func pageOf(p *blog.PostPage) postPage {
@@ -89,6 +91,27 @@ func pageOf(p *blog.PostPage) postPage {
 		Skip:    p.Skip,
 		Limit:   p.Limit,
 		HasMore: p.HasMore,
+	}
+	for i := range p.Posts {
+		out.Posts[i] = postOf(&p.Posts[i])
+	}
+	if p.NextCursor != nil {
+		c := p.NextCursor.String()
+		out.NextCursor = &c
+	}
+	return out
+}
+
+// searchPageOf is a page of search results: a page of posts in the same
+// shape, best first, with total_capped.
+func searchPageOf(p *blog.SearchPage) postPage {
+	out := postPage{
+		Posts:       make([]postResponse, len(p.Posts)),
+		Total:       p.Total,
+		Skip:        p.Skip,
+		Limit:       p.Limit,
+		HasMore:     p.HasMore,
+		TotalCapped: &p.TotalCapped,
 	}
 	for i := range p.Posts {
 		out.Posts[i] = postOf(&p.Posts[i])
@@ -193,6 +216,10 @@ func (p postPage) AppendJSON(b []byte) []byte {
 		b = append(b, "null"...)
 	} else {
 		b = httpx.AppendJSONString(b, *p.NextCursor)
+	}
+	if p.TotalCapped != nil {
+		b = append(b, `,"total_capped":`...)
+		b = strconv.AppendBool(b, *p.TotalCapped)
 	}
 	return append(b, '}')
 }

@@ -31,6 +31,7 @@ func checkShapes(tb testing.TB, s string) {
 	post := &blog.Post{ID: 9, Title: s, Content: s, HTML: s, AuthorID: 7, Author: *user,
 		DatePosted: time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC)}
 	cursor := blog.Cursor{DatePosted: post.DatePosted, ID: 9}
+	searchCursor := blog.Query{Terms: []blog.Term{{Text: s}}}.CursorAt(1)
 	shapes := []httpx.JSONAppender{
 		publicUser(user),
 		privateUser(user),
@@ -40,6 +41,8 @@ func checkShapes(tb testing.TB, s string) {
 		postOf(post),
 		pageOf(&blog.PostPage{Posts: []blog.Post{*post, *post}, Total: 2, Limit: 10, HasMore: true, NextCursor: &cursor}),
 		pageOf(&blog.PostPage{Posts: nil, Total: 0, Skip: 5, Limit: 100}),
+		searchPageOf(&blog.SearchPage{Posts: []blog.Post{*post}, Total: 20, Limit: 1, HasMore: true, NextCursor: &searchCursor}),
+		searchPageOf(&blog.SearchPage{Total: blog.MaxSearchResults, TotalCapped: true, Skip: 10_000, Limit: 10}),
 	}
 	for _, v := range shapes {
 		want := encodingJSON(tb, v)

@@ -104,12 +104,15 @@ func (a *API) DeleteUser(w http.ResponseWriter, r *http.Request, c *app.Caller) 
 	return nil
 }
 
-// UserPosts lists a user's posts, newest first:
-// GET /api/users/{user_id}/posts.
+// UserPosts lists a user's posts, newest first, or with q those that
+// match a search: GET /api/users/{user_id}/posts.
 func (a *API) UserPosts(w http.ResponseWriter, r *http.Request) error {
 	id, err := httpx.PathID(r, "user_id")
 	if err != nil {
 		return err
+	}
+	if search, ok := httpx.SearchRequest(r); ok {
+		return a.searchPosts(w, r, id, search)
 	}
 	req, err := httpx.PageRequest(r)
 	if err != nil {

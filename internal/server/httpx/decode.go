@@ -202,8 +202,24 @@ func PathID(r *http.Request, name string) (int64, error) {
 // PageRequest reads skip, limit and cursor from the query string.
 func PageRequest(r *http.Request) (blog.PageRequest, error) {
 	q := r.URL.Query()
-	req := blog.PageRequest{Limit: blog.DefaultLimit}
 	var v blog.Validator
+	req := blog.PageRequest{}
+	req.Skip, req.Limit = readSkipLimit(q, &v)
+	if s, ok := q["cursor"]; ok {
+		c, _ := v.ReadCursor(s[0], false)
+		if c != nil && req.Skip != 0 {
+			v.Add("value_error", "Use either skip or cursor, not both", "query", "cursor")
+		} else {
+			req.Cursor = c
+		}
+	}
+	return req, v.Err()
+}
+
+// readSkipLimit reads skip and limit from q, recording their problems in
+// v; absent or empty, they are 0 and blog.DefaultLimit.
+func readSkipLimit(q url.Values, v *blog.Validator) (skip int64, limit int) {
+	limit = blog.DefaultLimit
 	if s := q.Get("skip"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		switch {
@@ -212,7 +228,7 @@ func PageRequest(r *http.Request) (blog.PageRequest, error) {
 		case n < 0:
 			v.Add("greater_than_equal", "Input should be greater than or equal to 0", "query", "skip")
 		default:
-			req.Skip = n
+			skip = n
 		}
 	}
 	if s := q.Get("limit"); s != "" {
@@ -225,20 +241,10 @@ func PageRequest(r *http.Request) (blog.PageRequest, error) {
 		case n > blog.MaxLimit:
 			v.Add("less_than_equal", "Input should be less than or equal to 100", "query", "limit")
 		default:
-			req.Limit = n
+			limit = n
 		}
 	}
-	if s, ok := q["cursor"]; ok {
-		c, err := blog.ParseCursor(s[0])
-		if err != nil {
-			v.Add("value_error", "Invalid cursor", "query", "cursor")
-		} else if req.Skip != 0 {
-			v.Add("value_error", "Use either skip or cursor, not both", "query", "cursor")
-		} else {
-			req.Cursor = &c
-		}
-	}
-	return req, v.Err()
+	return skip, limit
 }
 
 // ParseForm reads an urlencoded or multipart form body of at most

@@ -172,12 +172,14 @@ func operations() []operation {
 		},
 		{
 			method: "GET", path: "/api/users/{user_id}/posts", id: "listUserPosts", tag: "posts",
-			summary: "A user's posts, newest first", params: []string{"user_id", "skip", "limit", "cursor"},
+			summary: "A user's posts, newest first, or those that match a search", description: searchDescription,
+			params: []string{"user_id", "q", "skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{404, 422},
 		},
 		{
 			method: "GET", path: "/api/posts", id: "listPosts", tag: "posts",
-			summary: "Everyone's posts, newest first", params: []string{"skip", "limit", "cursor"},
+			summary: "Everyone's posts, newest first, or those that match a search", description: searchDescription,
+			params: []string{"q", "skip", "limit", "cursor"},
 			status: 200, result: ref("PostPage"), errors: []int{422},
 		},
 		{
@@ -215,6 +217,17 @@ func operations() []operation {
 		},
 	}
 }
+
+// searchDescription says what q does to a list of posts.
+const searchDescription = "With `q`, the posts that match it, best first: those with a query word in the title, " +
+	"then by relevance (a word in the title weighs ten times one in the content), then the newest. " +
+	"`q` is words, all of which a post must contain in its title or content, ignoring case and diacritics; " +
+	"`\"a phrase\"`; `prefix*` (at least 3 characters); `-word` or `-\"a phrase\"` to exclude. " +
+	"Anything else is read as text, never as an error, but for a query with nothing to search for, " +
+	"control characters, over 256 characters or over 16 words: 422 at `q`. " +
+	"Only the 10,000 most recently written matches are ranked: `total` counts at most these, and `total_capped` " +
+	"says when more match. A search's `next_cursor` works only with the same `q`, and a list's only without one. " +
+	"When too many searches are running (`busy`), or a search runs for 5 s (`search_too_slow`), 503 with Retry-After."
 
 func ref(schema string) obj { return obj{"$ref": "#/components/schemas/" + schema} }
 
@@ -323,6 +336,8 @@ func schemas() obj {
 			"limit":       obj{"type": "integer", "minimum": 1, "maximum": 100},
 			"has_more":    obj{"type": "boolean"},
 			"next_cursor": orNull(obj{"type": "string"}, "pass as cursor for the next page; null on the last"),
+			"total_capped": obj{"type": "boolean",
+				"description": "search pages only: more posts match than a search ranks (10,000), so total is that many and the older matches are left out"},
 		}, "posts", "total", "skip", "limit", "has_more", "next_cursor"),
 		"Token": object(obj{
 			"access_token":  obj{"type": "string", "description": "an HS256 JWT"},
@@ -456,6 +471,8 @@ func parameters() obj {
 			"schema": obj{"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
 		"cursor": obj{"name": "cursor", "in": "query", "description": "next_cursor of the previous page (not with skip)",
 			"schema": obj{"type": "string"}},
+		"q": obj{"name": "q", "in": "query", "description": "a search: words, \"a phrase\", prefix*, -excluded; absent or blank lists every post",
+			"schema": obj{"type": "string", "maxLength": 256}},
 	}
 }
 

@@ -86,9 +86,8 @@ func MigratedPostgresURL(tb testing.TB, migrate func(ctx context.Context, url st
 // startPool takes the process's lock, drops the schemas of ended
 // processes, and makes the pristine schema.
 func startPool(ctx context.Context, server string, migrate func(ctx context.Context, url string) error) error {
-	admin.once.Do(func() { admin.db, admin.err = sql.Open("pgx", server) })
-	if admin.err != nil {
-		return admin.err
+	if err := openAdmin(server); err != nil {
+		return err
 	}
 	b := make([]byte, 6)
 	if _, err := rand.Read(b); err != nil {

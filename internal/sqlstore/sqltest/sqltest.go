@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"sync"
@@ -57,9 +58,8 @@ var admin = struct {
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
 	server := ServerURL(tb)
-	admin.once.Do(func() { admin.db, admin.err = sql.Open("pgx", server) })
-	if admin.err != nil {
-		tb.Fatalf("%s: %v", EnvPostgresURL, admin.err)
+	if err := openAdmin(server); err != nil {
+		tb.Fatalf("%s: %v", EnvPostgresURL, err)
 	}
 	schema := "quill_test_" + hex.EncodeToString(randomBytes(tb, 8))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -75,6 +75,27 @@ func PostgresURL(tb testing.TB) string {
 		}
 	})
 	return schemaURL(server, schema)
+}
+
+// openAdmin connects to the test server once per process, and makes sure
+// the database has the extensions quill's migrations use, in the public
+// schema. Extensions are per database: made by the migration of a test
+// schema, one would live in that schema and go when the test drops it,
+// from under every other schema's functions; and two migrations creating
+// it at once would collide.
+func openAdmin(server string) error {
+	admin.once.Do(func() {
+		if admin.db, admin.err = sql.Open("pgx", server); admin.err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := admin.db.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public`)
+		if err != nil {
+			admin.err = fmt.Errorf("create the unaccent extension: %w", err)
+		}
+	})
+	return admin.err
 }
 
 func randomBytes(tb testing.TB, n int) []byte {
