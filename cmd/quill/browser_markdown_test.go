@@ -32,9 +32,15 @@ func browserMarkdown(t *testing.T, base string) {
 		t.Errorf("the preview left the form for %s; the script shows it in place", got)
 	}
 
+	// The form's preview is an article.single too: wait for the post's
+	// page, whose article alone has the author's line.
 	b.do("publish it",
 		chromedp.Click(chromedp.CSS("main form button[type=submit]:not([data-preview])")),
+		chromedp.WaitVisible(chromedp.CSS("article.single .meta .author")),
 		chromedp.WaitVisible(chromedp.CSS("article.single .content h2")))
+	if got := b.location(); !strings.HasPrefix(got, "/posts/") || got == "/posts/new" {
+		t.Fatalf("publishing led to %s, want the post's page", got)
+	}
 	b.wantText("article.single h1", "Markdown in Chromium")
 	b.wantText("article.single .content h2", "A heading")
 	b.wantText("article.single .content em", "emphasis")
