@@ -69,6 +69,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("DocsLayout", func(t *testing.T) { browserDocsLayout(t, startBinary(t)) })
 	t.Run("Phone", func(t *testing.T) { browserPhone(t, startBinary(t)) })
 	t.Run("VerifyEmail", func(t *testing.T) { browserVerifyEmail(t) })
+	t.Run("TwoFactor", func(t *testing.T) { browserTwoFactor(t, startBinary(t)) })
 }
 
 // startBinary runs `quill serve` on a free port of 127.0.0.1 with a new

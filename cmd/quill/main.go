@@ -59,6 +59,10 @@ Usage:
                                       list, or end, the account's sessions
   quill user verify-email (--username U | --email E | --id N)
                                       mark the account's address verified
+  quill user factors (--username U | --email E | --id N)
+                                      list the account's second factors and passkeys
+  quill user reset-2fa (--username U | --email E | --id N)
+                                      remove them; ends the account's sessions
   quill import-fastapi PATH [--media DIR] [--on-conflict=skip|rename]
                                       import the FastAPI blog tutorial's database
   quill health [--url URL]            exit 0 if the server at ADDR answers /health with 200

@@ -221,6 +221,7 @@ func appConfig(cfg config, store *sqlstore.Store, logger *slog.Logger, slots int
 		Hasher:         auth.NewHasher(cfg.Argon2, slots, hashWait, rand.Reader),
 		Policy:         auth.NewPolicy(),
 		Tokens:         auth.NewTokens([]byte(cfg.SecretKey), cfg.AccessTTL, time.Now, rand.Reader),
+		TwoFactor:      auth.NewTwoFactor([]byte(cfg.SecretKey), rand.Reader),
 		Logger:         logger,
 		SessionTTL:     cfg.RefreshTTL,
 		PublicURL:      cfg.PublicURL,

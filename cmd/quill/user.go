@@ -31,6 +31,8 @@ Commands:
   sessions (--username U | --email E | --id N)     list the account's sessions
   sessions --revoke-all (…)                        end every session of the account
   verify-email (--username U | --email E | --id N) mark the account's address verified, vouching for it
+  factors (--username U | --email E | --id N)      list the account's second factors (TOTP, recovery codes) and passkeys
+  reset-2fa (--username U | --email E | --id N)    remove them, for a user who lost them; ends every session
 
 Passwords are never flags: they are read from a prompt that does not echo,
 or, when standard input is not a terminal, from its first line.
@@ -44,7 +46,7 @@ Run "quill user COMMAND --help" for a command's flags.
 // user runs the account administration commands.
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return &usageError{"user needs a command: create, set-password, delete, sessions or verify-email"}
+		return &usageError{"user needs a command: create, set-password, delete, sessions, verify-email, factors or reset-2fa"}
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
@@ -61,8 +63,12 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return userSessions(ctx, args, getenv, stdout, stderr)
 	case "verify-email":
 		return userVerifyEmail(ctx, args, getenv, stdout, stderr)
+	case "factors":
+		return userFactors(ctx, args, getenv, stdout, stderr)
+	case "reset-2fa":
+		return userReset2FA(ctx, args, getenv, stdout, stderr)
 	}
-	return &usageError{fmt.Sprintf("unknown user command %q; use create, set-password, delete, sessions or verify-email", cmd)}
+	return &usageError{fmt.Sprintf("unknown user command %q; use create, set-password, delete, sessions, verify-email, factors or reset-2fa", cmd)}
 }
 
 func userCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

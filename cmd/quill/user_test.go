@@ -166,7 +166,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "migrate help", args: []string{"migrate", "--help"}, wantErr: `^Usage: quill migrate`},
 		{name: "secret help", args: []string{"secret", "--help"}, wantErr: `^Usage: quill secret`},
 		{name: "user without command", args: []string{"user"}, code: 2,
-			wantErr: `^quill: user needs a command: create, set-password, delete, sessions or verify-email \(see quill --help\)\n$`},
+			wantErr: `^quill: user needs a command: create, set-password, delete, sessions, verify-email, factors or reset-2fa \(see quill --help\)\n$`},
 		{name: "user unknown command", args: []string{"user", "rename"}, code: 2, wantErr: `unknown user command "rename"`},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, wantErr: `unknown command "frobnicate"`},
 		{name: "secret", args: []string{"secret"}, wantOut: `^[0-9a-f]{64}\n$`},

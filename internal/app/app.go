@@ -34,7 +34,10 @@ type Config struct {
 	Hasher *auth.Hasher
 	Policy *auth.Policy
 	Tokens *auth.Tokens
-	Logger *slog.Logger
+	// TwoFactor seals TOTP secrets and signs login challenges; derive it
+	// from the same secret as Tokens (auth.NewTwoFactor).
+	TwoFactor *auth.TwoFactor
+	Logger    *slog.Logger
 
 	// SessionTTL is how long a login lasts (the refresh token's life).
 	SessionTTL time.Duration
@@ -80,6 +83,7 @@ type App struct {
 	hasher     *auth.Hasher
 	policy     *auth.Policy
 	tokens     *auth.Tokens
+	twoFactor  *auth.TwoFactor
 	logger     *slog.Logger
 	sessionTTL time.Duration
 	publicURL  string
@@ -111,6 +115,7 @@ func New(cfg Config) *App {
 		hasher:        cfg.Hasher,
 		policy:        cfg.Policy,
 		tokens:        cfg.Tokens,
+		twoFactor:     cfg.TwoFactor,
 		logger:        cfg.Logger,
 		sessionTTL:    cfg.SessionTTL,
 		publicURL:     trimSlash(cfg.PublicURL),

@@ -8,9 +8,9 @@ import (
 // Background work: what the App does between requests. Run drives it.
 
 const (
-	// pruneEvery is how often expired sessions, reset tokens and
-	// verification links are deleted, and the login timing is calibrated
-	// again.
+	// pruneEvery is how often expired sessions, reset tokens, verification
+	// links, passkey ceremonies and login challenges are deleted, and the
+	// login timing is calibrated again.
 	pruneEvery = time.Hour
 	// drainWait bounds the work done after Run's context ends: the last
 	// writes of session uses, and the mails already queued.
@@ -78,6 +78,9 @@ func (a *App) prune(ctx context.Context) {
 	}
 	if _, err := a.store.DeleteExpiredEmailVerifications(ctx, now); err != nil {
 		a.logger.Warn("could not delete expired email verification links", "err", err)
+	}
+	if _, err := a.store.DeleteExpiredLoginChallenges(ctx, now); err != nil {
+		a.logger.Warn("could not delete expired login challenges", "err", err)
 	}
 	// Every name anyone tries to log in as gets a row, so the counts are
 	// forgotten a while after the last failure.

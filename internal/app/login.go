@@ -22,9 +22,11 @@ import (
 const refreshGrace = 10 * time.Second
 
 // Credentials are what a login form holds. Username may be the email.
-// Problems are those an adapter found reading the request.
+// OTP is the code of an account with two-factor login on, if the client
+// sent one. Problems are those an adapter found reading the request.
 type Credentials struct {
 	Username, Password string
+	OTP                string
 	Problems           []blog.Problem
 }
 
@@ -60,40 +62,49 @@ type Login struct {
 // password and an account on an old, slow hash take alike (see
 // auth.Hasher.VerifyLogin). Attempts are throttled per name typed
 // (blog.LoginDelay): a throttled attempt costs no hash.
+//
+// An account with two-factor login on needs in.OTP too, a current TOTP
+// code or an unused recovery code, checked and spent in the transaction
+// that starts the session: without one the error is
+// blog.ErrOTPRequired, with a wrong or spent one blog.ErrBadOTP. Either
+// way the attempt stays counted as a failure. Without two-factor login,
+// in.OTP is ignored.
 func (a *App) LogIn(ctx context.Context, in Credentials, start SessionStart) (*Login, error) {
-	login, err := a.logIn(ctx, in, start)
+	login, _, err := a.logIn(ctx, in, start, false)
 	a.observer.Login(loginOutcome(err))
 	return login, err
 }
 
-// logIn is LogIn but for telling the Observer.
-func (a *App) logIn(ctx context.Context, in Credentials, start SessionStart) (*Login, error) {
+// logIn is LogIn but for telling the Observer. With challenge, an account
+// that needs a code and got none gets a Challenge instead of an error
+// (BeginLogIn).
+func (a *App) logIn(ctx context.Context, in Credentials, start SessionStart, challenge bool) (*Login, *Challenge, error) {
 	v := blog.Validator{Problems: in.Problems}
 	v.Check(v.Reported("username") || in.Username != "", "missing", "Field required", "body", "username")
 	v.Check(v.Reported("password") || in.Password != "", "missing", "Field required", "body", "password")
 	if err := v.Err("username", "password"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key := blog.LoginKey(in.Username)
 	if err := a.claimAttempt(ctx, key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	user, err := a.store.UserByLogin(ctx, key)
 	if errors.Is(err, blog.ErrUserNotFound) {
 		if _, _, err := a.hasher.VerifyLogin(ctx, in.Password, ""); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, blog.ErrBadCredentials
+		return nil, nil, blog.ErrBadCredentials
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ok, rehash, err := a.hasher.VerifyLogin(ctx, in.Password, user.PasswordHash)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok {
-		return nil, blog.ErrBadCredentials
+		return nil, nil, blog.ErrBadCredentials
 	}
 	newHash := user.PasswordHash
 	if rehash {
@@ -105,12 +116,28 @@ func (a *App) logIn(ctx context.Context, in Credentials, start SessionStart) (*L
 			a.log(ctx).Warn("password hash upgrade postponed", "user_id", user.ID, "err", err)
 		}
 	}
-	var login *Login
+	var (
+		login *Login
+		ch    *Challenge
+	)
 	err = a.store.Write(ctx, func(tx *sqlstore.Tx) error {
+		login, ch = nil, nil
 		// The hash must still be the one just verified: a password
 		// changed, or an account deleted, meanwhile makes this login
 		// fail as a wrong password would.
 		if err := tx.SetPasswordHash(ctx, user.ID, user.PasswordHash, newHash); err != nil {
+			return err
+		}
+		// Until the second factor is checked, the attempt stays counted:
+		// a right password with a wrong code is a failure too.
+		err := a.checkSecondFactor(ctx, tx, user, in.OTP)
+		if errors.Is(err, blog.ErrOTPRequired) && challenge {
+			// Only the hash upgrade, if any, is kept; the challenge is
+			// bound to the hash now stored.
+			ch, err = a.newChallenge(user.ID, newHash)
+			return err
+		}
+		if err != nil {
 			return err
 		}
 		if a.throttle {
@@ -119,18 +146,20 @@ func (a *App) logIn(ctx context.Context, in Credentials, start SessionStart) (*L
 				return err
 			}
 		}
-		var err error
 		login, err = a.startSession(ctx, tx, user, start)
 		return err
 	})
 	if errors.Is(err, blog.ErrInvalidToken) || errors.Is(err, blog.ErrUserNotFound) {
-		return nil, blog.ErrBadCredentials
+		return nil, nil, blog.ErrBadCredentials
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if ch != nil {
+		return nil, ch, nil
 	}
 	login.User.PasswordHash = newHash
-	return login, nil
+	return login, nil, nil
 }
 
 // claimAttempt counts a password check against keys, or returns the 429
@@ -161,6 +190,21 @@ func loginKeys(u *blog.User) []string {
 // username, under the same throttle, so a stolen session is no way to
 // guess the password; a right one clears those counts.
 func (a *App) checkPassword(ctx context.Context, u *blog.User, password string) error {
+	if err := a.verifyPassword(ctx, u, password); err != nil {
+		return err
+	}
+	if a.throttle {
+		return a.store.Write(ctx, func(tx *sqlstore.Tx) error {
+			return tx.ClearLoginFailures(ctx, loginKeys(u)...)
+		})
+	}
+	return nil
+}
+
+// verifyPassword is checkPassword but for clearing the counts: for a
+// change that needs more than the password, whose transaction clears
+// them once all of it is right.
+func (a *App) verifyPassword(ctx context.Context, u *blog.User, password string) error {
 	if err := a.claimAttempt(ctx, loginKeys(u)...); err != nil {
 		return err
 	}
@@ -170,11 +214,6 @@ func (a *App) checkPassword(ctx context.Context, u *blog.User, password string) 
 	}
 	if !ok {
 		return blog.ErrWrongPassword
-	}
-	if a.throttle {
-		return a.store.Write(ctx, func(tx *sqlstore.Tx) error {
-			return tx.ClearLoginFailures(ctx, loginKeys(u)...)
-		})
 	}
 	return nil
 }

@@ -24,15 +24,17 @@ type LoginOutcome string
 const (
 	LoginOK             LoginOutcome = "ok"
 	LoginBadCredentials LoginOutcome = "bad_credentials" // wrong password or no such account
+	LoginOTPRequired    LoginOutcome = "otp_required"    // right password; the account's second factor is asked for
+	LoginBadOTP         LoginOutcome = "bad_otp"         // right password, wrong or spent second factor code
 	LoginThrottled      LoginOutcome = "throttled"       // the account's failure throttle said wait (429)
 	LoginBusy           LoginOutcome = "busy"            // no hashing slot freed up in time (503)
-	LoginInvalid        LoginOutcome = "invalid"         // a field missing or malformed (422)
+	LoginInvalid        LoginOutcome = "invalid"         // a field missing or malformed (422), or a login challenge expired or used
 	LoginError          LoginOutcome = "error"           // anything else: the database unavailable, a fault
 )
 
 // LoginOutcomes lists every LoginOutcome.
 func LoginOutcomes() []LoginOutcome {
-	return []LoginOutcome{LoginOK, LoginBadCredentials, LoginThrottled, LoginBusy, LoginInvalid, LoginError}
+	return []LoginOutcome{LoginOK, LoginBadCredentials, LoginOTPRequired, LoginBadOTP, LoginThrottled, LoginBusy, LoginInvalid, LoginError}
 }
 
 // loginOutcome classifies what LogIn returns.
@@ -42,6 +44,12 @@ func loginOutcome(err error) LoginOutcome {
 		return LoginOK
 	case errors.Is(err, blog.ErrBadCredentials):
 		return LoginBadCredentials
+	case errors.Is(err, blog.ErrOTPRequired):
+		return LoginOTPRequired
+	case errors.Is(err, blog.ErrBadOTP):
+		return LoginBadOTP
+	case errors.Is(err, blog.ErrInvalidChallenge):
+		return LoginInvalid
 	case errors.Is(err, auth.ErrBusy):
 		return LoginBusy
 	}

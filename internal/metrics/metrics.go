@@ -91,7 +91,7 @@ func New(logger *slog.Logger) *Metrics {
 	}
 	logins := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "logins_total",
-		Help: "Password logins, by outcome: ok, bad_credentials, throttled, busy, invalid or error.",
+		Help: "Password logins, by outcome: ok, bad_credentials, otp_required, bad_otp, throttled, busy, invalid or error.",
 	}, []string{"outcome"})
 	for _, o := range app.LoginOutcomes() {
 		m.logins[o] = logins.WithLabelValues(string(o))

@@ -167,6 +167,7 @@ func NewAt(tb testing.TB, url string, opts ...Options) *Quill {
 		Hasher:         auth.NewHasher(Argon2, 4, 5*time.Second, nil),
 		Policy:         policy(),
 		Tokens:         q.Tokens,
+		TwoFactor:      auth.NewTwoFactor([]byte(Key), nil),
 		Logger:         logger,
 		SessionTTL:     SessionTTL,
 		PublicURL:      PublicURL,

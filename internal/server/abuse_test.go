@@ -369,7 +369,7 @@ func abuseScenarios() []apiScenario {
 		},
 		{
 			name: "CORS on an authenticated request", method: "GET", path: "/api/users/me", as: "alice",
-			headers: cors(testOrigin), wantStatus: http.StatusOK, wantJSON: `{alice_private}`,
+			headers: cors(testOrigin), wantStatus: http.StatusOK, wantJSON: `{alice_me}`,
 			wantHeaders: map[string]string{"Access-Control-Allow-Origin": testOrigin, "Cache-Control": "no-store"},
 		},
 		{

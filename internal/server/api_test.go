@@ -257,6 +257,7 @@ func (f *fixture) addUser(tb testing.TB, name string, u *testUser) {
 	f.set(name+"_session", f.sessionOf(tb, name))
 	f.set(name+"_public", fmt.Sprintf(`{"id":%d,"username":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg"}`, u.ID, u.Username))
 	f.set(name+"_private", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg","email_verified":false,"pending_email":null}`, u.ID, u.Username, u.Email))
+	f.set(name+"_me", fmt.Sprintf(`{"id":%d,"username":%q,"email":%q,"image_file":null,"image_path":"/static/profile_pics/default.jpg","email_verified":false,"pending_email":null,"totp_enabled":false}`, u.ID, u.Username, u.Email))
 }
 
 // set defines the placeholder {name}.
@@ -1019,21 +1020,21 @@ func apiScenarios() []apiScenario {
 		{
 			name: "me", method: "GET", path: "/api/users/me", as: "alice",
 			wantStatus: http.StatusOK, wantHeaders: noStore,
-			wantJSON: `{"id":{alice},"username":"Alice","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null}`,
+			wantJSON: `{"id":{alice},"username":"Alice","email":"alice@example.com","image_file":null,"image_path":"` + defaultImage + `","email_verified":false,"pending_email":null,"totp_enabled":false}`,
 		},
 		{
 			name: "me with a trailing slash", method: "GET", path: "/api/users/me/", as: "bob",
-			wantStatus: http.StatusOK, wantJSON: `{bob_private}`,
+			wantStatus: http.StatusOK, wantJSON: `{bob_me}`,
 		},
 		{
 			name: "me with the scheme in lower case", method: "GET", path: "/api/users/me",
 			headers:    map[string]string{"Authorization": "bearer {alice_token}"},
-			wantStatus: http.StatusOK, wantJSON: `{alice_private}`,
+			wantStatus: http.StatusOK, wantJSON: `{alice_me}`,
 		},
 		{
 			name: "me with the scheme in upper case", method: "GET", path: "/api/users/me",
 			headers:    map[string]string{"Authorization": "BEARER {alice_token}"},
-			wantStatus: http.StatusOK, wantJSON: `{alice_private}`,
+			wantStatus: http.StatusOK, wantJSON: `{alice_me}`,
 		},
 		{
 			name: "me without a token", method: "GET", path: "/api/users/me",

@@ -116,6 +116,8 @@ func FuzzJSONBody(f *testing.F) {
 		{"PATCH", "/api/users/me/passkeys/1", "alice"},
 		{"POST", "/api/users/passkey-login", ""},
 		{"POST", "/api/users/passkey-login/finish", ""},
+		{"POST", "/api/users/me/totp/confirm", "alice"},
+		{"DELETE", "/api/users/me/totp", "alice"},
 	}
 	for i, seed := range []string{
 		`{"username":"carol","email":"carol@example.com","password":"a-long-passphrase-4"}`,
@@ -125,6 +127,8 @@ func FuzzJSONBody(f *testing.F) {
 		`{"email":"x@y.z","current_password":"` + alicePassword + `"}`,
 		`{"username":"Alice","email":"alice@example.com","password":"another-passphrase-5","current_password":"` + alicePassword + `"}`,
 		`{"title":"\ud800\udc00","content":"\u0000"}`,
+		`{"current_password":"` + alicePassword + `","code":"123456"}`,
+		`{"current_password":"` + alicePassword + `","code":"abcd-efgh-ijkl-mnop-qrst-uvwx"}`,
 		`{"a":1e400}`,
 		`[`,
 		`{"current_password":"` + alicePassword + `"}`,

@@ -197,7 +197,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 // reject responses that break the document, so a passing scenario means
 // something.
 func TestOpenAPIValidation(t *testing.T) {
-	user := `{"id":1,"username":"alice","email":"alice@example.com","image_file":null,"image_path":"/static/profile_pics/default.jpg","email_verified":false,"pending_email":null}`
+	user := `{"id":1,"username":"alice","email":"alice@example.com","image_file":null,"image_path":"/static/profile_pics/default.jpg","email_verified":false,"pending_email":null,"totp_enabled":false}`
 	post := `{"id":1,"title":"t","content":"c","user_id":1,"author_id":1,"date_posted":"2026-03-01T12:00:00Z",` +
 		`"author":{"id":1,"username":"alice","image_file":null,"image_path":"/static/profile_pics/default.jpg"},"content_html":"<p>c</p>\n"}`
 	page := func(cursor string) string {
@@ -212,6 +212,7 @@ func TestOpenAPIValidation(t *testing.T) {
 	}{
 		{"a good user", "GET", "/api/users/me", 200, nil, user, true},
 		{"a good post", "GET", "/api/posts/1", 200, nil, post, true},
+		{"me without totp_enabled", "GET", "/api/users/me", 200, nil, strings.Replace(user, `,"totp_enabled":false`, "", 1), false},
 		{"a field missing", "GET", "/api/users/me", 200, nil, `{"id":1,"username":"alice","image_file":null,"image_path":"/x"}`, false},
 		{"a post without content_html", "GET", "/api/posts/1", 200, nil, strings.Replace(post, `,"content_html":"<p>c</p>\n"`, "", 1), false},
 		{"a field too many", "GET", "/api/users/me", 200, nil, strings.Replace(user, `"id":1`, `"id":1,"password_hash":"x"`, 1), false},

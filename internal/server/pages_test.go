@@ -987,9 +987,10 @@ func TestAccountFormsLandOnTheirSection(t *testing.T) {
 		`"/account/passkeys#passkeys"`} {
 		wantContains(t, "the account page", body, `action=`+action)
 	}
-	// But deleting the account, which leads away or to an error page.
+	// But deleting the account, which leads away or to an error page, and
+	// turning on two-factor login, which leads to its own page.
 	for _, m := range regexp.MustCompile(`action="(/account[^"#]*)"`).FindAllStringSubmatch(body, -1) {
-		if m[1] != "/account/delete" {
+		if m[1] != "/account/delete" && m[1] != "/account/totp" {
 			t.Errorf("the account form sent to %s has no section", m[1])
 		}
 	}

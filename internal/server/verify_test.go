@@ -84,6 +84,13 @@ func (f *fixture) markVerified(tb testing.TB, name string) {
 		tb.Fatalf("verify %s = %d %s", name, res.StatusCode, body)
 	}
 	f.set(name+"_private", privateJSON(u.ID, u.Username, u.Email, true, ""))
+	f.set(name+"_me", meJSON(privateJSON(u.ID, u.Username, u.Email, true, "")))
+}
+
+// meJSON is GET /api/users/me's answer for the UserPrivate private of an
+// account without two-factor login.
+func meJSON(private string) string {
+	return strings.TrimSuffix(private, "}") + `,"totp_enabled":false}`
 }
 
 // privateJSON is the UserPrivate of an account without a picture.
@@ -99,11 +106,12 @@ func privateJSON(id int64, username, email string, verified bool, pending string
 // verifyBody is the body of POST /api/users/verify-email.
 func verifyBody(token string) string { return `{"token":"` + token + `"}` }
 
-// wantMe checks GET /api/users/me for a fixture user.
+// wantMe checks GET /api/users/me for a fixture user, without two-factor
+// login, whose UserPrivate is want.
 func (f *fixture) wantMe(t *testing.T, name, want string) {
 	t.Helper()
 	_, got := f.get(t, "/api/users/me", f.as(name))
-	if diff := cmpJSON(t, f.expand(want), got); diff != "" {
+	if diff := cmpJSON(t, meJSON(f.expand(want)), got); diff != "" {
 		t.Errorf("GET /api/users/me as %s (-want +got):\n%s", name, diff)
 	}
 }
@@ -325,7 +333,7 @@ func requireScenarios() []apiScenario {
 	return []apiScenario{
 		{
 			name: "the fixture's accounts are verified", method: "GET", path: "/api/users/me", as: "alice",
-			wantStatus: http.StatusOK, wantJSON: "{alice_private}", wantContains: []string{`"email_verified":true`},
+			wantStatus: http.StatusOK, wantJSON: "{alice_me}", wantContains: []string{`"email_verified":true`},
 		},
 		{
 			name: "change email: it waits, pending", method: "PATCH", path: "/api/users/{alice}", as: "alice",

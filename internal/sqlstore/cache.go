@@ -8,7 +8,8 @@ import (
 )
 
 // The read cache answers the hottest reads (a session with its user, a page
-// of posts) from memory, and is exact: an entry serves only while the
+// of posts, an account's TOTP factor, which GET /api/users/me reads) from
+// memory, and is exact: an entry serves only while the
 // database is at the very commit it was read at (walVersion), so any write,
 // by this process or another (quill user … on the same file), empties it
 // before the next read. It is for SQLite in WAL mode; PostgreSQL, whose
@@ -30,6 +31,7 @@ type readCache struct {
 	mu        sync.RWMutex
 	at        version // the version every entry below was read at
 	sessions  map[string]sessionEntry
+	totps     map[int64]*blog.TOTP // by user id; nil: the user has none
 	pages     map[pageKey]*blog.PostPage
 	pageBytes int // the size of pages, by pageSize
 }
@@ -50,7 +52,7 @@ type pageKey struct {
 }
 
 func newReadCache(wal *walVersion) *readCache {
-	return &readCache{wal: wal, sessions: map[string]sessionEntry{}, pages: map[pageKey]*blog.PostPage{}}
+	return &readCache{wal: wal, sessions: map[string]sessionEntry{}, totps: map[int64]*blog.TOTP{}, pages: map[pageKey]*blog.PostPage{}}
 }
 
 // version returns the database's version now; ok is false when it cannot
@@ -88,6 +90,41 @@ func (c *readCache) storeSession(v version, e sessionEntry) {
 		clear(c.sessions)
 	}
 	c.sessions[e.session.ID] = e
+}
+
+// totp returns a copy of the cached TOTP factor of the user (nil for
+// none) if the database is still at v; ok is false when it is not cached.
+func (c *readCache) totp(v version, userID int64) (t *blog.TOTP, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.at != v {
+		return nil, false
+	}
+	t, ok = c.totps[userID]
+	return copyTOTP(t), ok
+}
+
+// storeTOTP keeps the user's TOTP factor (nil for none), read at version
+// v (see storeSession).
+func (c *readCache) storeTOTP(v version, userID int64, t *blog.TOTP) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.reset(v) {
+		return
+	}
+	if len(c.totps) >= maxCachedSessions {
+		clear(c.totps)
+	}
+	c.totps[userID] = copyTOTP(t)
+}
+
+func copyTOTP(t *blog.TOTP) *blog.TOTP {
+	if t == nil {
+		return nil
+	}
+	cp := *t
+	cp.Sealed = slices.Clone(t.Sealed)
+	return &cp
 }
 
 // page returns a copy of the cached page k if the database is still at v.
@@ -135,6 +172,7 @@ func (c *readCache) reset(v version) bool {
 	if c.at != v {
 		c.at = v
 		clear(c.sessions)
+		clear(c.totps)
 		clear(c.pages)
 		c.pageBytes = 0
 	}

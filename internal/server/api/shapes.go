@@ -45,6 +45,12 @@ func privateUser(u *blog.User) userPrivate {
 	return p
 }
 
+// me is GET /api/users/me: the caller's account, and how it logs in.
+type me struct {
+	userPrivate
+	TOTPEnabled bool `json:"totp_enabled"`
+}
+
 type postResponse struct {
 	ID         int64      `json:"id"`
 	Title      string     `json:"title"`
@@ -163,6 +169,12 @@ func (u userPublic) appendFields(b []byte) []byte {
 
 func (u userPrivate) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
+	b = u.appendFields(b)
+	return append(b, '}')
+}
+
+// appendFields appends u's fields without the braces.
+func (u userPrivate) appendFields(b []byte) []byte {
 	b = u.userPublic.appendFields(b)
 	b = append(b, `,"email":`...)
 	b = httpx.AppendJSONString(b, u.Email)
@@ -170,10 +182,16 @@ func (u userPrivate) AppendJSON(b []byte) []byte {
 	b = strconv.AppendBool(b, u.EmailVerified)
 	b = append(b, `,"pending_email":`...)
 	if u.PendingEmail == nil {
-		b = append(b, "null"...)
-	} else {
-		b = httpx.AppendJSONString(b, *u.PendingEmail)
+		return append(b, "null"...)
 	}
+	return httpx.AppendJSONString(b, *u.PendingEmail)
+}
+
+func (m me) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = m.userPrivate.appendFields(b)
+	b = append(b, `,"totp_enabled":`...)
+	b = strconv.AppendBool(b, m.TOTPEnabled)
 	return append(b, '}')
 }
 

@@ -37,6 +37,8 @@ func checkShapes(tb testing.TB, s string) {
 		privateUser(user),
 		privateUser(&blog.User{ID: 1, Username: s}), // no picture: null
 		privateUser(&blog.User{ID: 1, Username: s, Email: s, PendingEmail: s, EmailVerifiedAt: post.DatePosted}),
+		me{userPrivate: privateUser(user), TOTPEnabled: true},
+		me{userPrivate: privateUser(&blog.User{ID: 1, Username: s, Email: s, PendingEmail: s, EmailVerifiedAt: post.DatePosted})},
 		postOf(post),
 		pageOf(&blog.PostPage{Posts: []blog.Post{*post, *post}, Total: 2, Limit: 10, HasMore: true, NextCursor: &cursor}),
 		pageOf(&blog.PostPage{Posts: nil, Total: 0, Skip: 5, Limit: 100}),

@@ -26,7 +26,11 @@ func (a *API) Register(w http.ResponseWriter, r *http.Request) error {
 
 // Me returns the caller's own account: GET /api/users/me.
 func (a *API) Me(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	httpx.WriteJSON(w, http.StatusOK, privateUser(c.User))
+	totp, err := a.app.TOTPEnabled(r.Context(), c.User.ID)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, me{userPrivate: privateUser(c.User), TOTPEnabled: totp})
 	return nil
 }
 

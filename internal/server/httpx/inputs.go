@@ -36,12 +36,14 @@ func ReadAccountChange(f Fields) app.AccountChange {
 }
 
 // ReadCredentials reads a login form's username and password (the login page
-// sends the same fields).
+// sends the same fields), and otp, the code of an account with two-factor
+// login on, which may be absent.
 func ReadCredentials(form url.Values) app.Credentials {
 	var v blog.Validator
 	in := app.Credentials{
 		Username: FormField(&v, form, "username"),
 		Password: FormField(&v, form, "password"),
+		OTP:      OptionalFormField(&v, form, "otp"),
 	}
 	in.Problems = v.Problems
 	return in

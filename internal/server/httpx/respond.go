@@ -85,11 +85,12 @@ func errorResponse(log *slog.Logger, h http.Header, r *http.Request, err error) 
 		return he.Status, errorBody{Detail: he.Message, Code: he.Code}
 	}
 	e := Classify(log, r, err)
-	switch e.Code {
-	case blog.ErrNotAuthenticated.Code, blog.ErrBadCredentials.Code, blog.ErrInvalidRefresh.Code, blog.ErrPasskeyRefused.Code:
-		h.Set("WWW-Authenticate", "Bearer")
-	case blog.ErrInvalidToken.Code:
+	switch {
+	case e.Code == blog.ErrInvalidToken.Code:
 		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case e.Kind == blog.Unauthenticated:
+		// Every 401 says how to authenticate (RFC 9110 §15.5.2).
+		h.Set("WWW-Authenticate", "Bearer")
 	}
 	SetRetryAfter(h, e.RetryAfter)
 	body := errorBody{Detail: e.Message, Code: e.Code}
@@ -105,7 +106,8 @@ func errorResponse(log *slog.Logger, h http.Header, r *http.Request, err error) 
 // authorization endpoint.
 func oauthErrorCode(status int, code string) string {
 	switch {
-	case code == blog.ErrBadCredentials.Code || code == blog.ErrInvalidRefresh.Code:
+	case code == blog.ErrBadCredentials.Code || code == blog.ErrInvalidRefresh.Code ||
+		code == blog.ErrOTPRequired.Code || code == blog.ErrBadOTP.Code:
 		return "invalid_grant"
 	case code == ErrUnsupportedGrant.Code:
 		return "unsupported_grant_type"

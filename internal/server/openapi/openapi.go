@@ -54,7 +54,9 @@ func operations() []operation {
 			method: "POST", path: "/api/users/token", id: "login", tag: "users",
 			summary: "Log in (OAuth2 password grant), or refresh",
 			description: "grant_type=password checks a username (or email, in any case) and password, starts a session and returns its tokens; " +
-				"a wrong password and an unknown account get the same answer. grant_type=refresh_token renews a session's tokens.",
+				"a wrong password and an unknown account get the same answer. An account with two-factor login on needs otp too: " +
+				"without it a right password gets 401 otp_required, with a wrong or used code 401 invalid_otp (both count as failed logins). " +
+				"grant_type=refresh_token renews a session's tokens, with no code.",
 			body: obj{"required": true, "content": obj{
 				"application/x-www-form-urlencoded": obj{"schema": ref("TokenRequest")},
 				"multipart/form-data":               obj{"schema": ref("TokenRequest")},
@@ -69,7 +71,8 @@ func operations() []operation {
 		},
 		{
 			method: "GET", path: "/api/users/me", id: "getMe", tag: "users", authed: true,
-			summary: "Your account", status: 200, result: ref("UserPrivate"), errors: []int{401},
+			summary: "Your account", description: "totp_enabled says whether your logins need a code from an authenticator app.",
+			status: 200, result: ref("Me"), errors: []int{401},
 		},
 		{
 			method: "GET", path: "/api/users/me/sessions", id: "listSessions", tag: "sessions", authed: true,
@@ -88,6 +91,31 @@ func operations() []operation {
 				"of the account: after five in a row the next attempt waits (429), as a login would.",
 			body: jsonBody("PasswordChange"), status: 200, result: ref("Detail"),
 			errors: []int{400, 401, 413, 415, 422, 429},
+		},
+		{
+			method: "POST", path: "/api/users/me/totp", id: "startTOTP", tag: "two-factor", authed: true,
+			summary: "Start turning on two-factor login",
+			description: "Returns a new secret for an authenticator app (TOTP, RFC 6238: 6 digits, every 30 seconds, SHA-1), as text and as " +
+				"the otpauth URI a QR code carries. Logins ask for codes only once POST /api/users/me/totp/confirm has confirmed it. " +
+				"Starting again replaces a secret not yet confirmed; with two-factor login on, it is 400 totp_enabled: turn it off first.",
+			status: 200, result: ref("TOTPEnrolment"), headers: noStore, errors: []int{400, 401},
+		},
+		{
+			method: "POST", path: "/api/users/me/totp/confirm", id: "confirmTOTP", tag: "two-factor", authed: true,
+			summary: "Turn on two-factor login with a first code",
+			description: "The current password and a current code from the app turn two-factor login on; the answer holds ten recovery codes, " +
+				"each good for one login instead of a code. They are shown this once: quill keeps only their hashes. A wrong code is 400 invalid_otp; " +
+				"a wrong password is 400 wrong_password and counts as a failed login of the account (429 after five); nothing started is 400 totp_not_started.",
+			body: jsonBody("TOTPConfirm"), status: 200, result: ref("RecoveryCodes"), headers: noStore,
+			errors: []int{400, 401, 413, 415, 422, 429},
+		},
+		{
+			method: "DELETE", path: "/api/users/me/totp", id: "disableTOTP", tag: "two-factor", authed: true,
+			summary: "Turn off two-factor login",
+			description: "Needs the current password and a code, from the app or a recovery code; the secret and the recovery codes go. " +
+				"A wrong password (400 wrong_password) or code (400 invalid_otp) counts as a failed login of the account: " +
+				"after five in a row the next attempt waits (429). Two-factor login not on is 400 totp_not_enabled.",
+			body: jsonBody("TOTPDisable"), status: 204, errors: []int{400, 401, 413, 415, 422, 429},
 		},
 		{
 			method: "POST", path: "/api/users/forgot-password", id: "forgotPassword", tag: "sessions",
@@ -239,7 +267,9 @@ var errorResponses = map[int]struct {
 	name, description, schema string
 	headers                   obj
 }{
-	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token or verification link is invalid or expired, the address is verified already, the file is not a usable picture, or a passkey request is expired, used or does not verify", "Error", nil},
+	400: {"BadRequest", "Refused: the username or email is taken, the current password is wrong or missing, the reset token or verification link is invalid or expired, " +
+		"the address is verified already, the file is not a usable picture, a passkey request is expired, used or does not verify, " +
+		"a two-factor code is wrong or used, or two-factor login is not in the state the request needs", "Error", nil},
 	401: {"Unauthorized", "Not authenticated: no token, or a bad, expired or revoked one", "Error",
 		obj{"WWW-Authenticate": obj{"required": true, "description": "Bearer, with error=\"invalid_token\" for a bad token", "schema": obj{"type": "string"}}}},
 	403: {"Forbidden", "Authenticated, but not the owner; or, where verified addresses are required, the address is not verified (code email_unverified)", "Error", nil},
@@ -258,7 +288,8 @@ var errorResponses = map[int]struct {
 // (RFC 6749 §5.2). The headers are those of errorResponses.
 var tokenErrors = map[int]string{
 	400: "unsupported_grant_type: the grant type is neither password nor refresh_token",
-	401: "invalid_grant: wrong credentials, or a bad, expired or used refresh token",
+	401: "invalid_grant: wrong credentials, a bad, expired or used refresh token, or two-factor login on and " +
+		"otp missing (code otp_required) or wrong or used (code invalid_otp)",
 	413: "invalid_request: the body is over 1 MiB",
 	415: "invalid_request: the body is not a form",
 	422: "invalid_request: a field is missing or invalid; every problem is listed, never with the submitted value",
@@ -303,9 +334,25 @@ func schemas() obj {
 	for k, v := range userPublic {
 		userPrivate[k] = v
 	}
+	me := obj{"totp_enabled": obj{"type": "boolean", "description": "whether logins need a code from an authenticator app"}}
+	for k, v := range userPrivate {
+		me[k] = v
+	}
+	recoveryCode := obj{"type": "string", "pattern": "^[a-z2-7]{4}(-[a-z2-7]{4}){5}$"}
+	otp := obj{"type": "string", "maxLength": 48,
+		"description": "a code from the authenticator app (6 digits), or an unused recovery code (hyphens, spaces and case do not matter)"}
 	return obj{
 		"UserPublic":  object(userPublic, "id", "username", "image_file", "image_path"),
 		"UserPrivate": object(userPrivate, "id", "username", "email", "image_file", "image_path", "email_verified", "pending_email"),
+		"Me":          object(me, "id", "username", "email", "image_file", "image_path", "email_verified", "pending_email", "totp_enabled"),
+		"TOTPEnrolment": object(obj{
+			"secret":      obj{"type": "string", "pattern": "^[A-Z2-7]+$", "description": "base32, to type into an authenticator app"},
+			"otpauth_uri": obj{"type": "string", "pattern": "^otpauth://totp/", "description": "for a QR code that authenticator apps scan"},
+		}, "secret", "otpauth_uri"),
+		"RecoveryCodes": object(obj{
+			"recovery_codes": obj{"type": "array", "minItems": 10, "maxItems": 10, "items": recoveryCode,
+				"description": "each good for one login instead of a code; shown this once"},
+		}, "recovery_codes"),
 		"PostResponse": object(obj{
 			"id":          id,
 			"title":       title,
@@ -383,6 +430,11 @@ func schemas() obj {
 		"PasswordChange": requestObject(obj{"current_password": anyPassword, "new_password": password},
 			"current_password", "new_password"),
 		"ForgotPassword": requestObject(obj{"email": email}, "email"),
+		"TOTPConfirm": requestObject(obj{
+			"current_password": anyPassword,
+			"code":             obj{"type": "string", "description": "the code the authenticator app shows now"},
+		}, "current_password", "code"),
+		"TOTPDisable": requestObject(obj{"current_password": anyPassword, "code": otp}, "current_password", "code"),
 		"ResetPassword": requestObject(obj{
 			"token":        obj{"type": "string", "description": "from the link in the mail"},
 			"new_password": password,
@@ -401,6 +453,7 @@ func schemas() obj {
 				"description": "password (the default) needs username and password; refresh_token needs refresh_token"},
 			"username":      obj{"type": "string", "description": "the username, or the email in any case"},
 			"password":      anyPassword,
+			"otp":           withDescription(otp, "for an account with two-factor login on: "+otp["description"].(string)),
 			"refresh_token": obj{"type": "string", "description": "for grant_type=refresh_token; it works once and a new one comes back"},
 			"scope":         obj{"type": "string", "description": "ignored"},
 			"client_id":     obj{"type": "string", "description": "ignored"},
@@ -553,6 +606,7 @@ func document() obj {
 			{"name": "users", "description": "Accounts, login and logout"},
 			{"name": "sessions", "description": "Sessions and passwords"},
 			{"name": "passkeys", "description": "Passkeys (WebAuthn): adding them, and logging in with one"},
+			{"name": "two-factor", "description": "Two-factor login with an authenticator app"},
 			{"name": "posts", "description": "Posts, newest first"},
 			{"name": "health", "description": "Liveness"},
 		},

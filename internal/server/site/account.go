@@ -27,19 +27,26 @@ func (s *Site) Login(w http.ResponseWriter, r *http.Request, c *app.Caller) erro
 }
 
 // LoginPost logs in: POST /login checks the credentials as the token
-// endpoint does, starts a session and sets its cookie.
+// endpoint does, starts a session and sets its cookie. An account with
+// two-factor login on is asked for its code next (LoginCodePost).
 func (s *Site) LoginPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	next := localPath(r.PostForm.Get("next"))
 	err := s.clients.Allow(r, s.limits.Logins)
-	var login *app.Login
+	var (
+		login     *app.Login
+		challenge *app.Challenge
+	)
 	if err == nil {
-		login, err = s.app.LogIn(r.Context(), httpx.ReadCredentials(r.PostForm), s.sessionStart(r, c))
+		login, challenge, err = s.app.BeginLogIn(r.Context(), httpx.ReadCredentials(r.PostForm), s.sessionStart(r, c))
 	}
 	if status, f, ok := formFailureOf("login", err, withoutPasswords(r.PostForm)); ok {
 		return s.render(w, r, nil, status, "login", view{Title: "Log in", Form: f, Data: loginView{Next: next}})
 	}
 	if err != nil {
 		return err
+	}
+	if challenge != nil {
+		return s.renderLoginCode(w, r, http.StatusOK, loginCodeView{Challenge: challenge.Token, Next: next}, nil)
 	}
 	s.setSessionCookie(w, r, login)
 	return seeOther(w, r, next)
@@ -107,6 +114,8 @@ type accountView struct {
 
 	// RequireVerified: an unverified address cannot write posts.
 	RequireVerified bool
+	TOTP            bool  // two-factor login is on
+	TOTPForm        *form // the form that turns it off
 }
 
 // The account page's forms, for renderAccount, and its sections.
@@ -115,7 +124,10 @@ const (
 	pictureForm     = "picture"
 	passwordForm    = "password"
 	verifyForm      = "verify"
+	totpForm        = "totp"
 	sessionsSection = "sessions"
+	// twoFactorSection holds totpForm.
+	twoFactorSection = "two-factor"
 )
 
 // sessionView is one of the caller's sessions, its client described in
@@ -142,6 +154,10 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	if c.User.PendingEmail != "" {
 		email = c.User.PendingEmail // what the user asked for; saving it again keeps it pending
 	}
+	totp, err := s.app.TOTPEnabled(r.Context(), c.User.ID)
+	if err != nil {
+		return err
+	}
 	v := accountView{
 		Profile:  &form{Values: url.Values{"username": {c.User.Username}, "email": {email}}},
 		Picture:  &form{ID: pictureForm},
@@ -149,6 +165,10 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 		Verify:   &form{ID: verifyForm},
 
 		RequireVerified: s.app.RequiresVerifiedEmail(),
+		TOTP:            totp,
+		TOTPForm:        &form{ID: totpForm},
+		Passkey:         &form{ID: passkeyForm},
+		PasskeyList:     &form{ID: passkeyListForm},
 	}
 	switch which {
 	case profileForm:
@@ -162,6 +182,13 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	case verifyForm:
 		f.ID = verifyForm
 		v.Verify = f
+	case totpForm:
+		f.ID = totpForm
+		v.TOTPForm = f
+	case passkeyForm:
+		f.ID, v.Passkey = passkeyForm, f
+	case passkeyListForm:
+		f.ID, v.PasskeyList = passkeyListForm, f
 	}
 	// This browser's session first, then the others, newest first.
 	for _, sess := range sessions {
@@ -174,13 +201,6 @@ func (s *Site) renderAccount(w http.ResponseWriter, r *http.Request, c *app.Call
 	}
 	if v.Passkeys, err = s.passkeyViews(r, c); err != nil {
 		return err
-	}
-	v.Passkey, v.PasskeyList = &form{ID: passkeyForm}, &form{ID: passkeyListForm}
-	switch which {
-	case passkeyForm:
-		f.ID, v.Passkey = passkeyForm, f
-	case passkeyListForm:
-		f.ID, v.PasskeyList = passkeyListForm, f
 	}
 	return s.render(w, r, c, status, "account", view{Title: "Your account", Data: v, sectioned: true})
 }

@@ -48,6 +48,7 @@ var flashes = map[string]flash{
 	"email-verified":       {Message: "Your email address is confirmed.", Section: profileForm},
 	"email-verified-login": {Message: "Your email address is confirmed. Log in to go on."},
 	"verification-sent":    {Message: "A new link is on its way; it works for 24 hours.", Section: profileForm},
+	"totp-off":             {Message: "Two-factor login is off: your password alone logs you in. A notice is on its way to your email address.", Section: twoFactorSection},
 	"account-deleted":      {Message: "Your account is deleted, with its posts and picture."},
 	"password-reset":       {Message: "Your password has been reset. Log in with the new one."},
 }

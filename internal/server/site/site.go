@@ -386,6 +386,7 @@ var fieldOf = map[string]string{
 	blog.ErrInvalidVerification.Code: "token",
 	blog.ErrBadCredentials.Code:      "",
 	blog.ErrNoPicture.Code:           "file",
+	blog.ErrInvalidOTP.Code:          "code",
 }
 
 // formFailure turns err into the form shown again with the API's status
