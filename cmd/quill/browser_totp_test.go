@@ -67,7 +67,7 @@ func browserTwoFactor(t *testing.T, base string) {
 	b.screenshot("totp-recovery-codes")
 	b.do("back to the account page",
 		chromedp.Click(chromedp.CSS("#recovery-done")),
-		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/totp/disable"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/totp/disable#two-factor"]`)))
 	if got := b.text("#totp-state"); !strings.HasPrefix(got, "On:") {
 		t.Errorf("the account page says %q, want two-factor login on", got)
 	}
@@ -100,6 +100,6 @@ func browserTwoFactor(t *testing.T, base string) {
 	b.wantText("#whoami", "heidi")
 	logOut("log out once more")
 	logIn("log in with the same recovery code", codes[0])
-	b.wantText("#otp-error", "Incorrect or already used code")
+	b.wantText("#otp-error", "That code is wrong, or was used already. Enter the current code from your app, or an unused recovery code.")
 	b.screenshot("totp-recovery-code-used")
 }
