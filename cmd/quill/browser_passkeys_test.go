@@ -22,6 +22,7 @@ import (
 // passkey on an IP address, and quill makes "localhost" the relying party
 // of a loopback address.
 func browserPasskeys(t *testing.T) {
+	axe := requireAxe(t)
 	addr, err := quillproc.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +48,7 @@ func browserPasskeys(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("p.notice")))...)
 	b.wantText("p.notice", "Your passkey is added, and a notice is on its way to your email address.")
 	b.wantText(".passkeys .passkey-name", "Passkey 1")
+	b.checkA11y("the account page with a passkey", axe)
 	if n := len(b.credentials(authenticator)); n != 1 {
 		t.Fatalf("the virtual authenticator holds %d passkeys, want 1", n)
 	}
@@ -103,6 +105,7 @@ func browserPasskeys(t *testing.T) {
 	}
 	b.do("still logged out", chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)))
 	b.screenshot("passkey-refused")
+	b.checkA11y("the login page with a refused passkey", axe)
 }
 
 // virtualAuthenticator gives the tab a platform authenticator that keeps

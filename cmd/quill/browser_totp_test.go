@@ -33,12 +33,14 @@ func (a *authenticator) code() string {
 	return code
 }
 
-// browserTwoFactor is flow 8: turn on two-factor login from the account
-// page (the QR code, the key read from the page into an authenticator,
-// a first code, the recovery codes), log out, log in with the password
-// and then a code; log in once with a recovery code, and see the same
-// recovery code refused the second time.
+// browserTwoFactor turns on two-factor login from the account page (the
+// QR code, the key read from the page into an authenticator, a first
+// code, the recovery codes), logs out, logs in with the password and
+// then a code; logs in once with a recovery code, and sees the same
+// recovery code refused the second time. axe-core checks each of its
+// pages.
 func browserTwoFactor(t *testing.T, base string) {
+	axe := requireAxe(t)
 	const password = "a long passphrase 47"
 	register(t, base, "heidi", "heidi@example.com", password)
 	b := newBrowser(t, base)
@@ -55,6 +57,7 @@ func browserTwoFactor(t *testing.T, base string) {
 		t.Errorf("the QR code's natural width = %d (%v): it did not load", w, err)
 	}
 	b.screenshot("totp-setup")
+	b.checkA11y("the two-factor setup page", axe)
 	app := &authenticator{t: t, secret: strings.ReplaceAll(b.text("#totp-secret"), " ", "")}
 	b.do("confirm with a first code", append(fill("#code", app.code(), "#current_password", password),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
@@ -65,12 +68,14 @@ func browserTwoFactor(t *testing.T, base string) {
 		t.Fatalf("the recovery codes page shows %q (%v), want ten codes", codes, err)
 	}
 	b.screenshot("totp-recovery-codes")
+	b.checkA11y("the recovery codes page", axe)
 	b.do("back to the account page",
 		chromedp.Click(chromedp.CSS("#recovery-done")),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/totp/disable#two-factor"]`)))
 	if got := b.text("#totp-state"); !strings.HasPrefix(got, "On:") {
 		t.Errorf("the account page says %q, want two-factor login on", got)
 	}
+	b.checkA11y("the account page with two-factor login on", axe)
 
 	logOut := func(what string) {
 		t.Helper()
@@ -102,4 +107,5 @@ func browserTwoFactor(t *testing.T, base string) {
 	logIn("log in with the same recovery code", codes[0])
 	b.wantText("#otp-error", "That code is wrong, or was used already. Enter the current code from your app, or an unused recovery code.")
 	b.screenshot("totp-recovery-code-used")
+	b.checkA11y("the code step with its error", axe)
 }
