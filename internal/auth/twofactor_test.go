@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"net/url"
 	"strings"
@@ -332,8 +331,12 @@ func TestChallenge(t *testing.T) {
 	}
 }
 
+// FuzzParseChallenge checks that no token but the one signed here parses.
+// The fuzzing engine runs this in several processes and hands each the
+// others' inputs, so the one signed token must be the same in all of them:
+// its random id comes from a fixed stream.
 func FuzzParseChallenge(f *testing.F) {
-	tf := auth.NewTwoFactor([]byte(serverSecret), rand.Reader)
+	tf := auth.NewTwoFactor([]byte(serverSecret), bytes.NewReader(bytes.Repeat([]byte{7}, 1024)))
 	good, err := tf.NewChallenge(1, "h", time.Unix(2_000_000_000, 0))
 	if err != nil {
 		f.Fatal(err)
