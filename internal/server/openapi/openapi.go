@@ -114,7 +114,8 @@ func operations() []operation {
 			summary: "Turn off two-factor login",
 			description: "Needs the current password and a code, from the app or a recovery code; the secret and the recovery codes go. " +
 				"A wrong password (400 wrong_password) or code (400 invalid_otp) counts as a failed login of the account: " +
-				"after five in a row the next attempt waits (429). Two-factor login not on is 400 totp_not_enabled.",
+				"after five in a row the next attempt waits (429). Two-factor login not on is 400 totp_not_enabled. " +
+				"Your account's address is told.",
 			body: jsonBody("TOTPDisable"), status: 204, errors: []int{400, 401, 413, 415, 422, 429},
 		},
 		{
