@@ -54,21 +54,28 @@ type FactorsReset struct {
 // passkeys, for one who lost them, in one transaction with what that
 // implies: every session of the account ends (whoever is logged in got
 // there with the factors now gone), and the login throttle of its names
-// is cleared, so the password alone works at once. When two-factor login
-// was on, the account's address is told it is off. A missing user is
-// blog.ErrUserNotFound.
+// is cleared, so the password alone works at once. The account's address
+// is told that two-factor login is off, if it was on, and of each passkey
+// removed. A missing user is blog.ErrUserNotFound.
 func (a *App) ResetSecondFactors(ctx context.Context, userID int64) (FactorsReset, error) {
 	var (
-		r FactorsReset
-		u *blog.User
+		r       FactorsReset
+		u       *blog.User
+		wasOn   bool           // two-factor login was on, not only being set up
+		removed []blog.Passkey // for the notices
 	)
 	err := a.store.Write(ctx, func(tx *sqlstore.Tx) error {
-		r = FactorsReset{}
+		r, removed = FactorsReset{}, nil
 		var err error
 		u, err = tx.User(ctx, userID)
 		if err != nil {
 			return err
 		}
+		f, err := tx.TOTP(ctx, userID)
+		if err != nil {
+			return err
+		}
+		wasOn = f.Enabled()
 		if r.TOTP, r.RecoveryCodes, err = tx.DeleteTOTP(ctx, userID); err != nil {
 			return err
 		}
@@ -81,6 +88,7 @@ func (a *App) ResetSecondFactors(ctx context.Context, userID int64) (FactorsRese
 				return err
 			}
 			r.Passkeys++
+			removed = append(removed, p)
 		}
 		if r.Sessions, err = tx.DeleteSessions(ctx, userID, ""); err != nil {
 			return err
@@ -90,8 +98,11 @@ func (a *App) ResetSecondFactors(ctx context.Context, userID int64) (FactorsRese
 	if err != nil {
 		return r, err
 	}
-	if r.TOTP {
+	if wasOn {
 		a.notify(ctx, u, noticeTwoFactorOff)
+	}
+	for _, p := range removed {
+		a.notifyAt(ctx, u, u.Email, noticePasskeyRemoved, noticeDetail{passkey: p.Name, client: "the site's administrator (quill user reset-2fa)"})
 	}
 	return r, nil
 }

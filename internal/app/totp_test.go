@@ -616,8 +616,12 @@ func TestTwoFactorOffNotice(t *testing.T) {
 		t.Errorf("the notice:\n%+v", m)
 	}
 	turnOnTOTP(t, q, c)
+	addPasskey(t, q, c, newAuthenticator(), "Phone")
 	if _, err := q.App.ResetSecondFactors(ctx, c.User.ID); err != nil {
 		t.Fatal(err)
 	}
 	box.next(t, "Two-factor login was turned off")
+	if m := box.next(t, "A passkey was removed from your account"); !strings.Contains(m.Text, "Phone") || !strings.Contains(m.Text, "administrator") {
+		t.Errorf("the passkey notice after a reset:\n%s", m.Text)
+	}
 }

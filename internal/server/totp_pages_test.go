@@ -172,5 +172,7 @@ func TestPageTOTP(t *testing.T) {
 	_, body = v.get("/account")
 	wantContains(t, "the account page", body, `id="flash">Two-factor login is off: your password alone logs you in.`, "Off: your password alone")
 	noDeveloperWords(t, "the account page", body)
+	res, _ = v.submit("/account", "/account/totp/disable", "current_password", alicePassword, "code", codes[3][1])
+	wantRedirect(t, "turn off when off", res, "/account#two-factor")
 	newVisitor(t, f, srv).login("Alice", alicePassword) // the password alone, again
 }

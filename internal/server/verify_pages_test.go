@@ -181,3 +181,18 @@ func TestPagesRequireVerified(t *testing.T) {
 		t.Error("the account page still shows a pending address")
 	}
 }
+
+// TestPageVerifyOtherAccount confirms a link while logged in to another
+// account: the address is confirmed, and the page does not say it is the
+// visitor's.
+func TestPageVerifyOtherAccount(t *testing.T) {
+	f := newFixture(t, testDBs()[0])
+	v := newVisitor(t, f, pageServer(t, f))
+	v.login("bob", bobPassword)
+	token := f.verifyToken(t, "alice@example.com")
+	res, _ := v.submit("/verify-email?token="+token, "/verify-email", "token", token)
+	wantRedirect(t, "confirm", res, "/")
+	_, body := v.get("/")
+	wantContains(t, "the home page", body, `id="flash">The address is confirmed for its account.</p>`)
+	f.wantMe(t, "alice", privateJSON(f.users["alice"].ID, "Alice", "alice@example.com", true, ""))
+}

@@ -47,6 +47,7 @@ var flashes = map[string]flash{
 	"passkey-removed":      {Message: "Your passkey is removed: it no longer logs in. A notice is on its way to your email address.", Section: passkeyListForm},
 	"email-verified":       {Message: "Your email address is confirmed.", Section: profileForm},
 	"email-verified-login": {Message: "Your email address is confirmed. Log in to go on."},
+	"email-verified-other": {Message: "The address is confirmed for its account."},
 	"verification-sent":    {Message: "A new link is on its way; it works for 24 hours.", Section: profileForm},
 	"totp-off":             {Message: "Two-factor login is off: your password alone logs you in. A notice is on its way to your email address.", Section: twoFactorSection},
 	"account-deleted":      {Message: "Your account is deleted, with its posts and picture."},

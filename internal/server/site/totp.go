@@ -151,6 +151,10 @@ func (s *Site) ConfirmTOTP(w http.ResponseWriter, r *http.Request, c *app.Caller
 // as DELETE /api/users/me/totp does: POST /account/totp/disable.
 func (s *Site) DisableTOTP(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	err := s.app.DisableTOTP(r.Context(), c, httpx.ReadTOTPDisable(httpx.NewFormFields(r.PostForm)))
+	if errors.Is(err, blog.ErrTOTPDisabled) {
+		// Off already (another tab, a second click): the section says so.
+		return seeOther(w, r, "/account#two-factor")
+	}
 	if status, f, ok := formFailure(err, nil); ok {
 		return s.renderAccount(w, r, c, status, totpForm, f)
 	}

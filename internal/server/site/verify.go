@@ -35,12 +35,13 @@ func (s *Site) VerifyEmail(w http.ResponseWriter, r *http.Request, c *app.Caller
 }
 
 // VerifyEmailPost confirms the address as POST /api/users/verify-email
-// does: POST /verify-email. Someone logged in goes on to the account
-// page, which shows the address verified; anyone else to the login page,
-// which says the address is confirmed.
+// does: POST /verify-email. Someone logged in to that account goes on to
+// the account page, which shows the address verified; someone logged in
+// to another to the home page, anyone else to the login page, each saying
+// the address is confirmed.
 func (s *Site) VerifyEmailPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	_, err := s.app.VerifyEmail(r.Context(), httpx.ReadEmailConfirmation(httpx.NewFormFields(r.PostForm)))
+	u, err := s.app.VerifyEmail(r.Context(), httpx.ReadEmailConfirmation(httpx.NewFormFields(r.PostForm)))
 	if status, f, ok := formFailure(err, nil); ok {
 		return s.render(w, r, c, status, "verify", view{Title: "Confirm your email address", Form: f,
 			Data: verifyView{Token: r.PostForm.Get("token")}})
@@ -48,8 +49,11 @@ func (s *Site) VerifyEmailPost(w http.ResponseWriter, r *http.Request, c *app.Ca
 	if err != nil {
 		return err
 	}
-	if c != nil {
+	switch {
+	case c != nil && c.User.ID == u.ID:
 		return s.done(w, r, "/account", "email-verified")
+	case c != nil: // the link of another account than the one logged in
+		return s.done(w, r, "/", "email-verified-other")
 	}
 	return s.done(w, r, "/login", "email-verified-login")
 }
