@@ -56,22 +56,33 @@ func (a *App) StartTOTP(ctx context.Context, c *Caller) (*TOTPEnrolment, error) 
 // that shows it. Without one the error is blog.ErrTOTPNotStarted; when it
 // is confirmed already, blog.ErrTOTPEnabled.
 func (a *App) PendingTOTP(ctx context.Context, c *Caller) (*TOTPEnrolment, error) {
-	f, err := a.store.TOTP(ctx, c.User.ID)
+	_, secret, err := a.pendingTOTP(ctx, c.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return a.enrolment(c.User, secret)
+}
+
+// pendingTOTP returns the user's unconfirmed enrolment and its opened
+// secret: blog.ErrTOTPNotStarted without one (or when its secret no
+// longer opens), blog.ErrTOTPEnabled when it is confirmed already.
+func (a *App) pendingTOTP(ctx context.Context, userID int64) (*blog.TOTP, []byte, error) {
+	f, err := a.store.TOTP(ctx, userID)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case f == nil:
-		return nil, blog.ErrTOTPNotStarted
+		return nil, nil, blog.ErrTOTPNotStarted
 	case f.Enabled():
-		return nil, blog.ErrTOTPEnabled
+		return nil, nil, blog.ErrTOTPEnabled
 	}
 	secret, err := a.twoFactor.OpenTOTP(f.UserID, f.Sealed)
 	if err != nil {
 		// Sealed under another SECRET_KEY: starting again is the way out.
 		a.log(ctx).Warn("a pending TOTP secret does not open; the user must start again", "user_id", f.UserID, "err", err)
-		return nil, blog.ErrTOTPNotStarted
+		return nil, nil, blog.ErrTOTPNotStarted
 	}
-	return a.enrolment(c.User, secret)
+	return f, secret, nil
 }
 
 func (a *App) enrolment(u *blog.User, secret []byte) (*TOTPEnrolment, error) {
@@ -107,25 +118,12 @@ type TOTPConfirm struct {
 // checked first, and costs no login attempt; with nothing started, the
 // error is blog.ErrTOTPNotStarted; on already, blog.ErrTOTPEnabled.
 func (a *App) ConfirmTOTP(ctx context.Context, c *Caller, in TOTPConfirm) (recoveryCodes []string, err error) {
-	v := blog.Validator{Problems: in.Problems}
-	v.Check(v.Reported("current_password") || in.CurrentPassword != "", "missing", "Field required", "body", "current_password")
-	v.Check(v.Reported("code") || in.Code != "", "missing", "Field required", "body", "code")
-	if err := v.Err("current_password", "code"); err != nil {
+	if err := passwordAndCode(in.Problems, in.CurrentPassword, in.Code); err != nil {
 		return nil, err
 	}
-	f, err := a.store.TOTP(ctx, c.User.ID)
-	switch {
-	case err != nil:
-		return nil, err
-	case f == nil:
-		return nil, blog.ErrTOTPNotStarted
-	case f.Enabled():
-		return nil, blog.ErrTOTPEnabled
-	}
-	secret, err := a.twoFactor.OpenTOTP(f.UserID, f.Sealed)
+	f, secret, err := a.pendingTOTP(ctx, c.User.ID)
 	if err != nil {
-		a.log(ctx).Warn("a pending TOTP secret does not open; the user must start again", "user_id", f.UserID, "err", err)
-		return nil, blog.ErrTOTPNotStarted
+		return nil, err
 	}
 	code, ok := auth.ParseOTP(in.Code)
 	if !ok || code.Kind != auth.OTPTOTP {
@@ -174,10 +172,7 @@ type TOTPDisable struct {
 // account, and only success clears the count. Without two-factor login
 // on, the error is blog.ErrTOTPDisabled. The account's address is told.
 func (a *App) DisableTOTP(ctx context.Context, c *Caller, in TOTPDisable) error {
-	v := blog.Validator{Problems: in.Problems}
-	v.Check(v.Reported("current_password") || in.CurrentPassword != "", "missing", "Field required", "body", "current_password")
-	v.Check(v.Reported("code") || in.Code != "", "missing", "Field required", "body", "code")
-	if err := v.Err("current_password", "code"); err != nil {
+	if err := passwordAndCode(in.Problems, in.CurrentPassword, in.Code); err != nil {
 		return err
 	}
 	if f, err := a.store.TOTP(ctx, c.User.ID); err != nil {
@@ -217,6 +212,16 @@ func (a *App) DisableTOTP(ctx context.Context, c *Caller, in TOTPDisable) error 
 	}
 	a.notify(ctx, c.User, noticeTwoFactorOff)
 	return nil
+}
+
+// passwordAndCode checks that a change of two-factor login carries both
+// the current password and a code, adding to the problems the adapter
+// found reading them.
+func passwordAndCode(problems []blog.Problem, password, code string) error {
+	v := blog.Validator{Problems: problems}
+	v.Check(v.Reported("current_password") || password != "", "missing", "Field required", "body", "current_password")
+	v.Check(v.Reported("code") || code != "", "missing", "Field required", "body", "code")
+	return v.Err("current_password", "code")
 }
 
 // TOTPEnabled reports whether the user's logins need a code.
