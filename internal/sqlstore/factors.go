@@ -190,9 +190,5 @@ func (tx *Tx) UseLoginChallenge(ctx context.Context, id []byte, expires time.Tim
 // at or before now (they are refused for their expiry alone), and
 // reports how many there were.
 func (s *Store) DeleteExpiredLoginChallenges(ctx context.Context, now time.Time) (int64, error) {
-	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM login_challenges_used WHERE expires_at <= $1`, micros(now)))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired login challenges: %w", err)
-	}
-	return n, nil
+	return s.deleteExpired(ctx, "login_challenges_used", now)
 }

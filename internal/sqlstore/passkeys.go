@@ -261,9 +261,5 @@ func (tx *Tx) TakePasskeyCeremony(ctx context.Context, id, purpose string, now t
 // DeleteExpiredPasskeyCeremonies deletes the ceremonies that expired at or
 // before now and reports how many there were.
 func (s *Store) DeleteExpiredPasskeyCeremonies(ctx context.Context, now time.Time) (int64, error) {
-	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM passkey_ceremonies WHERE expires_at <= $1`, micros(now)))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired passkey ceremonies: %w", err)
-	}
-	return n, nil
+	return s.deleteExpired(ctx, "passkey_ceremonies", now)
 }

@@ -76,9 +76,5 @@ func (tx *Tx) TakePasswordReset(ctx context.Context, tokenHash []byte, now time.
 // DeleteExpiredPasswordResets deletes the reset tokens that expired at or
 // before now and reports how many there were.
 func (s *Store) DeleteExpiredPasswordResets(ctx context.Context, now time.Time) (int64, error) {
-	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM password_resets WHERE expires_at <= $1`, micros(now)))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired reset tokens: %w", err)
-	}
-	return n, nil
+	return s.deleteExpired(ctx, "password_resets", now)
 }

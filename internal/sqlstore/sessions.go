@@ -166,11 +166,7 @@ func (s *Store) TouchSessions(ctx context.Context, lastUsed map[string]time.Time
 // DeleteExpiredSessions deletes the sessions that expired at or before now
 // and reports how many there were.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, micros(now)))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired sessions: %w", err)
-	}
-	return n, nil
+	return s.deleteExpired(ctx, "sessions", now)
 }
 
 // Rotation is the outcome of RotateRefresh.

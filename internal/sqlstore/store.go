@@ -364,3 +364,14 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 func nullString(s string) sql.Null[string] {
 	return sql.Null[string]{V: s, Valid: s != ""}
 }
+
+// deleteExpired deletes the rows of table (one of quill's own, never a
+// caller's text) whose expires_at is at or before now, and reports how
+// many there were.
+func (s *Store) deleteExpired(ctx context.Context, table string, now time.Time) (int64, error) {
+	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, micros(now)))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired rows of %s: %w", table, err)
+	}
+	return n, nil
+}

@@ -179,9 +179,5 @@ func (tx *Tx) EmailTaken(ctx context.Context, email string, self int64) (bool, e
 // DeleteExpiredEmailVerifications deletes the links that expired at or
 // before now and reports how many there were.
 func (s *Store) DeleteExpiredEmailVerifications(ctx context.Context, now time.Time) (int64, error) {
-	n, err := rowsChanged(s.write.ExecContext(ctx, `DELETE FROM email_verifications WHERE expires_at <= $1`, micros(now)))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired verification links: %w", err)
-	}
-	return n, nil
+	return s.deleteExpired(ctx, "email_verifications", now)
 }

@@ -83,15 +83,7 @@ func (s *Site) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	if err != nil {
 		return nil
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     s.cookieName(r, flashCookie),
-		Value:    "",
-		Path:     "/",
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   s.secure(r),
-		SameSite: http.SameSiteLaxMode,
-	})
+	s.clearCookie(w, r, flashCookie)
 	key, mac, _ := strings.Cut(ck.Value, ".")
 	f, ok := flashes[key]
 	if !ok || !s.csrf.Valid("flash:"+key, mac) {

@@ -244,8 +244,14 @@ func (s *Site) setSessionCookie(w http.ResponseWriter, r *http.Request, login *a
 }
 
 func (s *Site) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	s.clearCookie(w, r, sessionCookie)
+}
+
+// clearCookie deletes the site's cookie named name (before its __Host-
+// prefix, see cookieName).
+func (s *Site) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     s.cookieName(r, sessionCookie),
+		Name:     s.cookieName(r, name),
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,
