@@ -96,14 +96,11 @@ type postPage struct {
 
 func pageOf(p *blog.PostPage) postPage {
 	out := postPage{
-		Posts:   make([]postResponse, len(p.Posts)),
+		Posts:   postsOf(p.Posts),
 		Total:   p.Total,
 		Skip:    p.Skip,
 		Limit:   p.Limit,
 		HasMore: p.HasMore,
-	}
-	for i := range p.Posts {
-		out.Posts[i] = postOf(&p.Posts[i])
 	}
 	if p.NextCursor != nil {
 		c := p.NextCursor.String()
@@ -112,19 +109,25 @@ func pageOf(p *blog.PostPage) postPage {
 	return out
 }
 
+// postsOf shapes the posts of a page.
+func postsOf(posts []blog.Post) []postResponse {
+	out := make([]postResponse, len(posts))
+	for i := range posts {
+		out[i] = postOf(&posts[i])
+	}
+	return out
+}
+
 // searchPageOf is a page of search results: a page of posts in the same
 // shape, best first, with total_capped.
 func searchPageOf(p *blog.SearchPage) postPage {
 	out := postPage{
-		Posts:       make([]postResponse, len(p.Posts)),
+		Posts:       postsOf(p.Posts),
 		Total:       p.Total,
 		Skip:        p.Skip,
 		Limit:       p.Limit,
 		HasMore:     p.HasMore,
 		TotalCapped: &p.TotalCapped,
-	}
-	for i := range p.Posts {
-		out.Posts[i] = postOf(&p.Posts[i])
 	}
 	if p.NextCursor != nil {
 		c := p.NextCursor.String()
