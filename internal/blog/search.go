@@ -71,7 +71,9 @@ func (q Query) Positive() []Term {
 }
 
 // String is q in the syntax ParseQuery reads, one space between terms;
-// ParseQuery(q.String()) is q again.
+// ParseQuery(q.String()) is q again. A last phrase is left open, as an
+// unbalanced quote runs to the end, so that String is never longer than
+// a query that reads as q: one at the length limit stays within it.
 func (q Query) String() string {
 	var b strings.Builder
 	for i, t := range q.Terms {
@@ -81,9 +83,12 @@ func (q Query) String() string {
 		if t.Exclude {
 			b.WriteByte('-')
 		}
-		if t.Phrase {
+		switch {
+		case t.Phrase && !t.Prefix && i == len(q.Terms)-1:
+			b.WriteString(`"` + t.Text)
+		case t.Phrase:
 			b.WriteString(`"` + t.Text + `"`)
-		} else {
+		default:
 			b.WriteString(t.Text)
 		}
 		if t.Prefix {
