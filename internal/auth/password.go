@@ -18,11 +18,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/quill-blog/quill/internal/argon2"
 	"github.com/quill-blog/quill/internal/blog"
 )
 
@@ -112,6 +112,7 @@ type limits struct {
 type Hasher struct {
 	params Params
 	slots  chan struct{} // a send takes a slot, a receive frees it
+	memory memoryPool    // the slots' working memory
 	wait   time.Duration
 	random io.Reader
 	limits limits
@@ -144,6 +145,7 @@ func NewHasher(p Params, slots int, wait time.Duration, random io.Reader) *Hashe
 	return &Hasher{
 		params: p,
 		slots:  make(chan struct{}, slots),
+		memory: memoryPool{kib: p.Memory, idle: memoryIdle},
 		wait:   wait,
 		random: random,
 		limits: lim,
@@ -166,8 +168,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
+	mem := h.memory.get()
+	defer h.memory.put(mem)
 	p := h.params
-	tag := argon2.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.Memory, p.Parallelism, tagLen)
+	tag := mem.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.Memory, p.Parallelism, tagLen)
 	return encodePHC("argon2id", p, salt, tag), nil
 }
 
@@ -193,7 +197,9 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 			return false, false, err
 		}
 		defer h.release()
-		if subtle.ConstantTimeCompare(p.key([]byte(password)), p.tag) != 1 {
+		mem := h.memory.get()
+		defer h.memory.put(mem)
+		if subtle.ConstantTimeCompare(p.key(mem, []byte(password)), p.tag) != 1 {
 			return false, false, nil
 		}
 		current := p.variant == "argon2id" && p.params == h.params && len(p.salt) == saltLen && len(p.tag) == tagLen
@@ -272,13 +278,14 @@ type phc struct {
 	salt, tag []byte
 }
 
-// key computes the tag of password with p's variant, parameters and salt.
-func (p phc) key(password []byte) []byte {
+// key computes the tag of password with p's variant, parameters and salt,
+// in mem if it is large enough.
+func (p phc) key(mem *argon2.Memory, password []byte) []byte {
 	n := uint32(len(p.tag))
 	if p.variant == "argon2i" {
-		return argon2.Key(password, p.salt, p.params.Iterations, p.params.Memory, p.params.Parallelism, n)
+		return mem.Key(password, p.salt, p.params.Iterations, p.params.Memory, p.params.Parallelism, n)
 	}
-	return argon2.IDKey(password, p.salt, p.params.Iterations, p.params.Memory, p.params.Parallelism, n)
+	return mem.IDKey(password, p.salt, p.params.Iterations, p.params.Memory, p.params.Parallelism, n)
 }
 
 // b64 is the PHC format's base64: standard alphabet, no padding. Strict

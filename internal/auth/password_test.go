@@ -312,7 +312,7 @@ func TestVerifyNeedsRehash(t *testing.T) {
 		i := "$argon2i" + strings.TrimPrefix(encoded, "$argon2id")
 		// Same tag under another variant cannot match; compute a real one.
 		p, _ := parsePHC(i, old.limits)
-		i = encodePHC("argon2i", p.params, p.salt, p.key([]byte("password")))
+		i = encodePHC("argon2i", p.params, p.salt, p.key(nil, []byte("password")))
 		ok, rehash, err := old.Verify(ctx, "password", i)
 		if !ok || !rehash || err != nil {
 			t.Errorf("Verify(argon2i hash) = %t, %t, %v, want true, true, nil", ok, rehash, err)

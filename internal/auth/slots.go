@@ -1,6 +1,11 @@
 package auth
 
-import "time"
+import (
+	"sync"
+	"time"
+
+	"github.com/quill-blog/quill/internal/argon2"
+)
 
 // ObserveSlots makes h call f after each wait for a hashing slot, with how
 // long it waited (0 when a slot was free) and whether it was turned away
@@ -18,4 +23,67 @@ func (h *Hasher) observed(waited time.Duration, busy bool) {
 	if h.slotObserver != nil {
 		h.slotObserver(waited, busy)
 	}
+}
+
+// memoryPool is the working memory of the hashing slots. A hash at the
+// Hasher's parameters runs in memory the previous one left, instead of
+// memory allocated, zeroed and paged in afresh; other parameters (an
+// older or imported hash, a dummy of a costlier profile) get memory of
+// their own for the one hash. Memory is only taken within a slot, so the
+// pool never holds more than one per slot; once no hash has run for
+// memoryIdle, it gives them back to the system.
+type memoryPool struct {
+	kib  uint32
+	idle time.Duration
+
+	mu       sync.Mutex
+	kept     []*argon2.Memory
+	lastPut  time.Time
+	trimming bool // a trim is scheduled
+}
+
+// memoryIdle is how long the hashing slots keep their memory after the
+// last hash.
+const memoryIdle = time.Minute
+
+// get returns memory of p.kib KiB for one hash; the caller must hold a
+// hashing slot and give the memory back with put.
+func (p *memoryPool) get() *argon2.Memory {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.kept); n > 0 {
+		m := p.kept[n-1]
+		p.kept = p.kept[:n-1]
+		return m
+	}
+	return argon2.NewMemory(p.kib)
+}
+
+// put gives back memory get returned.
+func (p *memoryPool) put(m *argon2.Memory) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.kept = append(p.kept, m)
+	p.lastPut = time.Now()
+	if !p.trimming {
+		p.trimming = true
+		time.AfterFunc(p.idle, p.trim)
+	}
+}
+
+// trim frees the memory kept once none has been given back for p.idle,
+// and otherwise looks again when that will be so.
+func (p *memoryPool) trim() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if wait := p.idle - time.Since(p.lastPut); wait > 0 {
+		time.AfterFunc(wait, p.trim)
+		return
+	}
+	for i, m := range p.kept {
+		m.Free()
+		p.kept[i] = nil
+	}
+	p.kept = p.kept[:0]
+	p.trimming = false
 }

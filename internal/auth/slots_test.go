@@ -3,11 +3,14 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/quill-blog/quill/internal/argon2"
 )
 
 // slotWait is one call of an ObserveSlots function.
@@ -118,4 +121,67 @@ func TestObserveSlots(t *testing.T) {
 			t.Errorf("waits = %+v, want none", got)
 		}
 	})
+}
+
+// TestMemoryPool checks that hashes reuse the slots' working memory, that
+// the pool keeps no more than the slots use at once, and that it frees the
+// memory once no hash has run for a while.
+func TestMemoryPool(t *testing.T) {
+	ctx := t.Context()
+	h := NewHasher(tiny, 2, time.Second, nil)
+	h.memory.idle = 50 * time.Millisecond
+	first := h.memory.get()
+	if got := first.KiB(); got != tiny.Memory {
+		t.Fatalf("memory of %d KiB, want the parameters' %d", got, tiny.Memory)
+	}
+	h.memory.put(first)
+	if again := h.memory.get(); again != first {
+		t.Fatal("get after put returned new memory, want the memory put back")
+	} else {
+		h.memory.put(again)
+	}
+
+	// Hashes and verifications, two at a time, leave at most two behind.
+	encoded, err := h.Hash(ctx, "password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if ok, _, err := h.Verify(ctx, "password", encoded); !ok || err != nil {
+				t.Errorf("Verify = %t, %v, want true, nil", ok, err)
+			}
+		})
+	}
+	wg.Wait()
+	kept := func() []*argon2.Memory {
+		h.memory.mu.Lock()
+		defer h.memory.mu.Unlock()
+		return slices.Clone(h.memory.kept)
+	}
+	idle := kept()
+	if n := len(idle); n < 1 || n > 2 {
+		t.Fatalf("pool keeps %d memories after hashes two at a time, want 1 or 2", n)
+	}
+
+	// Idle, it lets them go, and a later hash gets new memory.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(kept()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool still keeps %d memories long after the last hash", len(kept()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, m := range idle {
+		if m.KiB() != 0 {
+			t.Errorf("memory let go still holds %d KiB", m.KiB())
+		}
+	}
+	if ok, _, err := h.Verify(ctx, "password", encoded); !ok || err != nil {
+		t.Errorf("Verify after the pool was emptied = %t, %v, want true, nil", ok, err)
+	}
+	if n := len(kept()); n != 1 {
+		t.Errorf("pool keeps %d memories after one more hash, want 1", n)
+	}
 }
