@@ -15,6 +15,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -411,7 +412,7 @@ func isBcrypt(s string, lim limits) bool {
 // registration, password change and reset. Build one with
 // NewPolicy; it is safe for concurrent use.
 type Policy struct {
-	common map[string]struct{}
+	common func() map[string]struct{}
 }
 
 // commonRank is how many of the most common passwords are refused.
@@ -422,16 +423,20 @@ const commonRank = 10_000
 const minPersonalLen = 3
 
 // NewPolicy builds a Policy. It indexes the 10,000 most common passwords
-// of zxcvbn's list (see commonPasswords), so build it once and share it.
+// of zxcvbn's list (see commonPasswords) when it first checks a password,
+// so that a server that is not asked to costs no memory for them (about
+// 1.5 MiB); build it once and share it.
 func NewPolicy() *Policy {
-	list := commonPasswords()
-	list = list[:min(len(list), commonRank)]
-	common := make(map[string]struct{}, len(list))
-	fold := cases.Fold()
-	for _, w := range list {
-		common[fold.String(w)] = struct{}{}
-	}
-	return &Policy{common: common}
+	return &Policy{common: sync.OnceValue(func() map[string]struct{} {
+		list := commonPasswords()
+		list = list[:min(len(list), commonRank)]
+		common := make(map[string]struct{}, len(list))
+		fold := cases.Fold()
+		for _, w := range list {
+			common[fold.String(w)] = struct{}{}
+		}
+		return common
+	})}
 }
 
 // Check returns "" when password is acceptable, or a message for the user
@@ -442,7 +447,7 @@ func (p *Policy) Check(password, username, email string) string {
 	// A Caser keeps state, so each call gets its own.
 	fold := func(s string) string { return cases.Fold().String(norm.NFC.String(s)) }
 	pw := fold(password)
-	if _, ok := p.common[pw]; ok {
+	if _, ok := p.common()[pw]; ok {
 		return "This password is too common; choose one that is harder to guess"
 	}
 	if name := fold(username); utf8.RuneCountInString(name) >= minPersonalLen && strings.Contains(pw, name) {

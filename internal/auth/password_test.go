@@ -694,7 +694,7 @@ func TestPolicyCheck(t *testing.T) {
 			}
 		})
 	}
-	if n := len(p.common); n != commonRank {
+	if n := len(p.common()); n != commonRank {
 		t.Errorf("Policy holds %d common passwords, want %d", n, commonRank)
 	}
 }
