@@ -219,9 +219,11 @@ func TestFeedsEmptyAndMissing(t *testing.T) {
 	}{
 		{"/users/999999/feed.xml", http.StatusNotFound},
 		{"/users/999999/feed.json", http.StatusNotFound},
-		{"/users/abc/feed.xml", http.StatusUnprocessableEntity},
-		{"/users/0/feed.json", http.StatusUnprocessableEntity},
-		{"/users/99999999999999999999/feed.xml", http.StatusUnprocessableEntity},
+		{"/users/abc/feed.xml", http.StatusNotFound},
+		{"/users/0/feed.json", http.StatusNotFound},
+		{"/users/-1/feed.json", http.StatusNotFound},
+		{"/users/+1/feed.xml", http.StatusNotFound},
+		{"/users/99999999999999999999/feed.xml", http.StatusNotFound},
 	} {
 		res, body := f.do(t, "GET", tc.path, "", nil)
 		if res.StatusCode != tc.want || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {

@@ -112,5 +112,5 @@ func serve(w http.ResponseWriter, r *http.Request, contentType string, modified 
 
 // authorID reads the user_id of an author's feed path.
 func authorID(r *http.Request) (int64, error) {
-	return httpx.PathID(r, "user_id")
+	return httpx.PageID(r, "user_id", blog.ErrUserNotFound)
 }

@@ -199,6 +199,22 @@ func PathID(r *http.Request, name string) (int64, error) {
 	return n, v.Err()
 }
 
+// PageID reads the path value name as the id of what a page or a feed
+// shows: a positive integer in decimal digits. Anything else names
+// nothing, so it is notFound (a 404), where PathID, for the API, answers
+// 422 about the parameter.
+func PageID(r *http.Request, name string, notFound error) (int64, error) {
+	raw := r.PathValue(name)
+	if raw == "" || strings.IndexFunc(raw, func(c rune) bool { return c < '0' || c > '9' }) >= 0 {
+		return 0, notFound
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, notFound
+	}
+	return n, nil
+}
+
 // PageRequest reads skip, limit and cursor from the query string.
 func PageRequest(r *http.Request) (blog.PageRequest, error) {
 	q := r.URL.Query()

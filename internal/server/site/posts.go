@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
@@ -34,7 +32,7 @@ func (s *Site) Home(w http.ResponseWriter, r *http.Request, c *app.Caller) error
 
 // UserPosts shows one author's posts: GET /users/{user_id}/posts.
 func (s *Site) UserPosts(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := pathID(r, "user_id", blog.ErrUserNotFound)
+	id, err := httpx.PageID(r, "user_id", blog.ErrUserNotFound)
 	if err != nil {
 		return err
 	}
@@ -133,7 +131,7 @@ type postView struct {
 
 // Post shows one post: GET /posts/{post_id}.
 func (s *Site) Post(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
+	id, err := httpx.PageID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -180,7 +178,7 @@ func (s *Site) CreatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 // EditPost shows the form that changes a post: GET /posts/{post_id}/edit,
 // unless the caller may not write.
 func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
+	id, err := httpx.PageID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -197,7 +195,7 @@ func (s *Site) EditPost(w http.ResponseWriter, r *http.Request, c *app.Caller) e
 
 // UpdatePost changes a post: POST /posts/{post_id}/edit, then shows it.
 func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
+	id, err := httpx.PageID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -214,7 +212,7 @@ func (s *Site) UpdatePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 // DeletePost deletes a post: POST /posts/{post_id}/delete, then shows
 // the author's remaining posts.
 func (s *Site) DeletePost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
+	id, err := httpx.PageID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
@@ -222,19 +220,4 @@ func (s *Site) DeletePost(w http.ResponseWriter, r *http.Request, c *app.Caller)
 		return err
 	}
 	return s.done(w, r, fmt.Sprintf("/users/%d/posts", c.User.ID), "post-deleted")
-}
-
-// pathID reads the path value name as a page's id: a positive integer in
-// decimal digits. Anything else names no page: notFound, a 404, where the
-// API would answer 422 about the parameter.
-func pathID(r *http.Request, name string, notFound error) (int64, error) {
-	raw := r.PathValue(name)
-	if raw == "" || strings.IndexFunc(raw, func(c rune) bool { return c < '0' || c > '9' }) >= 0 {
-		return 0, notFound
-	}
-	n, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, notFound
-	}
-	return n, nil
 }

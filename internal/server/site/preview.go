@@ -5,6 +5,7 @@ import (
 
 	"github.com/quill-blog/quill/internal/app"
 	"github.com/quill-blog/quill/internal/blog"
+	"github.com/quill-blog/quill/internal/server/httpx"
 )
 
 // PreviewNewPost shows the new-post form again as it was sent, with its
@@ -16,7 +17,7 @@ func (s *Site) PreviewNewPost(w http.ResponseWriter, r *http.Request, c *app.Cal
 // PreviewPost is PreviewNewPost for the form that edits a post:
 // POST /posts/{post_id}/preview.
 func (s *Site) PreviewPost(w http.ResponseWriter, r *http.Request, c *app.Caller) error {
-	id, err := pathID(r, "post_id", blog.ErrPostNotFound)
+	id, err := httpx.PageID(r, "post_id", blog.ErrPostNotFound)
 	if err != nil {
 		return err
 	}
