@@ -46,10 +46,11 @@ type Memory struct {
 }
 
 // NewMemory returns working memory for computations of up to kib KiB.
-// Where the system has mmap it is mapped outside the Go heap, and unmapped
-// by Free or once the Memory is garbage; elsewhere it is an ordinary
-// allocation. Either way it costs nothing until a computation first writes
-// it.
+// Where the system has mmap it is mapped outside the Go heap, costs
+// nothing until a computation first writes it, and is unmapped by Free or
+// once the Memory is garbage; elsewhere, and in builds with the race
+// detector (which cannot see accesses to mapped memory), it is an
+// allocation in the Go heap.
 func NewMemory(kib uint32) *Memory {
 	if kib == 0 {
 		return &Memory{}
@@ -86,8 +87,8 @@ func (m *Memory) KiB() uint32 {
 // parallel. time and threads must be at least 1.
 //
 // The computation runs in m when m holds enough memory (see [Memory.KiB]),
-// and in memory allocated for this call otherwise; a nil m is allowed.
-// Either way the key is the same.
+// and otherwise in memory made for this call and freed when it returns; a
+// nil m is allowed. Either way the key is the same.
 func (m *Memory) IDKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	return m.deriveKey(argon2id, password, salt, nil, nil, time, memory, threads, keyLen)
 }
@@ -110,12 +111,13 @@ func (m *Memory) deriveKey(mode int, password, salt, secret, data []byte, time, 
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	var B []block
-	if m.KiB() >= memory {
-		B = m.blocks[:memory]
-	} else {
-		B = make([]block, memory)
+	if m.KiB() < memory {
+		// Memory of its own for this computation, given back at once.
+		own := NewMemory(memory)
+		defer own.Free()
+		m = own
 	}
+	B := m.blocks[:memory]
 	initBlocks(B, &h0, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
 	key := extractKey(B, memory, uint32(threads), keyLen)

@@ -88,6 +88,7 @@ func TestSameKeys(t *testing.T) {
 		shapes = append(shapes, randomShape(r))
 	}
 	reused := NewMemory(19456)
+	defer reused.Free()
 	for _, s := range shapes {
 		for _, id := range []bool{true, false} {
 			want := s.want(id)
@@ -103,6 +104,7 @@ func TestSameKeys(t *testing.T) {
 			if got := s.got(small, id); !bytes.Equal(got, want) {
 				t.Fatalf("%v id=%v with too little memory: key %x, x/crypto %x", s, id, got, want)
 			}
+			small.Free()
 		}
 	}
 }
@@ -120,6 +122,7 @@ func FuzzSameKeys(f *testing.F) {
 			keyLen:   1 + uint32(keyLen),
 		}
 		m := NewMemory(uint32(seed % 1100))
+		defer m.Free()
 		scribble(m, rand.New(rand.NewPCG(seed, seed)))
 		if got, want := s.got(m, id), s.want(id); !bytes.Equal(got, want) {
 			t.Fatalf("%v id=%v memory=%d: key %x, x/crypto %x", s, id, m.KiB(), got, want)

@@ -26,10 +26,10 @@ func (h *Hasher) observed(waited time.Duration, busy bool) {
 }
 
 // memoryPool is the working memory of the hashing slots. A hash at the
-// Hasher's parameters runs in memory the previous one left, instead of
-// memory allocated, zeroed and paged in afresh; other parameters (an
-// older or imported hash, a dummy of a costlier profile) get memory of
-// their own for the one hash. Memory is only taken within a slot, so the
+// Hasher's parameters, or at smaller ones, runs in memory the previous one
+// left, instead of memory allocated, zeroed and paged in afresh; a hash
+// that needs more (an imported hash, or the dummy of a costlier profile)
+// gets memory of its own, given back as soon as it is done. Memory is only taken within a slot, so the
 // pool never holds more than one per slot; once no hash has run for
 // memoryIdle, it gives them back to the system.
 type memoryPool struct {
@@ -75,15 +75,17 @@ func (p *memoryPool) put(m *argon2.Memory) {
 // and otherwise looks again when that will be so.
 func (p *memoryPool) trim() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if wait := p.idle - time.Since(p.lastPut); wait > 0 {
 		time.AfterFunc(wait, p.trim)
+		p.mu.Unlock()
 		return
 	}
-	for i, m := range p.kept {
-		m.Free()
-		p.kept[i] = nil
-	}
-	p.kept = p.kept[:0]
+	idle := p.kept
+	p.kept = nil
 	p.trimming = false
+	p.mu.Unlock()
+	// Unmapped outside the lock: a hash starting meanwhile need not wait.
+	for _, m := range idle {
+		m.Free()
+	}
 }

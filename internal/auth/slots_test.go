@@ -129,7 +129,8 @@ func TestObserveSlots(t *testing.T) {
 func TestMemoryPool(t *testing.T) {
 	ctx := t.Context()
 	h := NewHasher(tiny, 2, time.Second, nil)
-	h.memory.idle = 50 * time.Millisecond
+	// Long enough that no trim comes while the test counts.
+	h.memory.idle = time.Hour
 	first := h.memory.get()
 	if got := first.KiB(); got != tiny.Memory {
 		t.Fatalf("memory of %d KiB, want the parameters' %d", got, tiny.Memory)
@@ -165,13 +166,19 @@ func TestMemoryPool(t *testing.T) {
 		t.Fatalf("pool keeps %d memories after hashes two at a time, want 1 or 2", n)
 	}
 
-	// Idle, it lets them go, and a later hash gets new memory.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(kept()) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("pool still keeps %d memories long after the last hash", len(kept()))
-		}
-		time.Sleep(10 * time.Millisecond)
+	// A trim before the pool has been idle long enough keeps them.
+	h.memory.trim()
+	if n := len(kept()); n != len(idle) {
+		t.Fatalf("pool keeps %d memories after an early trim, want %d", n, len(idle))
+	}
+
+	// Idle long enough, it lets them go, and a later hash gets new memory.
+	h.memory.mu.Lock()
+	h.memory.lastPut = time.Now().Add(-2 * time.Hour)
+	h.memory.mu.Unlock()
+	h.memory.trim()
+	if n := len(kept()); n != 0 {
+		t.Fatalf("pool keeps %d memories after it was idle, want none", n)
 	}
 	for _, m := range idle {
 		if m.KiB() != 0 {
@@ -183,5 +190,27 @@ func TestMemoryPool(t *testing.T) {
 	}
 	if n := len(kept()); n != 1 {
 		t.Errorf("pool keeps %d memories after one more hash, want 1", n)
+	}
+}
+
+// TestMemoryPoolTrimsItself checks that the pool's own timer frees the
+// memory of an idle pool.
+func TestMemoryPoolTrimsItself(t *testing.T) {
+	h := NewHasher(tiny, 1, time.Second, nil)
+	h.memory.idle = time.Millisecond
+	m := h.memory.get()
+	h.memory.put(m)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.memory.mu.Lock()
+		n := len(h.memory.kept)
+		h.memory.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("pool still keeps its memory long after it became idle")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
