@@ -129,6 +129,26 @@ func TestMetricsOff(t *testing.T) {
 	}
 }
 
+// TestCollectorSettingsOfTheOperator checks that GOGC and GOMEMLIMIT, when
+// set, win over the collector settings quill applies on its own.
+func TestCollectorSettingsOfTheOperator(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped in -short mode")
+	}
+	p := serveBinary(t, t.TempDir(), "SECRET_KEY="+newSecretKey(t), "METRICS_ADDR=127.0.0.1:0", "GOGC=150", "GOMEMLIMIT=300MiB")
+	m := metricsURLRE.FindStringSubmatch(p.Log())
+	if m == nil {
+		t.Fatalf("no %q line in the log:\n%s", "serving metrics", p.Log())
+	}
+	body, families := scrape(t, &http.Client{Timeout: 30 * time.Second}, m[1])
+	for name, want := range map[string]float64{"go_gc_gogc_percent": 150, "go_gc_gomemlimit_bytes": 300 << 20} {
+		if got, ok := sample(families, name); !ok || got != want {
+			t.Errorf("%s = %v (found: %t), want %v; the scrape:\n%s", name, got, ok, want, body)
+		}
+	}
+}
+
 // metricsURLRE finds the metrics URL in the log.
 var metricsURLRE = regexp.MustCompile(`msg="serving metrics" url=(http://\S+)`)
 
@@ -142,7 +162,9 @@ func TestMetrics(t *testing.T) {
 		t.Skip("builds and runs the binary; skipped in -short mode")
 	}
 	dir := t.TempDir()
-	p := serveBinary(t, dir, "SECRET_KEY="+newSecretKey(t), "METRICS_ADDR=127.0.0.1:0")
+	// GOGC and GOMEMLIMIT unset, whatever the tests' environment holds:
+	// the collector settings are quill's own.
+	p := serveBinary(t, dir, "SECRET_KEY="+newSecretKey(t), "METRICS_ADDR=127.0.0.1:0", "GOGC=", "GOMEMLIMIT=")
 	m := metricsURLRE.FindStringSubmatch(p.Log())
 	if m == nil {
 		t.Fatalf("no %q line in the log:\n%s", "serving metrics", p.Log())
@@ -231,6 +253,8 @@ func TestMetrics(t *testing.T) {
 		{"quill_sessions_active", nil, 1},
 		{"quill_hash_busy_total", nil, 0},
 		{"quill_db_max_open_connections", []string{"pool", "write"}, 1}, // SQLite's one writer
+		{"go_gc_gogc_percent", nil, collectorPercent},
+		{"go_gc_gomemlimit_bytes", nil, collectorLimit},
 	}
 	for _, e := range exactly {
 		got, ok := sample(families, e.name, e.labels...)

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -104,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	slots := setProcessors()
+	tuneCollector(getenv)
 	appCfg := appConfig(cfg, store, logger, slots, mailer)
 	var meter *metrics.Metrics
 	if metricsLn != nil {
@@ -206,6 +208,37 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 	runtime.GOMAXPROCS(n + 1)
 	return n
 })
+
+// The collector settings serve applies when the operator has not set
+// GOGC or GOMEMLIMIT (docs/design.md, "The collector").
+const (
+	// collectorPercent lets the heap grow to five times what was live at
+	// the last collection. While quill serves reads its live heap is a few
+	// MiB, so with Go's default of 100 the collector ran dozens of times a
+	// second and took a tenth of a read's CPU.
+	collectorPercent = 400
+	// collectorLimit holds that growth to what the default allowed at the
+	// largest live heap quill expects: twice the picture decoding budget
+	// (256 MiB) and 64 MiB for its caches and the rest.
+	collectorLimit = 2 * (256 + 64) << 20
+)
+
+// tuneCollector applies collectorPercent unless the environment sets
+// GOGC, and collectorLimit unless it sets GOMEMLIMIT (the runtime has
+// applied those). Only the first call changes anything, as with
+// setProcessors.
+func tuneCollector(getenv func(string) string) {
+	collectorTuned.Do(func() {
+		if getenv("GOGC") == "" {
+			debug.SetGCPercent(collectorPercent)
+		}
+		if getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(collectorLimit)
+		}
+	})
+}
+
+var collectorTuned sync.Once
 
 // newApp returns the application layer on store, configured by cfg, with
 // slots hash computations at once. mailer may be nil where no mail is
