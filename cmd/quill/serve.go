@@ -213,14 +213,13 @@ var setProcessors = sync.OnceValue(func() (hashSlots int) {
 // GOGC or GOMEMLIMIT (docs/design.md, "The collector").
 const (
 	// collectorPercent lets the heap grow to five times what was live at
-	// the last collection. While quill serves reads its live heap is a few
-	// MiB, so with Go's default of 100 the collector ran dozens of times a
-	// second and took a tenth of a read's CPU.
+	// the last collection, so that a heap of a few MiB, as quill's is while
+	// it serves reads, is not collected many times a second.
 	collectorPercent = 400
-	// collectorLimit holds that growth to what the default allowed at the
-	// largest live heap quill expects: twice the picture decoding budget
-	// (256 MiB) and 64 MiB for its caches and the rest.
-	collectorLimit = 2 * (256 + 64) << 20
+	// collectorLimit holds that growth to what Go's default (100) allowed
+	// at the largest live heap quill expects: its budgeted memory and
+	// 32 MiB for the rest, doubled.
+	collectorLimit = 2 * (app.BudgetedMemory + 32<<20)
 )
 
 // tuneCollector applies collectorPercent unless the environment sets

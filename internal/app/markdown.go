@@ -12,6 +12,11 @@ import (
 // thousands of the most read posts.
 const renderCacheBudget = 32 << 20
 
+// BudgetedMemory is the most memory, in bytes, the application layer's
+// budgets let it hold at once: the pictures being decoded and the rendered
+// posts. The rest of what it holds is small, or grows with requests.
+const BudgetedMemory = pictureBudget + renderCacheBudget
+
 // render sets p's HTML and excerpt from its content, from the cache when
 // p's content has not changed since it was last rendered.
 func (a *App) render(p *blog.Post) {
