@@ -8,12 +8,10 @@
 // It is golang.org/x/crypto/argon2 with two changes, both in this file.
 // That package allocates a fresh, zeroed block array for every key,
 // because its first pass XORs each new block into memory it assumes is
-// zero: at a login's 19 MiB, zeroing and paging in that memory cost about
-// a sixth of the hash, and under a flood of logins the collector let the
-// heap grow to several times the memory being hashed with. Here the first
-// pass writes each block outright, as the algorithm defines it, so the
-// memory may hold anything beforehand: a [Memory] is made once, outside
-// the Go heap, and reused. And a single lane is computed on the calling
+// zero, so every key pays for zeroing and paging in its memory, and the
+// collector must free it. Here the first pass writes each block outright,
+// as the algorithm defines it, so the memory may hold anything beforehand:
+// a [Memory] is made once, outside the Go heap, and reused. And a single lane is computed on the calling
 // goroutine instead of a new goroutine per segment. The keys are those of
 // golang.org/x/crypto/argon2, which the tests check for every parameter
 // shape. Every other file is that package's, byte for byte, and a test

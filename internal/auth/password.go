@@ -165,12 +165,11 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := io.ReadFull(h.random, salt); err != nil {
 		return "", fmt.Errorf("hash password: read salt: %w", err)
 	}
-	if err := h.acquire(ctx); err != nil {
+	mem, err := h.acquireMemory(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
-	mem := h.memory.get()
-	defer h.memory.put(mem)
+	defer h.releaseMemory(mem)
 	p := h.params
 	tag := mem.IDKey([]byte(norm.NFC.String(password)), salt, p.Iterations, p.Memory, p.Parallelism, tagLen)
 	return encodePHC("argon2id", p, salt, tag), nil
@@ -194,12 +193,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 		if !parsed {
 			return false, false, nil
 		}
-		if err := h.acquire(ctx); err != nil {
+		mem, err := h.acquireMemory(ctx)
+		if err != nil {
 			return false, false, err
 		}
-		defer h.release()
-		mem := h.memory.get()
-		defer h.memory.put(mem)
+		defer h.releaseMemory(mem)
 		if subtle.ConstantTimeCompare(p.key(mem, []byte(password)), p.tag) != 1 {
 			return false, false, nil
 		}
@@ -424,8 +422,8 @@ const minPersonalLen = 3
 
 // NewPolicy builds a Policy. It indexes the 10,000 most common passwords
 // of zxcvbn's list (see commonPasswords) when it first checks a password,
-// so that a server that is not asked to costs no memory for them (about
-// 1.5 MiB); build it once and share it.
+// so that a server never asked to holds no memory for them; build it once
+// and share it.
 func NewPolicy() *Policy {
 	return &Policy{common: sync.OnceValue(func() map[string]struct{} {
 		list := commonPasswords()

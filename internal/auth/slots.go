@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -25,13 +26,28 @@ func (h *Hasher) observed(waited time.Duration, busy bool) {
 	}
 }
 
+// acquireMemory takes a hashing slot, as acquire does, and the working
+// memory of an Argon2 computation in it; releaseMemory gives both back.
+func (h *Hasher) acquireMemory(ctx context.Context) (*argon2.Memory, error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return h.memory.get(), nil
+}
+
+func (h *Hasher) releaseMemory(m *argon2.Memory) {
+	h.memory.put(m)
+	h.release()
+}
+
 // memoryPool is the working memory of the hashing slots. A hash at the
 // Hasher's parameters, or at smaller ones, runs in memory the previous one
 // left, instead of memory allocated, zeroed and paged in afresh; a hash
 // that needs more (an imported hash, or the dummy of a costlier profile)
-// gets memory of its own, given back as soon as it is done. Memory is only taken within a slot, so the
-// pool never holds more than one per slot; once no hash has run for
-// memoryIdle, it gives them back to the system.
+// gets memory of its own, given back as soon as it is done. Memory is
+// only taken with a slot (acquireMemory), so the pool never holds more
+// than one per slot; once no hash has run for memoryIdle, it gives them
+// back to the system.
 type memoryPool struct {
 	kib  uint32
 	idle time.Duration
@@ -46,8 +62,8 @@ type memoryPool struct {
 // last hash.
 const memoryIdle = time.Minute
 
-// get returns memory of p.kib KiB for one hash; the caller must hold a
-// hashing slot and give the memory back with put.
+// get returns memory of p.kib KiB for one hash; the caller holds a hashing
+// slot and gives the memory back with put (see acquireMemory).
 func (p *memoryPool) get() *argon2.Memory {
 	p.mu.Lock()
 	defer p.mu.Unlock()
